@@ -1,0 +1,222 @@
+/* spec.h - the parsed mlci.yaml: every section of the pipeline spec as plain structs, and its validator.
+ * Parsing and validation only; nothing here runs commands or touches the repository beyond reading files. */
+#ifndef MLCI_SPEC_H
+#define MLCI_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+/* Where a key or value was in the file (1-based, as editors count). */
+struct spec_pos {
+	unsigned line;
+	unsigned col;
+};
+
+/* One diagnostic: rendered as "FILE:LINE:COL: KEY: MESSAGE". */
+struct spec_diag {
+	struct spec_pos pos;
+	char *key; /* dotted key path, e.g. "components.train.needs[0]"; owned */
+	char *msg; /* e.g. "unknown component \"ingst\" (did you mean \"ingest\"?)"; owned */
+};
+
+struct spec_diags {
+	char *file; /* display name used in messages, e.g. "mlci.yaml"; owned */
+	struct spec_diag *items;
+	size_t n, alloc;
+};
+
+/* A list of strings from a YAML sequence (or a single scalar where the doc allows it). */
+struct spec_strlist {
+	char **items;          /* owned */
+	struct spec_pos *pos;  /* position of each item; owned */
+	size_t n;
+};
+
+/* "key: scalar" pairs in file order (params, env). Values are kept as the YAML scalar text. */
+struct spec_kv {
+	char *key;
+	char *value;
+	struct spec_pos pos;
+};
+
+struct spec_kvlist {
+	struct spec_kv *items; /* owned */
+	size_t n;
+};
+
+struct spec_component {
+	char *name;                /* map key; owned */
+	struct spec_pos pos;
+	char *path;                /* normalised repo-relative dir; NULL = repo root */
+	char *build, *test, *run;  /* shell commands; NULL when absent (run is required) */
+	struct spec_strlist needs; /* names, validated to exist */
+	size_t *need_idx;          /* needs resolved to component indices (same order); owned */
+	struct spec_strlist inputs;  /* repo-relative files or dirs (normalised) */
+	struct spec_strlist outputs; /* file names relative to $MLCI_OUT */
+	int64_t timeout_ms;        /* 0 = not given (engine default applies) */
+	double cpus;               /* 0 = not given */
+	int64_t memory_bytes;      /* 0 = not given */
+};
+
+/* Reference "component/output" to a declared output, as used by checks. */
+struct spec_ref {
+	char *text;      /* as written; owned; NULL when absent */
+	size_t comp;     /* component index (valid when text != NULL) */
+	char *output;    /* the output file name part; owned */
+	struct spec_pos pos;
+};
+
+enum spec_cmp { SPEC_GE, SPEC_LE, SPEC_GT, SPEC_LT, SPEC_EQ };
+
+struct spec_threshold {
+	char *metric;
+	enum spec_cmp op;
+	double value;
+	struct spec_pos pos;
+};
+
+struct spec_tolerance {
+	char *metric;
+	double value;    /* absolute, or a fraction when relative */
+	int relative;    /* written as "1%" */
+	struct spec_pos pos;
+};
+
+struct spec_check_data {
+	int present;
+	struct spec_ref dataset;
+	char *schema;            /* repo-relative file; NULL = none */
+	struct spec_pos schema_pos;
+	int drift_present;
+	char *drift_reference;   /* "production", a registry version, or a repo path */
+	char *drift_method;      /* auto | psi | ks | chi2 | jensen_shannon | linf; default "auto" */
+	double drift_threshold;  /* default 0.2 */
+	char *on_drift;          /* fail | warn | retrain; default "fail" */
+};
+
+struct spec_check_training {
+	int present;
+	struct spec_ref history;
+	int converges;           /* -1 = not given, else 0/1 */
+	struct spec_ref *no_nan; /* owned array */
+	size_t n_no_nan;
+};
+
+struct spec_check_model {
+	int present;
+	struct spec_ref metrics;
+	struct spec_threshold *thresholds;
+	size_t n_thresholds;
+	char *baseline;          /* "production" or "MODEL@VERSION"/"VERSION"; NULL = none */
+	struct spec_tolerance *tolerance;
+	size_t n_tolerance;
+	struct spec_ref slices_metrics;
+	struct spec_tolerance *max_gap; /* per metric */
+	size_t n_max_gap;
+	int64_t slices_min_rows;        /* 0 = not given */
+};
+
+struct spec_check_infra {
+	int present;
+	struct spec_strlist commands;
+	int64_t memory_bytes;
+	double cpus;
+	int64_t disk_bytes;
+	char *accelerator;       /* "none" | "nvidia"; NULL = not given */
+};
+
+struct spec_check_service {
+	int present;
+	char *start;             /* command, run in the repo root */
+	char *ready;             /* HTTP path polled for readiness */
+	char *protocol;          /* "kserve-v2" | "tfserving-v1" | "none"; default "kserve-v2" */
+	char *contract;          /* repo-relative dir or file of contract cases; NULL = none */
+	int64_t ready_timeout_ms;/* default 60 s */
+	int load_present;
+	double load_rate;        /* requests/s; 0 = max (closed loop) */
+	int64_t load_duration_ms;
+	int64_t load_connections;
+	double load_p99_ms;      /* 0 = not given */
+	double load_min_qps;     /* 0 = not given */
+	double load_max_error_rate; /* <0 = not given */
+};
+
+struct spec_checks {
+	struct spec_check_data data;
+	struct spec_check_training training;
+	struct spec_check_model model;
+	struct spec_check_infra infra;
+	struct spec_check_service service;
+};
+
+enum spec_promote { SPEC_PROMOTE_AUTO, SPEC_PROMOTE_SEMI, SPEC_PROMOTE_MANUAL };
+
+struct spec_environment {
+	char *name;
+	struct spec_pos pos;
+	enum spec_promote promote;
+	struct spec_strlist branches;  /* fnmatch globs */
+	int64_t approvals;             /* 0 = none */
+	char *from;                    /* environment name; NULL = none */
+	int64_t min_staging_runs;
+	struct spec_strlist approvers; /* user names or @group */
+	char *deploy_command;          /* NULL = none */
+	char *deploy_webhook;          /* http(s) URL; NULL = none */
+	char *deploy_ssh;              /* user@host[:port]; NULL = none */
+	char *health;                  /* post-deploy health URL or command; NULL = none */
+};
+
+struct spec_triggers {
+	char *schedule;                /* 5-field cron; NULL = none */
+	struct spec_pos schedule_pos;
+	struct spec_strlist data;      /* repo-relative paths */
+};
+
+struct spec {
+	char *pipeline;                /* required; [A-Za-z0-9._-]+ */
+	char *model;                   /* defaults to pipeline */
+	struct spec_kvlist params;
+	struct spec_kvlist env;
+	struct spec_component *components; /* in file order; owned */
+	size_t n_components;
+	struct spec_checks checks;
+	struct spec_environment *environments; /* in file order; owned */
+	size_t n_environments;
+	struct spec_triggers triggers;
+};
+
+/* Parse and validate "len" bytes of YAML. "file" is the display name used in diagnostics.
+ * Returns 0 when valid. Otherwise -1: every problem found is appended to "diags" (file:line:col,
+ * key path, message), and "out" holds whatever parsed (always safe to spec_release).
+ * "out" must be zeroed (or fresh from spec_init) by the caller. */
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file,
+		      struct spec_diags *diags);
+/* Read the file at "path" then spec_parse_buffer; I/O failure is a single diag at 0:0. */
+int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags);
+/* Check that every repo-relative path of the spec (component paths, inputs, schema, contract,
+ * trigger data) exists under "repo_root" and does not leave it through a symlink. Appends diags. */
+int spec_check_paths(const struct spec *s, const char *repo_root, struct spec_diags *diags);
+
+void spec_init(struct spec *s);
+void spec_release(struct spec *s);
+void spec_diags_init(struct spec_diags *d);
+void spec_diags_release(struct spec_diags *d);
+/* Append "FILE:LINE:COL: KEY: MESSAGE" for diag "i". */
+void spec_diag_format(const struct spec_diags *d, size_t i, struct buf *out);
+
+/* Index of component "name", or (size_t)-1. */
+size_t spec_component_index(const struct spec *s, const char *name);
+/* Environment variable name for a component/param: "MLCI_IN_" + upper-cased name with every
+ * character outside [A-Z0-9] turned into '_'. Appends to "out". */
+void spec_env_name(const char *prefix, const char *name, struct buf *out);
+/* Parse "5m", "90s", "1h30m", "250ms", "2d" to milliseconds; -1 on error. */
+int spec_parse_duration(const char *s, int64_t *ms);
+/* Parse "512Mi", "1G", "1024", "2Gi", "100k" to bytes; -1 on error. */
+int spec_parse_size(const char *s, int64_t *bytes);
+/* Find the environment whose branch globs match "branch"; NULL if none. */
+const struct spec_environment *spec_environment_for_branch(const struct spec *s, const char *branch);
+
+#endif

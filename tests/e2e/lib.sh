@@ -1,0 +1,67 @@
+# lib.sh - helpers for end-to-end scripts (sourced): a scratch directory per script, real git repos
+# made with the git CLI, and test_expect_success/test_must_fail in the style of git's test-lib.
+# Every script: `. "$(dirname "$0")/lib.sh"`, then test_expect_success "desc" 'commands', then test_done.
+set -u
+: "${MLCI_BIN:?MLCI_BIN must point at the mlci binary}"
+: "${TOP:?TOP must be the source root}"
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mlci-e2e.XXXXXX")
+export MLCI_HOME="$SCRATCH/home"
+export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL="author@example.com"
+export GIT_COMMITTER_NAME="Test Committer" GIT_COMMITTER_EMAIL="committer@example.com"
+export GIT_CONFIG_NOSYSTEM=1 HOME="$SCRATCH"
+git config --global init.defaultBranch main
+git config --global user.name "Test Author"
+git config --global user.email author@example.com
+unset NO_COLOR
+test_count=0
+test_failed=0
+cleanup() { cd / && rm -rf "$SCRATCH"; }
+trap cleanup EXIT
+mlci() { "$MLCI_BIN" "$@"; }
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (cd "$SCRATCH" && eval "$2") >"$SCRATCH/.out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$SCRATCH/.out"
+		test_failed=$((test_failed + 1))
+	fi
+}
+
+# test_must_fail CODE cmd...: cmd must exit with exactly CODE
+test_must_fail() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "expected exit $want, got $got from: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_grep PATTERN FILE: like grep -q but shows the file on failure
+test_grep() {
+	if ! grep -q -- "$1" "$2"; then
+		echo "pattern '$1' not found in $2:" >&2
+		cat "$2" >&2
+		return 1
+	fi
+}
+
+# make_repo DIR: a fresh git repo with one commit of the files written by the caller afterwards
+make_repo() {
+	git init -q -b main "$1"
+}
+
+commit_all() {
+	(cd "$1" && git add -A && git commit -q -m "${2:-change}")
+}
+
+test_done() {
+	echo "# $test_count tests, $test_failed failed"
+	[ "$test_failed" -eq 0 ]
+}
