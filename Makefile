@@ -31,7 +31,7 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 all: mlci
 
 mlci: $(BUILD)/mlci
-	cp $(BUILD)/mlci $@
+	cp $(BUILD)/mlci $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/mlci: $(CMD_OBJ) $(BUILD)/libmlci.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -81,7 +81,7 @@ e2e: mlci
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' build-asan/mlci $(UNIT_BIN:$(BUILD)/%=build-asan/%)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run.sh build-asan build-asan/mlci
 
 valgrind: $(UNIT_BIN)

@@ -51,6 +51,7 @@ struct spec_component {
 	char *name;                /* map key; owned */
 	struct spec_pos pos;
 	char *path;                /* normalised repo-relative dir; NULL = repo root */
+	struct spec_pos path_pos;  /* where "path" was written (spec_check_paths reports there) */
 	char *build, *test, *run;  /* shell commands; NULL when absent (run is required) */
 	struct spec_strlist needs; /* names, validated to exist */
 	size_t *need_idx;          /* needs resolved to component indices (same order); owned */
@@ -134,6 +135,7 @@ struct spec_check_service {
 	char *ready;             /* HTTP path polled for readiness */
 	char *protocol;          /* "kserve-v2" | "tfserving-v1" | "none"; default "kserve-v2" */
 	char *contract;          /* repo-relative dir or file of contract cases; NULL = none */
+	struct spec_pos contract_pos;
 	int64_t ready_timeout_ms;/* default 60 s */
 	int load_present;
 	double load_rate;        /* requests/s; 0 = max (closed loop) */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/banned.h"
+
 static void oom(size_t n)
 {
 	fprintf(stderr, "mlci: out of memory allocating %zu bytes\n", n);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/banned.h"
 
 char buf_empty[1];
 

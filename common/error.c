@@ -8,31 +8,41 @@
 
 #include "common/banned.h"
 
+/* The new message is built aside and then replaces the old one, so an argument may be the old
+ * message itself (err_set(e, c, "while x: %s", err_msg(e))). */
+static void replace_msg(struct err *e, struct buf *msg)
+{
+	buf_release(&e->msg);
+	e->msg = *msg;
+}
+
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
+	struct buf msg = BUF_INIT;
 	va_list ap;
 	if (!e)
 		return -1;
-	buf_reset(&e->msg);
-	e->code = code;
 	va_start(ap, fmt);
-	buf_vaddf(&e->msg, fmt, ap);
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	replace_msg(e, &msg);
+	e->code = code;
 	return -1;
 }
 
 int err_errno(struct err *e, int code, const char *fmt, ...)
 {
 	int saved = errno;
+	struct buf msg = BUF_INIT;
 	va_list ap;
 	if (!e)
 		return -1;
-	buf_reset(&e->msg);
-	e->code = code;
 	va_start(ap, fmt);
-	buf_vaddf(&e->msg, fmt, ap);
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	buf_addf(&e->msg, ": %s", strerror(saved));
+	buf_addf(&msg, ": %s", strerror(saved));
+	replace_msg(e, &msg);
+	e->code = code;
 	errno = saved;
 	return -1;
 }

@@ -92,6 +92,20 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Make a rename in the directory of "path" durable, so a power loss cannot undo a write that a
+ * later record (the store) already refers to. Best effort: not every filesystem can. */
+static void sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
 {
 	struct buf tmp = BUF_INIT;
@@ -114,6 +128,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		unlink(tmp.ptr);
 		goto done;
 	}
+	sync_parent(path);
 	ret = 0;
 done:
 	buf_release(&tmp);
@@ -193,6 +208,19 @@ int fs_copy_tree(const char *src, const char *dst, struct err *e)
 	}
 	closedir(d);
 	return ret;
+}
+
+static int ro_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_F || flag == FTW_D || flag == FTW_DP)
+		chmod(p, st->st_mode & 07555);
+	return 0;
+}
+
+void fs_make_readonly(const char *path)
+{
+	nftw(path, ro_cb, 32, FTW_PHYS | FTW_DEPTH);
 }
 
 int fs_is_file(const char *path)

@@ -16,6 +16,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e);
 /* Copy a directory tree (files, dirs, symlinks as symlinks). */
 int fs_copy_tree(const char *src, const char *dst, struct err *e);
+/* Remove write permission from every file and directory under "path" (best effort). */
+void fs_make_readonly(const char *path);
 int fs_is_file(const char *path);
 int fs_is_dir(const char *path);
 int fs_exists(const char *path);

@@ -19,6 +19,7 @@ enum log_level log_get_level(void)
 	return current;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void emit(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	if (level > current)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/alloc.h"
 #include "common/banned.h"
@@ -88,6 +89,7 @@ int path_resolve_under(const char *root, const char *rel, struct buf *out, struc
 	struct buf norm = BUF_INIT;
 	struct buf probe = BUF_INIT;
 	const char *why;
+	struct stat st;
 	size_t rl, cut;
 	int ret = -1;
 
@@ -107,11 +109,20 @@ int path_resolve_under(const char *root, const char *rel, struct buf *out, struc
 			probe.ptr[cut] = saved;
 			break;
 		}
-		probe.ptr[cut] = saved;
 		if (errno != ENOENT && errno != ENOTDIR) {
+			probe.ptr[cut] = saved;
 			err_errno(e, MLCI_EINFRA, "could not resolve '%s'", rel);
 			goto done;
 		}
+		/* A dangling symlink cannot be checked (its target may be outside, and writing
+		 * through it would create the file there), so it is refused. */
+		if (lstat(probe.ptr, &st) == 0 && S_ISLNK(st.st_mode)) {
+			err_set(e, MLCI_EUSAGE, "path '%s' goes through a dangling symlink '%s'", rel,
+				probe.ptr + strlen(rroot) + 1);
+			probe.ptr[cut] = saved;
+			goto done;
+		}
+		probe.ptr[cut] = saved;
 		while (cut > 0 && probe.ptr[cut - 1] != '/')
 			cut--;
 		if (cut <= 1) {
@@ -121,12 +132,15 @@ int path_resolve_under(const char *root, const char *rel, struct buf *out, struc
 		cut--; /* drop the slash */
 	}
 	rl = strlen(rroot);
-	if (strncmp(cur, rroot, rl) || (cur[rl] != '/' && cur[rl] != '\0')) {
+	/* inside means rroot itself or below it; every path is below "/" */
+	if (strncmp(cur, rroot, rl) || (rl > 1 && cur[rl] != '/' && cur[rl] != '\0')) {
 		err_set(e, MLCI_EUSAGE, "path '%s' leaves the repository (resolves to '%s')", rel, cur);
 		goto done;
 	}
 	buf_reset(out);
 	buf_addstr(out, cur);
+	if (cur[strlen(cur) - 1] == '/' && probe.ptr[cut] == '/')
+		cut++; /* cur is "/": no "//" */
 	buf_addstr(out, probe.ptr + cut);
 	ret = 0;
 done:

@@ -18,7 +18,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		if [ "${MLCI_VALGRIND:-}" = 1 ]; then
-			valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$TOP/tests/valgrind.supp" --errors-for-leak-kinds=definite,indirect \
 				--trace-children=no "$t" >"$out" 2>&1
 		else
 			"$t" >"$out" 2>&1

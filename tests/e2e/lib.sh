@@ -61,6 +61,13 @@ commit_all() {
 	(cd "$1" && git add -A && git commit -q -m "${2:-change}")
 }
 
+# alive PID: the process exists and is not a zombie (an orphan may wait a moment for init to reap it)
+alive() {
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case "$st" in Z*) return 1 ;; esac
+	return 0
+}
+
 test_done() {
 	echo "# $test_count tests, $test_failed failed"
 	[ "$test_failed" -eq 0 ]

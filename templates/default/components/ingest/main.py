@@ -173,6 +173,7 @@ def write_csv(path, rows):
         raise IngestError("output directory '%s' does not exist" % directory)
     fd, tmp = tempfile.mkstemp(prefix=".dataset.", suffix=".tmp", dir=directory)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; outputs are ordinary files
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=OUTPUT_COLUMNS, lineterminator="\n")
             w.writeheader()

@@ -160,6 +160,7 @@ def _write_atomic(path, write):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp.", dir=directory)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; outputs are ordinary files
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             write(f)
         os.replace(tmp, path)

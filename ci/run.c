@@ -1,0 +1,517 @@
+/* run.c - the run engine: resolve and check out a commit, plan CI and DAG steps, schedule them in
+ * parallel up to -j, enforce failure and cancel rules, record the run. It must not print. */
+#include "ci/run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ci/dag.h"
+#include "ci/exec_local.h"
+#include "ci/run_json.h"
+#include "common/alloc.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/banned.h"
+
+/* Grace period between SIGTERM and SIGKILL when a run is cancelled. */
+#define CANCEL_GRACE_MS 5000
+
+const char *run_status_name(enum run_status s)
+{
+	static const char *const names[] = { "queued", "running", "passed", "failed", "error", "cancelled" };
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+const char *step_status_name(enum step_status s)
+{
+	static const char *const names[] = { "pending", "running", "passed", "failed",
+					     "skipped", "cached",  "cancelled" };
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+const char *step_phase_name(enum step_phase p)
+{
+	static const char *const names[] = { "build", "test", "run" };
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *run_log_path(const struct run *r, const char *component)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%s/%s.log", r->log_dir, component);
+	return buf_detach(&b, NULL);
+}
+
+void run_init(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	spec_init(&r->spec);
+	spec_diags_init(&r->diags);
+}
+
+void run_release(struct run *r)
+{
+	for (size_t i = 0; i < r->n_steps; i++) {
+		proc_release(&r->steps[i].proc);
+		free(r->steps[i].deps);
+		free(r->steps[i].reason);
+		free(r->steps[i].stream_prefix);
+	}
+	free(r->steps);
+	free(r->home);
+	free(r->repo);
+	free(r->trigger);
+	free(r->run_dir);
+	free(r->workspace);
+	free(r->out_dir);
+	free(r->log_dir);
+	free(r->reason);
+	ws_commit_release(&r->commit);
+	spec_release(&r->spec);
+	spec_diags_release(&r->diags);
+	memset(r, 0, sizeof(*r));
+}
+
+/* "20261125-171502-a1b2c3": sortable by start time, unique enough across concurrent runs. */
+static void make_run_id(char *out, size_t n)
+{
+	struct tm tm;
+	time_t now = time(NULL);
+	unsigned char rnd[3] = { 0, 0, 0 };
+	char ts[32];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		unsigned pid = (unsigned)getpid();
+		rnd[0] = (unsigned char)pid;
+		rnd[1] = (unsigned char)(pid >> 8);
+		rnd[2] = (unsigned char)(now);
+	}
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
+	snprintf(out, n, "%s-%02x%02x%02x", ts, rnd[0], rnd[1], rnd[2]);
+}
+
+static void set_reason(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(char **slot, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(*slot);
+	*slot = buf_detach(&b, NULL);
+}
+
+static void add_step(struct run *r, size_t *alloc, size_t comp, enum step_phase phase, const char *cmd)
+{
+	struct run_step *s;
+	ALLOC_GROW(r->steps, r->n_steps + 1, *alloc);
+	s = &r->steps[r->n_steps++];
+	memset(s, 0, sizeof(*s));
+	s->comp = comp;
+	s->component = r->spec.components[comp].name;
+	s->phase = phase;
+	s->command = cmd;
+	s->status = STEP_PENDING;
+	s->proc.out_fd = -1;
+	s->proc.log_fd = -1;
+}
+
+static void add_dep(struct run_step *s, size_t dep)
+{
+	s->deps = xrealloc(s->deps, (s->n_deps + 1) * sizeof(*s->deps));
+	s->deps[s->n_deps++] = dep;
+}
+
+/* Plan: every component's build then test in DAG order (the CI phase), then every component's run,
+ * each run step depending on the whole CI phase and on the run steps of its needs. */
+static int plan_steps(struct run *r, struct err *e)
+{
+	size_t n = r->spec.n_components, alloc = 0;
+	struct dag_node *nodes = xcalloc(n ? n : 1, sizeof(*nodes));
+	size_t *order = xcalloc(n ? n : 1, sizeof(*order));
+	size_t *level = xcalloc(n ? n : 1, sizeof(*level));
+	size_t *run_step_of = xcalloc(n ? n : 1, sizeof(*run_step_of));
+	size_t n_ci;
+	int ret = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		nodes[i].needs = r->spec.components[i].need_idx;
+		nodes[i].n_needs = r->spec.components[i].needs.n;
+	}
+	if (dag_order(n, nodes, order, level, NULL, NULL) < 0) {
+		err_set(e, MLCI_EUSAGE, "components form a dependency cycle");
+		goto done;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct spec_component *c = &r->spec.components[order[k]];
+		size_t build = (size_t)-1;
+		if (c->build) {
+			build = r->n_steps;
+			add_step(r, &alloc, order[k], PHASE_BUILD, c->build);
+		}
+		if (c->test) {
+			add_step(r, &alloc, order[k], PHASE_TEST, c->test);
+			if (build != (size_t)-1)
+				add_dep(&r->steps[r->n_steps - 1], build);
+		}
+	}
+	n_ci = r->n_steps;
+	for (size_t k = 0; k < n; k++) {
+		const struct spec_component *c = &r->spec.components[order[k]];
+		run_step_of[order[k]] = r->n_steps;
+		add_step(r, &alloc, order[k], PHASE_RUN, c->run);
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t ci = order[k];
+		struct run_step *s = &r->steps[run_step_of[ci]];
+		for (size_t i = 0; i < n_ci; i++)
+			add_dep(s, i);
+		for (size_t d = 0; d < r->spec.components[ci].needs.n; d++)
+			add_dep(s, run_step_of[r->spec.components[ci].need_idx[d]]);
+	}
+	ret = 0;
+done:
+	free(nodes);
+	free(order);
+	free(level);
+	free(run_step_of);
+	return ret;
+}
+
+/* After a run step exited 0: every declared output must exist in $MLCI_OUT. */
+static int check_outputs(const struct run *r, struct run_step *s)
+{
+	const struct spec_component *c = &r->spec.components[s->comp];
+	char *out = exec_local_out_dir(r, s->comp);
+	struct buf missing = BUF_INIT;
+	for (size_t i = 0; i < c->outputs.n; i++) {
+		char *p = path_join(out, c->outputs.items[i]);
+		if (!fs_exists(p))
+			buf_addf(&missing, "%s'%s'", missing.len ? ", " : "", c->outputs.items[i]);
+		free(p);
+	}
+	int ret = missing.len ? -1 : 0;
+	if (ret)
+		set_reason(&s->reason, "exited 0 but did not write declared output %s to $MLCI_OUT", missing.ptr);
+	else
+		fs_make_readonly(out); /* downstream steps may read but not change them */
+	free(out);
+	buf_release(&missing);
+	return ret;
+}
+
+static void finish_step(struct run *r, struct run_step *s)
+{
+	struct proc *p = &s->proc;
+	s->exit_code = p->exit_code;
+	s->timed_out = p->timed_out;
+	s->duration_ms = p->duration_ms;
+	if (p->timed_out) {
+		s->status = STEP_FAILED;
+		set_reason(&s->reason, "timed out after %.1fs and was killed",
+			   (double)(r->spec.components[s->comp].timeout_ms > 0 ? r->spec.components[s->comp].timeout_ms
+									       : EXEC_DEFAULT_TIMEOUT_MS) /
+				   1000.0);
+	} else if (p->term_signal) {
+		s->status = STEP_FAILED;
+		set_reason(&s->reason, "killed by signal %d", p->term_signal);
+	} else if (p->exit_code != 0) {
+		s->status = STEP_FAILED;
+		set_reason(&s->reason, "exited with status %d", p->exit_code);
+	} else if (s->phase == PHASE_RUN && check_outputs(r, s) < 0) {
+		s->status = STEP_FAILED;
+	} else {
+		s->status = STEP_PASSED;
+	}
+	proc_release(p);
+}
+
+/* 1 ready, 0 waiting, -1 can never run (a dependency did not pass; "why" says which). */
+static int step_readiness(const struct run *r, const struct run_step *s, const struct run_step **why)
+{
+	for (size_t i = 0; i < s->n_deps; i++) {
+		const struct run_step *d = &r->steps[s->deps[i]];
+		switch (d->status) {
+		case STEP_PASSED:
+		case STEP_CACHED:
+			continue;
+		case STEP_FAILED:
+		case STEP_SKIPPED:
+		case STEP_CANCELLED:
+			*why = d;
+			return -1;
+		default:
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void notify(const struct run_opts *o, const struct run *r, const struct run_step *s, int start)
+{
+	if (!o->obs)
+		return;
+	if (start && o->obs->step_start)
+		o->obs->step_start(o->obs->payload, r, s);
+	if (!start && o->obs->step_end)
+		o->obs->step_end(o->obs->payload, r, s);
+}
+
+static void skip_step(struct run *r, struct run_step *s, const struct run_step *why, const struct run_opts *o)
+{
+	s->status = STEP_SKIPPED;
+	if (why->phase != PHASE_RUN)
+		set_reason(&s->reason, "CI phase failed (%s %s %s)", why->component, step_phase_name(why->phase),
+			   step_status_name(why->status));
+	else
+		set_reason(&s->reason, "upstream %s %s", why->component, step_status_name(why->status));
+	(void)r;
+	notify(o, r, s, 0);
+}
+
+/* Stop everything: SIGTERM to every running group, SIGKILL after the grace period, mark the rest. */
+static void cancel_all(struct run *r, const struct run_opts *o)
+{
+	struct proc **running = xcalloc(r->n_steps ? r->n_steps : 1, sizeof(*running));
+	int64_t kill_at = proc_now_ms() + CANCEL_GRACE_MS;
+	size_t n_running = 0;
+	int killed = 0;
+
+	for (size_t i = 0; i < r->n_steps; i++) {
+		struct run_step *s = &r->steps[i];
+		if (s->status == STEP_RUNNING) {
+			proc_signal(&s->proc, SIGTERM);
+			running[i] = &s->proc;
+			n_running++;
+		} else if (s->status == STEP_PENDING) {
+			s->status = STEP_CANCELLED;
+			set_reason(&s->reason, "run cancelled before it started");
+			notify(o, r, s, 0);
+		}
+	}
+	while (n_running) {
+		int64_t now = proc_now_ms();
+		int idx;
+		if (!killed && now >= kill_at) {
+			for (size_t i = 0; i < r->n_steps; i++)
+				if (running[i])
+					proc_signal(running[i], SIGKILL);
+			killed = 1;
+		}
+		idx = proc_wait_any(running, r->n_steps, killed ? 200 : (int)(kill_at - now));
+		if (idx < 0)
+			continue;
+		struct run_step *s = &r->steps[idx];
+		running[idx] = NULL;
+		n_running--;
+		s->exit_code = s->proc.exit_code;
+		s->duration_ms = s->proc.duration_ms;
+		s->status = STEP_CANCELLED;
+		set_reason(&s->reason, "cancelled while running (stopped by signal)");
+		proc_release(&s->proc);
+		notify(o, r, s, 0);
+	}
+	free(running);
+}
+
+static int cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* The scheduler loop: start every ready step while fewer than "jobs" run, wait for one to end. */
+static int schedule(struct run *r, const struct run_opts *o, struct err *e)
+{
+	struct proc **running = xcalloc(r->n_steps ? r->n_steps : 1, sizeof(*running));
+	struct strvec secrets = STRVEC_INIT;
+	size_t n_running = 0;
+	int ret = 0, cancelled = 0;
+
+	exec_local_secrets(r, &secrets);
+	for (;;) {
+		int progress = 1;
+		if (o->stop && *o->stop) {
+			cancel_all(r, o);
+			cancelled = 1;
+			break;
+		}
+		/* start or skip what we can */
+		while (progress) {
+			progress = 0;
+			for (size_t i = 0; i < r->n_steps && n_running < (size_t)r->jobs; i++) {
+				struct run_step *s = &r->steps[i];
+				const struct run_step *why = NULL;
+				int rd;
+				if (s->status != STEP_PENDING)
+					continue;
+				rd = step_readiness(r, s, &why);
+				if (rd < 0) {
+					skip_step(r, s, why, o);
+					progress = 1;
+					continue;
+				}
+				if (rd == 0)
+					continue;
+				struct strvec env = STRVEC_INIT;
+				s->started_at_ms = wall_ms();
+				if (exec_local_start(r, s, o->stream_output, &env, &secrets, e) < 0) {
+					strvec_clear(&env);
+					s->status = STEP_FAILED;
+					set_reason(&s->reason, "could not start: %s", err_msg(e));
+					notify(o, r, s, 0);
+					err_clear(e);
+					progress = 1;
+					continue;
+				}
+				strvec_clear(&env);
+				s->status = STEP_RUNNING;
+				running[i] = &s->proc;
+				n_running++;
+				notify(o, r, s, 1);
+				progress = 1;
+			}
+			/* skipping may cascade even when no slot is free */
+			for (size_t i = 0; i < r->n_steps; i++) {
+				const struct run_step *why = NULL;
+				if (r->steps[i].status == STEP_PENDING && step_readiness(r, &r->steps[i], &why) < 0) {
+					skip_step(r, &r->steps[i], why, o);
+					progress = 1;
+				}
+			}
+		}
+		if (!n_running)
+			break;
+		int idx = proc_wait_any(running, r->n_steps, 500);
+		if (idx < 0)
+			continue;
+		running[idx] = NULL;
+		n_running--;
+		finish_step(r, &r->steps[idx]);
+		notify(o, r, &r->steps[idx], 0);
+	}
+	free(running);
+	strvec_clear(&secrets);
+	(void)ret;
+	return cancelled;
+}
+
+/* Everything before the steps: directories, checkout, spec. */
+static int prepare(struct run *r, const struct run_opts *o, struct ws_source *src, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char *spec_path;
+	int ret = -1;
+
+	buf_addf(&b, "%s/runs/%s", o->home, r->id);
+	r->run_dir = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/out", r->run_dir);
+	r->out_dir = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/workspaces/%s", o->home, r->id);
+	r->workspace = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/logs/%s", o->home, r->id);
+	r->log_dir = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/tmp", r->run_dir);
+	if (fs_mkdir_p(r->out_dir, 0755, e) < 0 || fs_mkdir_p(r->log_dir, 0755, e) < 0 ||
+	    fs_mkdir_p(b.ptr, 0700, e) < 0)
+		goto done;
+
+	if (ws_source_open(src, o->home, o->repo, e) < 0)
+		goto done;
+	if (ws_resolve(src, o->rev, o->branch, &r->commit, e) < 0)
+		goto done;
+	if (ws_checkout(src, r->commit.id, r->workspace, e) < 0)
+		goto done;
+
+	spec_path = path_join(r->workspace, "mlci.yaml");
+	if (!fs_is_file(spec_path)) {
+		free(spec_path);
+		err_set(e, MLCI_EUSAGE, "commit %.12s has no mlci.yaml at the repository root", r->commit.id);
+		goto done;
+	}
+	if (spec_parse_file(&r->spec, spec_path, "mlci.yaml", &r->diags) < 0 ||
+	    spec_check_paths(&r->spec, r->workspace, &r->diags) < 0 || r->diags.n) {
+		free(spec_path);
+		err_set(e, MLCI_EUSAGE, "mlci.yaml has %zu error%s", r->diags.n, r->diags.n == 1 ? "" : "s");
+		goto done;
+	}
+	free(spec_path);
+	if (plan_steps(r, e) < 0)
+		goto done;
+	ret = 0;
+done:
+	buf_release(&b);
+	return ret;
+}
+
+static void write_record(const struct run *r)
+{
+	struct err e = ERR_INIT;
+	if (r->run_dir && run_json_write(r, &e) < 0)
+		log_warn("could not write the run record: %s", err_msg(&e));
+	err_release(&e);
+}
+
+int run_execute(struct run *r, const struct run_opts *o, struct err *e)
+{
+	struct ws_source src;
+	int cancelled;
+
+	memset(&src, 0, sizeof(src));
+	make_run_id(r->id, sizeof(r->id));
+	r->home = xstrdup(o->home);
+	r->repo = xstrdup(o->repo);
+	r->trigger = xstrdup(o->trigger ? o->trigger : "manual");
+	r->jobs = o->jobs > 0 ? o->jobs : cpu_count();
+	r->started_at_ms = wall_ms();
+	r->status = RUN_RUNNING;
+
+	if (prepare(r, o, &src, e) < 0) {
+		ws_source_release(&src);
+		r->status = RUN_ERROR;
+		r->finished_at_ms = wall_ms();
+		set_reason(&r->reason, "%s", err_msg(e));
+		write_record(r);
+		return -1;
+	}
+	ws_source_release(&src);
+	if (o->obs && o->obs->run_start)
+		o->obs->run_start(o->obs->payload, r);
+	write_record(r);
+
+	cancelled = schedule(r, o, e);
+
+	r->finished_at_ms = wall_ms();
+	r->status = RUN_PASSED;
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct run_step *s = &r->steps[i];
+		if (s->status == STEP_FAILED && r->status == RUN_PASSED) {
+			r->status = RUN_FAILED;
+			set_reason(&r->reason, "%s %s %s", s->component, step_phase_name(s->phase),
+				   s->reason ? s->reason : "failed");
+		}
+	}
+	if (cancelled) {
+		r->status = RUN_CANCELLED;
+		set_reason(&r->reason, "cancelled by signal");
+	}
+	write_record(r);
+	return 0;
+}

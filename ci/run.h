@@ -1,0 +1,90 @@
+/* run.h - one commit through CI (build, unit tests) and the component DAG: the run engine's API.
+ * The engine schedules and records; it reports progress through an observer and never prints. */
+#ifndef MLCI_RUN_H
+#define MLCI_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "ci/spec.h"
+#include "ci/workspace.h"
+#include "common/error.h"
+#include "common/proc.h"
+
+enum run_status { RUN_QUEUED, RUN_RUNNING, RUN_PASSED, RUN_FAILED, RUN_ERROR, RUN_CANCELLED };
+enum step_phase { PHASE_BUILD, PHASE_TEST, PHASE_RUN };
+enum step_status { STEP_PENDING, STEP_RUNNING, STEP_PASSED, STEP_FAILED, STEP_SKIPPED, STEP_CACHED, STEP_CANCELLED };
+
+struct run_step {
+	size_t comp;              /* index into spec.components */
+	const char *component;    /* borrowed from the spec */
+	enum step_phase phase;
+	enum step_status status;
+	const char *command;      /* borrowed from the spec */
+	size_t *deps;             /* indices of steps that must pass first; owned */
+	size_t n_deps;
+	int exit_code;            /* valid once finished and not skipped */
+	int timed_out;
+	int64_t started_at_ms;    /* wall clock, ms since the epoch; 0 = never started */
+	int64_t duration_ms;
+	char *reason;             /* why it failed, was skipped or cancelled; owned; NULL when passed */
+	struct proc proc;         /* while running */
+	char *stream_prefix;      /* "component | " for streamed output; owned */
+};
+
+struct run;
+
+/* Progress callbacks (cmd/ prints them). All may be NULL. */
+struct run_observer {
+	void (*run_start)(void *payload, const struct run *r);
+	void (*step_start)(void *payload, const struct run *r, const struct run_step *s);
+	void (*step_end)(void *payload, const struct run *r, const struct run_step *s);
+	void *payload;
+};
+
+struct run_opts {
+	const char *home;      /* $MLCI_HOME; required */
+	const char *repo;      /* local path or URL; required */
+	const char *rev;       /* NULL = HEAD */
+	const char *branch;    /* NULL = from rev or HEAD */
+	int jobs;              /* parallel steps; <= 0 = number of CPUs */
+	int stream_output;     /* copy every step's output to stderr, prefixed with "component | " */
+	const char *trigger;   /* "manual", "watch", ...; NULL = "manual" */
+	const volatile sig_atomic_t *stop; /* set to non-zero (by a signal handler) to cancel; may be NULL */
+	const struct run_observer *obs;
+};
+
+struct run {
+	char id[40];
+	enum run_status status;
+	char *home, *repo, *trigger;     /* owned */
+	char *run_dir;                   /* $home/runs/<id>; owned */
+	char *workspace;                 /* $home/workspaces/<id>; owned */
+	char *out_dir;                   /* $home/runs/<id>/out; owned */
+	char *log_dir;                   /* $home/logs/<id>; owned */
+	struct ws_commit commit;
+	struct spec spec;
+	struct spec_diags diags;         /* spec problems when status is RUN_ERROR because of the spec */
+	struct run_step *steps;          /* CI steps first, then run steps, each in DAG order; owned */
+	size_t n_steps;
+	int jobs;
+	int64_t started_at_ms, finished_at_ms;
+	char *reason;                    /* one-line summary when not passed; owned */
+};
+
+void run_init(struct run *r);
+void run_release(struct run *r);
+
+/* Resolve, check out, parse the spec, then run the CI phase and the DAG. Returns 0 when the run
+ * reached a verdict (r->status is RUN_PASSED, RUN_FAILED or RUN_CANCELLED) and -1 otherwise
+ * (r->status RUN_ERROR; "e" says why: MLCI_EUSAGE for a bad spec or revision with r->diags filled,
+ * MLCI_EINFRA for the rest). The run record is written to $home/runs/<id>/run.json either way. */
+int run_execute(struct run *r, const struct run_opts *o, struct err *e);
+
+const char *run_status_name(enum run_status s);
+const char *step_status_name(enum step_status s);
+const char *step_phase_name(enum step_phase p);
+/* Log file of a component in run "r" (malloc'd). */
+char *run_log_path(const struct run *r, const char *component);
+
+#endif

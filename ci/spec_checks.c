@@ -1,0 +1,459 @@
+/* spec_checks.c - the "checks" section of mlci.yaml: data, training, model, infra and service checks,
+ * and the "component/output" references they make. Parsing only: the checks themselves live in checks/. */
+#include "ci/spec_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/banned.h"
+
+static void spec_ref_release(struct spec_ref *r)
+{
+	free(r->text);
+	free(r->output);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The declared outputs of component "ci", indexed on first use. */
+static const struct spec_index *outputs_of(struct spec_ctx *c, size_t ci)
+{
+	struct spec_index *ix = &c->outputs[ci];
+	const struct spec_component *comp = &c->s->components[ci];
+	if (!ix->names && comp->outputs.n)
+		spec_index_build(ix, (const char *const *)comp->outputs.items, comp->outputs.n);
+	return ix;
+}
+
+/* Resolve "text" (already on the key path) as "component/output" into "r". */
+static void resolve_ref(struct spec_ctx *c, yaml_node_t *n, const char *text, struct spec_ref *r)
+{
+	const char *slash = strchr(text, '/');
+	char *comp;
+	size_t ci;
+	struct buf msg = BUF_INIT;
+	r->text = xstrdup(text);
+	r->pos = spec_node_pos(n);
+	r->comp = SPEC_NONE;
+	if (!slash || slash == text || !slash[1]) {
+		spec_err(c, n, "invalid reference \"%s\" (expected component/output, e.g. \"train/model.json\")", text);
+		return;
+	}
+	comp = xstrndup(text, (size_t)(slash - text));
+	r->output = xstrdup(slash + 1);
+	ci = c->s->n_components ? spec_index_find(&c->comps, comp) : SPEC_NONE;
+	if (ci == SPEC_NONE) {
+		const char **names = xcalloc(c->s->n_components, sizeof(*names));
+		for (size_t i = 0; i < c->s->n_components; i++)
+			names[i] = c->s->components[i].name;
+		buf_addf(&msg, "unknown component \"%s\" in \"%s\"", comp, text);
+		spec_add_suggestion(&msg, comp, names, c->s->n_components);
+		spec_err(c, n, "%s", msg.ptr);
+		free(names);
+	} else if (spec_index_find(outputs_of(c, ci), r->output) == SPEC_NONE) {
+		const struct spec_strlist *outs = &c->s->components[ci].outputs;
+		buf_addf(&msg, "component \"%s\" declares no output \"%s\"", comp, r->output);
+		spec_add_suggestion(&msg, r->output, (const char *const *)outs->items, outs->n);
+		spec_err(c, n, "%s", msg.ptr);
+	} else {
+		r->comp = ci;
+	}
+	buf_release(&msg);
+	free(comp);
+}
+
+static void get_ref(struct spec_ctx *c, yaml_node_t *n, const char *name, struct spec_ref *r)
+{
+	size_t mark;
+	const char *t;
+	if (!n)
+		return;
+	mark = spec_key_push(c, name);
+	t = spec_scalar(c, n, "a reference of the form component/output");
+	if (t)
+		resolve_ref(c, n, t, r);
+	spec_key_pop(c, mark);
+}
+
+/* ---------- data ---------- */
+
+static const char *const drift_methods[] = { "auto", "psi", "ks", "chi2", "jensen_shannon", "linf" };
+static const char *const on_drift_names[] = { "fail", "warn", "retrain" };
+
+static void parse_drift(struct spec_ctx *c, struct spec_check_data *d, yaml_node_t *n)
+{
+	static const struct spec_field f[] = {
+		{ "reference", 0 }, { "method", 0 }, { "threshold", 0 }, { "on_drift", 0 }
+	};
+	yaml_node_t *v[4];
+	int idx;
+	size_t mark = spec_key_push(c, "drift");
+	d->drift_present = 1;
+	d->drift_threshold = 0.2;
+	if (spec_fields(c, n, f, 4, v) < 0)
+		goto done;
+	if (spec_get_str(c, v[0], "reference", "production, a model version or a path", &d->drift_reference) == 0 &&
+	    strchr(d->drift_reference, '/')) {
+		size_t m2 = spec_key_push(c, "reference");
+		char *p = spec_repo_path(c, v[0], d->drift_reference);
+		if (p) {
+			free(d->drift_reference);
+			d->drift_reference = p;
+		}
+		spec_key_pop(c, m2);
+	}
+	if (spec_get_enum(c, v[1], "method", drift_methods, 6, &idx) == 0)
+		d->drift_method = xstrdup(drift_methods[idx]);
+	spec_get_num(c, v[2], "threshold", 0, 1, INFINITY, &d->drift_threshold);
+	if (spec_get_enum(c, v[3], "on_drift", on_drift_names, 3, &idx) == 0)
+		d->on_drift = xstrdup(on_drift_names[idx]);
+done:
+	if (!d->drift_reference)
+		d->drift_reference = xstrdup("production");
+	if (!d->drift_method)
+		d->drift_method = xstrdup("auto");
+	if (!d->on_drift)
+		d->on_drift = xstrdup("fail");
+	spec_key_pop(c, mark);
+}
+
+static void parse_data(struct spec_ctx *c, struct spec_check_data *d, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "dataset", 1 }, { "schema", 0 }, { "drift", 0 } };
+	yaml_node_t *v[3];
+	size_t mark = spec_key_push(c, "data");
+	d->present = 1;
+	if (spec_fields(c, n, f, 3, v) < 0)
+		goto done;
+	get_ref(c, v[0], "dataset", &d->dataset);
+	if (v[1]) {
+		size_t m2 = spec_key_push(c, "schema");
+		const char *t = spec_scalar(c, v[1], "a path");
+		if (t) {
+			d->schema = spec_repo_path(c, v[1], t);
+			d->schema_pos = spec_node_pos(v[1]);
+		}
+		spec_key_pop(c, m2);
+	}
+	if (v[2])
+		parse_drift(c, d, v[2]);
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- training ---------- */
+
+static void parse_training(struct spec_ctx *c, struct spec_check_training *t, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "history", 0 }, { "converges", 0 }, { "no_nan", 0 } };
+	yaml_node_t *v[3];
+	size_t mark = spec_key_push(c, "training");
+	t->present = 1;
+	if (spec_fields(c, n, f, 3, v) < 0)
+		goto done;
+	get_ref(c, v[0], "history", &t->history);
+	if (spec_get_bool(c, v[1], "converges", &t->converges) == 0 && t->converges == 1 && !v[0]) {
+		size_t m2 = spec_key_push(c, "converges");
+		spec_err(c, v[1], "converges needs \"history\" (the training history to check)");
+		spec_key_pop(c, m2);
+	}
+	if (v[2] && !spec_is_null(v[2])) {
+		size_t m2 = spec_key_push(c, "no_nan");
+		if (v[2]->type != YAML_SEQUENCE_NODE) {
+			if (v[2]->type == YAML_SCALAR_NODE)
+				spec_err(c, v[2], "expected a sequence, got a scalar (write [%s] for a one-item list)",
+					 (const char *)v[2]->data.scalar.value);
+			else
+				spec_err(c, v[2], "expected a sequence, got %s", spec_kind(v[2]));
+		} else {
+			size_t cnt = (size_t)(v[2]->data.sequence.items.top - v[2]->data.sequence.items.start);
+			t->no_nan = xcalloc(cnt, sizeof(*t->no_nan));
+			for (size_t i = 0; i < cnt; i++) {
+				yaml_node_t *item = spec_node(c, v[2]->data.sequence.items.start[i]);
+				size_t m3 = spec_key_push_index(c, i);
+				const char *txt = spec_scalar(c, item, "a reference of the form component/output");
+				if (txt)
+					resolve_ref(c, item, txt, &t->no_nan[t->n_no_nan++]);
+				spec_key_pop(c, m3);
+			}
+		}
+		spec_key_pop(c, m2);
+	}
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- model ---------- */
+
+static void parse_thresholds(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
+{
+	struct spec_pairs p;
+	size_t mark = spec_key_push(c, "thresholds");
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	m->thresholds = xcalloc(p.n, sizeof(*m->thresholds));
+	for (size_t i = 0; i < p.n; i++) {
+		struct spec_threshold *th = &m->thresholds[m->n_thresholds];
+		const char *t;
+		size_t m2;
+		if (!p.keys[i])
+			continue;
+		m2 = spec_key_push(c, p.names[i]);
+		t = spec_scalar(c, p.vals[i], "a threshold such as \">= 0.90\"");
+		if (t && spec_parse_threshold(t, &th->op, &th->value) < 0) {
+			spec_err(c, p.vals[i],
+				 "invalid threshold \"%s\" (expected a comparison and a number, e.g. \">= 0.90\", "
+				 "\"<= 0.1\" or \"== 1\")",
+				 t);
+		} else if (t) {
+			th->metric = xstrdup(p.names[i]);
+			th->pos = spec_node_pos(p.vals[i]);
+			m->n_thresholds++;
+		}
+		spec_key_pop(c, m2);
+	}
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+/* "tolerance" and "max_gap": metric -> absolute number or "N%". */
+static void parse_tolerances(struct spec_ctx *c, const char *name, const char *noun, yaml_node_t *n,
+			     struct spec_tolerance **out, size_t *nout)
+{
+	struct spec_pairs p;
+	size_t mark = spec_key_push(c, name);
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	*out = xcalloc(p.n, sizeof(**out));
+	for (size_t i = 0; i < p.n; i++) {
+		struct spec_tolerance *tol = &(*out)[*nout];
+		const char *t;
+		size_t m2;
+		if (!p.keys[i])
+			continue;
+		m2 = spec_key_push(c, p.names[i]);
+		t = spec_scalar(c, p.vals[i], "a number or a percentage");
+		if (t && spec_parse_tolerance(t, &tol->value, &tol->relative) < 0) {
+			spec_err(c, p.vals[i],
+				 "invalid %s \"%s\" (expected a number >= 0 such as 0.01, or a percentage such as "
+				 "\"1%%\")",
+				 noun, t);
+		} else if (t) {
+			tol->metric = xstrdup(p.names[i]);
+			tol->pos = spec_node_pos(p.vals[i]);
+			(*nout)++;
+		}
+		spec_key_pop(c, m2);
+	}
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+static void parse_slices(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "metrics", 1 }, { "max_gap", 0 }, { "min_rows", 0 } };
+	yaml_node_t *v[3];
+	size_t mark = spec_key_push(c, "slices");
+	if (spec_fields(c, n, f, 3, v) < 0)
+		goto done;
+	get_ref(c, v[0], "metrics", &m->slices_metrics);
+	if (v[1])
+		parse_tolerances(c, "max_gap", "gap", v[1], &m->max_gap, &m->n_max_gap);
+	spec_get_int(c, v[2], "min_rows", 1, INT64_MAX, &m->slices_min_rows);
+done:
+	spec_key_pop(c, mark);
+}
+
+static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
+{
+	enum { M_METRICS, M_THRESHOLDS, M_BASELINE, M_TOLERANCE, M_SLICES, M_N };
+	static const struct spec_field f[M_N] = {
+		[M_METRICS] = { "metrics", 1 },     [M_THRESHOLDS] = { "thresholds", 0 },
+		[M_BASELINE] = { "baseline", 0 },   [M_TOLERANCE] = { "tolerance", 0 },
+		[M_SLICES] = { "slices", 0 },
+	};
+	yaml_node_t *v[M_N];
+	size_t mark = spec_key_push(c, "model");
+	m->present = 1;
+	if (spec_fields(c, n, f, M_N, v) < 0)
+		goto done;
+	get_ref(c, v[M_METRICS], "metrics", &m->metrics);
+	if (v[M_THRESHOLDS])
+		parse_thresholds(c, m, v[M_THRESHOLDS]);
+	if (spec_get_str(c, v[M_BASELINE], "baseline", "production or MODEL@VERSION", &m->baseline) == 0 &&
+	    strpbrk(m->baseline, " \t\r\n")) {
+		size_t m2 = spec_key_push(c, "baseline");
+		spec_err(c, v[M_BASELINE], "invalid baseline \"%s\" (expected production, MODEL@VERSION or VERSION)",
+			 m->baseline);
+		spec_key_pop(c, m2);
+	}
+	if (v[M_TOLERANCE]) {
+		parse_tolerances(c, "tolerance", "tolerance", v[M_TOLERANCE], &m->tolerance, &m->n_tolerance);
+		if (!v[M_BASELINE]) {
+			size_t m2 = spec_key_push(c, "tolerance");
+			spec_err(c, v[M_TOLERANCE], "tolerance needs \"baseline\" (the model version to compare with)");
+			spec_key_pop(c, m2);
+		}
+	}
+	if (v[M_SLICES])
+		parse_slices(c, m, v[M_SLICES]);
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- infra ---------- */
+
+static const char *const accelerators[] = { "none", "nvidia" };
+
+static void parse_infra(struct spec_ctx *c, struct spec_check_infra *in, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "requires", 1 } };
+	static const struct spec_field rf[] = {
+		{ "commands", 0 }, { "memory", 0 }, { "cpus", 0 }, { "disk", 0 }, { "accelerator", 0 }
+	};
+	yaml_node_t *v[1], *r[5];
+	int idx;
+	size_t mark = spec_key_push(c, "infra");
+	in->present = 1;
+	if (spec_fields(c, n, f, 1, v) < 0 || !v[0])
+		goto done;
+	spec_key_push(c, "requires");
+	if (spec_fields(c, v[0], rf, 5, r) < 0)
+		goto done;
+	spec_get_list(c, r[0], "commands", 0, "a command name", spec_conv_str, "command", &in->commands);
+	spec_get_size(c, r[1], "memory", &in->memory_bytes);
+	spec_get_num(c, r[2], "cpus", 0, 1, 1e6, &in->cpus);
+	spec_get_size(c, r[3], "disk", &in->disk_bytes);
+	if (spec_get_enum(c, r[4], "accelerator", accelerators, 2, &idx) == 0)
+		in->accelerator = xstrdup(accelerators[idx]);
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- service ---------- */
+
+static const char *const protocols[] = { "kserve-v2", "tfserving-v1", "none" };
+
+static void parse_load(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "rate", 0 },   { "duration", 0 }, { "connections", 0 },
+					       { "p99_ms", 0 }, { "min_qps", 0 },  { "max_error_rate", 0 } };
+	yaml_node_t *v[6];
+	size_t mark = spec_key_push(c, "load");
+	sv->load_present = 1;
+	sv->load_duration_ms = 10000;
+	sv->load_connections = 1;
+	if (spec_fields(c, n, f, 6, v) < 0)
+		goto done;
+	spec_get_num(c, v[0], "rate", 0, 0, 1e7, &sv->load_rate);
+	spec_get_duration(c, v[1], "duration", &sv->load_duration_ms);
+	spec_get_int(c, v[2], "connections", 1, 10000, &sv->load_connections);
+	spec_get_num(c, v[3], "p99_ms", 0, 1, INFINITY, &sv->load_p99_ms);
+	spec_get_num(c, v[4], "min_qps", 0, 1, INFINITY, &sv->load_min_qps);
+	spec_get_num(c, v[5], "max_error_rate", 0, 0, 1, &sv->load_max_error_rate);
+done:
+	spec_key_pop(c, mark);
+}
+
+static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
+{
+	enum { S_START, S_READY, S_PROTOCOL, S_CONTRACT, S_READY_TIMEOUT, S_LOAD, S_N };
+	static const struct spec_field f[S_N] = {
+		[S_START] = { "start", 1 },       [S_READY] = { "ready", 1 },
+		[S_PROTOCOL] = { "protocol", 0 }, [S_CONTRACT] = { "contract", 0 },
+		[S_READY_TIMEOUT] = { "ready_timeout", 0 }, [S_LOAD] = { "load", 0 },
+	};
+	yaml_node_t *v[S_N];
+	int idx = 0;
+	size_t mark = spec_key_push(c, "service");
+	sv->present = 1;
+	sv->ready_timeout_ms = 60000;
+	if (spec_fields(c, n, f, S_N, v) < 0)
+		goto done;
+	spec_get_str(c, v[S_START], "start", "a command", &sv->start);
+	if (spec_get_str(c, v[S_READY], "ready", "an HTTP path", &sv->ready) == 0 && sv->ready[0] != '/') {
+		size_t m2 = spec_key_push(c, "ready");
+		spec_err(c, v[S_READY], "invalid ready path \"%s\" (expected an HTTP path starting with \"/\")",
+			 sv->ready);
+		spec_key_pop(c, m2);
+	}
+	if (spec_get_enum(c, v[S_PROTOCOL], "protocol", protocols, 3, &idx) < 0)
+		idx = 0;
+	sv->protocol = xstrdup(protocols[idx]);
+	if (v[S_CONTRACT]) {
+		size_t m2 = spec_key_push(c, "contract");
+		const char *t = spec_scalar(c, v[S_CONTRACT], "a path");
+		if (t) {
+			sv->contract = spec_repo_path(c, v[S_CONTRACT], t);
+			sv->contract_pos = spec_node_pos(v[S_CONTRACT]);
+		}
+		spec_key_pop(c, m2);
+	}
+	spec_get_duration(c, v[S_READY_TIMEOUT], "ready_timeout", &sv->ready_timeout_ms);
+	if (v[S_LOAD])
+		parse_load(c, sv, v[S_LOAD]);
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- the section ---------- */
+
+void spec_parse_checks(struct spec_ctx *c, yaml_node_t *n)
+{
+	enum { K_DATA, K_TRAINING, K_MODEL, K_INFRA, K_SERVICE, K_N };
+	static const struct spec_field f[K_N] = {
+		[K_DATA] = { "data", 0 },   [K_TRAINING] = { "training", 0 }, [K_MODEL] = { "model", 0 },
+		[K_INFRA] = { "infra", 0 }, [K_SERVICE] = { "service", 0 },
+	};
+	yaml_node_t *v[K_N];
+	struct spec_checks *k = &c->s->checks;
+	size_t mark = spec_key_push(c, "checks");
+	if (spec_fields(c, n, f, K_N, v) < 0)
+		goto done;
+	if (v[K_DATA])
+		parse_data(c, &k->data, v[K_DATA]);
+	if (v[K_TRAINING])
+		parse_training(c, &k->training, v[K_TRAINING]);
+	if (v[K_MODEL])
+		parse_model(c, &k->model, v[K_MODEL]);
+	if (v[K_INFRA])
+		parse_infra(c, &k->infra, v[K_INFRA]);
+	if (v[K_SERVICE])
+		parse_service(c, &k->service, v[K_SERVICE]);
+done:
+	spec_key_pop(c, mark);
+}
+
+void spec_checks_release(struct spec_checks *k)
+{
+	spec_ref_release(&k->data.dataset);
+	free(k->data.schema);
+	free(k->data.drift_reference);
+	free(k->data.drift_method);
+	free(k->data.on_drift);
+	spec_ref_release(&k->training.history);
+	for (size_t i = 0; i < k->training.n_no_nan; i++)
+		spec_ref_release(&k->training.no_nan[i]);
+	free(k->training.no_nan);
+	spec_ref_release(&k->model.metrics);
+	for (size_t i = 0; i < k->model.n_thresholds; i++)
+		free(k->model.thresholds[i].metric);
+	free(k->model.thresholds);
+	free(k->model.baseline);
+	for (size_t i = 0; i < k->model.n_tolerance; i++)
+		free(k->model.tolerance[i].metric);
+	free(k->model.tolerance);
+	spec_ref_release(&k->model.slices_metrics);
+	for (size_t i = 0; i < k->model.n_max_gap; i++)
+		free(k->model.max_gap[i].metric);
+	free(k->model.max_gap);
+	spec_strlist_release(&k->infra.commands);
+	free(k->infra.accelerator);
+	free(k->service.start);
+	free(k->service.ready);
+	free(k->service.protocol);
+	free(k->service.contract);
+}

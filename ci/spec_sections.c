@@ -1,0 +1,634 @@
+/* spec_sections.c - the top-level sections of mlci.yaml (pipeline, model, params, env, components,
+ * environments, triggers) and the checks across them: needs, cycles, promotion chains. No I/O here. */
+#include "ci/spec_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci/dag.h"
+#include "common/alloc.h"
+#include "common/banned.h"
+
+#define NF(f) (sizeof(f) / sizeof((f)[0]))
+
+/* ---------- params and env ---------- */
+
+static int param_name_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int env_name_ok(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* "params" and "env": mappings of name to scalar, kept as text in file order. */
+static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, int is_env, struct spec_kvlist *out)
+{
+	struct spec_pairs p;
+	size_t mark = spec_key_push(c, section);
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	out->items = xcalloc(p.n, sizeof(*out->items));
+	for (size_t i = 0; i < p.n; i++) {
+		const char *name = p.names[i], *val;
+		size_t m2;
+		if (!p.keys[i])
+			continue;
+		if (is_env && !env_name_ok(name)) {
+			spec_err(c, p.keys[i],
+				 "invalid variable name \"%s\" (expected letters, digits and \"_\", not starting with "
+				 "a digit)",
+				 name);
+			continue;
+		}
+		if (is_env && !strncmp(name, "MLCI_", 5)) {
+			spec_err(c, p.keys[i], "variable \"%s\" is reserved (names starting with MLCI_ are set by mlci)",
+				 name);
+			continue;
+		}
+		if (!is_env && !param_name_ok(name)) {
+			spec_err(c, p.keys[i],
+				 "invalid parameter name \"%s\" (expected letters, digits, \".\", \"-\" and \"_\")",
+				 name);
+			continue;
+		}
+		m2 = spec_key_push(c, name);
+		val = spec_scalar(c, p.vals[i], "a scalar value (write \"\" for an empty one)");
+		spec_key_pop(c, m2);
+		if (!val)
+			continue;
+		out->items[out->n].key = xstrdup(name);
+		out->items[out->n].value = xstrdup(val);
+		out->items[out->n].pos = spec_node_pos(p.keys[i]);
+		out->n++;
+	}
+	if (!is_env) {
+		/* two params must not land on the same MLCI_PARAM_ variable */
+		char **vars = xcalloc(out->n, sizeof(*vars));
+		size_t *first;
+		for (size_t i = 0; i < out->n; i++) {
+			struct buf b = BUF_INIT;
+			spec_env_name("MLCI_PARAM_", out->items[i].key, &b);
+			vars[i] = buf_detach(&b, NULL);
+		}
+		first = spec_find_dups((const char *const *)vars, out->n);
+		for (size_t i = 0; i < out->n; i++)
+			if (first[i] != SPEC_NONE)
+				spec_err_at(c, out->items[i].pos,
+					    "parameter \"%s\" has the same variable name as \"%s\" (%s)",
+					    out->items[i].key, out->items[first[i]].key, vars[i]);
+		for (size_t i = 0; i < out->n; i++)
+			free(vars[i]);
+		free(vars);
+		free(first);
+	}
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+/* ---------- components ---------- */
+
+enum { C_PATH, C_BUILD, C_TEST, C_RUN, C_NEEDS, C_INPUTS, C_OUTPUTS, C_TIMEOUT, C_RESOURCES, C_N };
+static const struct spec_field comp_fields[C_N] = {
+	[C_PATH] = { "path", 0 },       [C_BUILD] = { "build", 0 },     [C_TEST] = { "test", 0 },
+	[C_RUN] = { "run", 1 },         [C_NEEDS] = { "needs", 0 },     [C_INPUTS] = { "inputs", 0 },
+	[C_OUTPUTS] = { "outputs", 0 }, [C_TIMEOUT] = { "timeout", 0 }, [C_RESOURCES] = { "resources", 0 },
+};
+
+/* Suggest a component name close to "word" (for "did you mean"). */
+static void suggest_component(struct spec_ctx *c, struct buf *msg, const char *word)
+{
+	const char **names = xcalloc(c->s->n_components, sizeof(*names));
+	for (size_t i = 0; i < c->s->n_components; i++)
+		names[i] = c->s->components[i].name;
+	spec_add_suggestion(msg, word, names, c->s->n_components);
+	free(names);
+}
+
+/* A "needs" entry: a known component other than the one being parsed (c->cur). */
+static char *conv_need(struct spec_ctx *c, yaml_node_t *item, const char *text)
+{
+	size_t idx = spec_index_find(&c->comps, text);
+	if (idx == SPEC_NONE) {
+		struct buf msg = BUF_INIT;
+		buf_addf(&msg, "unknown component \"%s\"", text);
+		suggest_component(c, &msg, text);
+		spec_err(c, item, "%s", msg.ptr);
+		buf_release(&msg);
+		return NULL;
+	}
+	if (idx == c->cur) {
+		spec_err(c, item, "component \"%s\" cannot need itself", text);
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+/* An output: a plain relative file path under $MLCI_OUT, no ".", ".." or empty parts. */
+static char *conv_output(struct spec_ctx *c, yaml_node_t *item, const char *text)
+{
+	const char *p = text;
+	int ok = *p && *p != '/';
+	while (ok && *p) {
+		const char *seg = p;
+		size_t n;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			ok = 0;
+		if (*p == '/' && !*++p)
+			ok = 0; /* trailing slash */
+	}
+	if (!ok) {
+		spec_err(c, item,
+			 "invalid output \"%s\" (expected a plain relative file path such as \"model.json\" or "
+			 "\"plots/roc.png\", without \".\" or \"..\" parts)",
+			 text);
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+static void parse_component(struct spec_ctx *c, size_t i, yaml_node_t *n)
+{
+	struct spec_component *comp = &c->s->components[i];
+	yaml_node_t *v[C_N];
+	size_t mark = spec_key_push(c, comp->name);
+	c->cur = i;
+	if (spec_fields(c, n, comp_fields, C_N, v) < 0)
+		goto done;
+	if (v[C_PATH]) {
+		size_t m2 = spec_key_push(c, "path");
+		const char *t = spec_scalar(c, v[C_PATH], "a directory path");
+		char *p = t ? spec_repo_path(c, v[C_PATH], t) : NULL;
+		if (p && strcmp(p, ".")) {
+			comp->path = p;
+			comp->path_pos = spec_node_pos(v[C_PATH]);
+		} else {
+			free(p);
+		}
+		spec_key_pop(c, m2);
+	}
+	spec_get_str(c, v[C_BUILD], "build", "a command", &comp->build);
+	spec_get_str(c, v[C_TEST], "test", "a command", &comp->test);
+	spec_get_str(c, v[C_RUN], "run", "a command", &comp->run);
+	spec_get_list(c, v[C_NEEDS], "needs", 1, "a component name", conv_need, "need", &comp->needs);
+	comp->need_idx = xcalloc(comp->needs.n, sizeof(*comp->need_idx));
+	for (size_t k = 0; k < comp->needs.n; k++)
+		comp->need_idx[k] = spec_index_find(&c->comps, comp->needs.items[k]);
+	spec_get_list(c, v[C_INPUTS], "inputs", 1, "a path", spec_conv_repo_path, "input", &comp->inputs);
+	spec_get_list(c, v[C_OUTPUTS], "outputs", 1, "a file name", conv_output, "output", &comp->outputs);
+	spec_get_duration(c, v[C_TIMEOUT], "timeout", &comp->timeout_ms);
+	if (v[C_RESOURCES]) {
+		static const struct spec_field rf[] = { { "cpus", 0 }, { "memory", 0 } };
+		yaml_node_t *r[2];
+		size_t m2 = spec_key_push(c, "resources");
+		if (spec_fields(c, v[C_RESOURCES], rf, 2, r) == 0) {
+			spec_get_num(c, r[0], "cpus", 0, 1, 4096, &comp->cpus);
+			spec_get_size(c, r[1], "memory", &comp->memory_bytes);
+		}
+		spec_key_pop(c, m2);
+	}
+done:
+	c->cur = SPEC_NONE;
+	spec_key_pop(c, mark);
+}
+
+/* Report a dependency cycle, if any, as "dependency cycle: a -> b -> a" where "a -> b" means b needs a,
+ * starting from the component written first. */
+static void check_cycles(struct spec_ctx *c)
+{
+	struct spec *s = c->s;
+	size_t n = s->n_components, len = 0;
+	struct dag_node *nodes;
+	size_t *order, *level, *cycle;
+	if (!n)
+		return;
+	nodes = xcalloc(n, sizeof(*nodes));
+	order = xcalloc(n, sizeof(*order));
+	level = xcalloc(n, sizeof(*level));
+	cycle = xcalloc(n + 1, sizeof(*cycle));
+	for (size_t i = 0; i < n; i++) {
+		nodes[i].needs = s->components[i].need_idx;
+		nodes[i].n_needs = s->components[i].needs.n;
+	}
+	if (dag_order(n, nodes, order, level, cycle, &len) < 0 && len >= 2) {
+		size_t m = 0, k = len - 1; /* k distinct nodes; cycle[k] repeats cycle[0] */
+		struct buf msg = BUF_INIT;
+		const struct spec_component *to;
+		struct spec_pos pos;
+		size_t mark;
+		for (size_t j = 1; j < k; j++)
+			if (cycle[j] < cycle[m])
+				m = j;
+		buf_addstr(&msg, "dependency cycle: ");
+		for (size_t j = 0; j <= k; j++)
+			buf_addf(&msg, "%s%s", j ? " -> " : "", s->components[cycle[(m + j) % k]].name);
+		/* point at the entry of the second component that needs the first */
+		to = &s->components[cycle[(m + 1) % k]];
+		pos = to->pos;
+		for (size_t j = 0; j < to->needs.n; j++)
+			if (to->need_idx[j] == cycle[m])
+				pos = to->needs.pos[j];
+		mark = spec_key_push(c, "components");
+		spec_key_push(c, to->name);
+		spec_key_push(c, "needs");
+		spec_err_at(c, pos, "%s", msg.ptr);
+		spec_key_pop(c, mark);
+		buf_release(&msg);
+	}
+	free(nodes);
+	free(order);
+	free(level);
+	free(cycle);
+}
+
+static void parse_components(struct spec_ctx *c, yaml_node_t *n)
+{
+	struct spec *s = c->s;
+	struct spec_pairs p;
+	const char **names;
+	char **vars;
+	size_t *first, count = 0, *map;
+	size_t mark = spec_key_push(c, "components");
+
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	if (p.n == 0) {
+		spec_err(c, n, "expected at least one component");
+		goto done;
+	}
+	if (p.n > SPEC_MAX_COMPONENTS) {
+		spec_err(c, n, "too many components (%zu; the limit is %d)", p.n, SPEC_MAX_COMPONENTS);
+		goto done;
+	}
+	/* first pass: names, so that needs can refer to components written later */
+	s->components = xcalloc(p.n, sizeof(*s->components));
+	map = xcalloc(p.n, sizeof(*map));
+	for (size_t i = 0; i < p.n; i++) {
+		struct spec_component *comp;
+		if (!p.keys[i])
+			continue;
+		if (!spec_name_ok(p.names[i], 1))
+			spec_err(c, p.keys[i],
+				 "invalid component name \"%s\" (expected up to 63 lowercase letters, digits, \"-\" "
+				 "and \"_\", starting with a letter or digit)",
+				 p.names[i]);
+		map[count] = i;
+		comp = &s->components[count++];
+		comp->name = xstrdup(p.names[i]);
+		comp->pos = spec_node_pos(p.keys[i]);
+	}
+	s->n_components = count;
+	names = xcalloc(count, sizeof(*names));
+	vars = xcalloc(count, sizeof(*vars));
+	for (size_t i = 0; i < count; i++) {
+		struct buf b = BUF_INIT;
+		names[i] = s->components[i].name;
+		spec_env_name("MLCI_IN_", names[i], &b);
+		vars[i] = buf_detach(&b, NULL);
+	}
+	spec_index_build(&c->comps, names, count);
+	c->outputs = xcalloc(count, sizeof(*c->outputs));
+	first = spec_find_dups((const char *const *)vars, count);
+	for (size_t i = 0; i < count; i++)
+		if (first[i] != SPEC_NONE)
+			spec_err_at(c, s->components[i].pos,
+				    "component \"%s\" has the same variable name as \"%s\" (%s)", names[i],
+				    names[first[i]], vars[i]);
+	for (size_t i = 0; i < count; i++)
+		free(vars[i]);
+	free(vars);
+	free(first);
+	free(names);
+
+	for (size_t i = 0; i < count; i++)
+		parse_component(c, i, p.vals[map[i]]);
+	free(map);
+	spec_key_pop(c, mark);
+	check_cycles(c);
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+/* ---------- environments ---------- */
+
+enum { E_PROMOTE, E_BRANCHES, E_APPROVALS, E_FROM, E_MIN_RUNS, E_APPROVERS, E_DEPLOY, E_HEALTH, E_N };
+static const struct spec_field env_fields[E_N] = {
+	[E_PROMOTE] = { "promote", 1 },   [E_BRANCHES] = { "branches", 0 },
+	[E_APPROVALS] = { "approvals", 0 }, [E_FROM] = { "from", 0 },
+	[E_MIN_RUNS] = { "min_staging_runs", 0 }, [E_APPROVERS] = { "approvers", 0 },
+	[E_DEPLOY] = { "deploy", 0 },     [E_HEALTH] = { "health", 0 },
+};
+static const char *const promote_names[] = { "auto", "semi", "manual" };
+
+static char *conv_glob(struct spec_ctx *c, yaml_node_t *item, const char *text)
+{
+	const char *why;
+	if (spec_check_glob(text, &why) < 0) {
+		spec_err(c, item, "invalid branch pattern \"%s\" (%s)", text, why);
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+static char *conv_approver(struct spec_ctx *c, yaml_node_t *item, const char *text)
+{
+	const char *p = text;
+	int ok = *p != '\0';
+	for (; *p; p++)
+		if (*p == ' ' || *p == ',' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			ok = 0;
+	if (!ok || !strcmp(text, "@")) {
+		spec_err(c, item, "invalid approver \"%s\" (expected a user name or @group)", text);
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_node_t *n)
+{
+	static const struct spec_field df[] = { { "command", 0 }, { "webhook", 0 }, { "ssh", 0 } };
+	yaml_node_t *v[3];
+	size_t mark = spec_key_push(c, "deploy");
+	if (spec_fields(c, n, df, 3, v) < 0)
+		goto done;
+	if (!v[0] && !v[1] && !v[2])
+		spec_err(c, n, "deploy needs at least one of command, webhook or ssh");
+	spec_get_str(c, v[0], "command", "a command", &e->deploy_command);
+	if (spec_get_str(c, v[1], "webhook", "a URL", &e->deploy_webhook) == 0 &&
+	    spec_check_url(e->deploy_webhook) < 0) {
+		size_t m2 = spec_key_push(c, "webhook");
+		spec_err(c, v[1], "invalid webhook \"%s\" (expected an http:// or https:// URL)", e->deploy_webhook);
+		spec_key_pop(c, m2);
+	}
+	if (spec_get_str(c, v[2], "ssh", "user@host[:port]", &e->deploy_ssh) == 0) {
+		const char *why;
+		size_t m2 = spec_key_push(c, "ssh");
+		if (spec_check_ssh(e->deploy_ssh, &why) < 0)
+			spec_err(c, v[2], "invalid ssh target \"%s\" (%s)", e->deploy_ssh, why);
+		else if (!v[0])
+			spec_err(c, v[2], "ssh deploy needs a command to run on the host (deploy.command)");
+		spec_key_pop(c, m2);
+	}
+done:
+	spec_key_pop(c, mark);
+}
+
+static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
+{
+	struct spec_environment *e = &c->s->environments[i];
+	yaml_node_t *v[E_N];
+	int promote = -1;
+	size_t mark = spec_key_push(c, e->name);
+	c->cur = i;
+	if (spec_fields(c, n, env_fields, E_N, v) < 0)
+		goto done;
+	if (spec_get_enum(c, v[E_PROMOTE], "promote", promote_names, 3, &promote) == 0)
+		e->promote = (enum spec_promote)promote;
+	spec_get_list(c, v[E_BRANCHES], "branches", 1, "a branch pattern", conv_glob, "branch pattern",
+		      &e->branches);
+	spec_get_int(c, v[E_APPROVALS], "approvals", 0, 100, &e->approvals);
+	if (spec_get_str(c, v[E_FROM], "from", "an environment name", &e->from) == 0) {
+		size_t idx = spec_index_find(&c->envs, e->from);
+		size_t m2 = spec_key_push(c, "from");
+		if (idx == i) {
+			spec_err(c, v[E_FROM], "environment \"%s\" cannot promote from itself", e->from);
+		} else if (idx == SPEC_NONE) {
+			struct buf msg = BUF_INIT;
+			const char **names = xcalloc(c->s->n_environments, sizeof(*names));
+			for (size_t k = 0; k < c->s->n_environments; k++)
+				names[k] = k == i ? NULL : c->s->environments[k].name;
+			buf_addf(&msg, "unknown environment \"%s\"", e->from);
+			spec_add_suggestion(&msg, e->from, names, c->s->n_environments);
+			spec_err(c, v[E_FROM], "%s", msg.ptr);
+			buf_release(&msg);
+			free(names);
+		}
+		spec_key_pop(c, m2);
+	}
+	spec_get_int(c, v[E_MIN_RUNS], "min_staging_runs", 0, 1000000, &e->min_staging_runs);
+	spec_get_list(c, v[E_APPROVERS], "approvers", 0, "a user name or @group", conv_approver, "approver",
+		      &e->approvers);
+	if (v[E_DEPLOY])
+		parse_deploy(c, e, v[E_DEPLOY]);
+	spec_get_str(c, v[E_HEALTH], "health", "a URL or command", &e->health);
+
+	/* the promotion rule must make sense as a whole */
+	if (promote == SPEC_PROMOTE_AUTO || promote == SPEC_PROMOTE_SEMI) {
+		if (!v[E_BRANCHES] || spec_is_null(v[E_BRANCHES]))
+			spec_err(c, n, "a%s %s environment needs branches (the branch patterns whose runs it promotes)",
+				 promote == SPEC_PROMOTE_AUTO ? "n" : "", promote_names[promote]);
+	} else if (promote == SPEC_PROMOTE_MANUAL) {
+		if (v[E_BRANCHES] && !spec_is_null(v[E_BRANCHES])) {
+			size_t m2 = spec_key_push(c, "branches");
+			spec_err(c, v[E_BRANCHES],
+				 "branches do not apply to manual environments (they are promoted with \"mlci promote\")");
+			spec_key_pop(c, m2);
+		}
+		if (!e->approvers.n && (!v[E_APPROVERS] || spec_is_null(v[E_APPROVERS])))
+			spec_err(c, n, "a manual environment needs approvers (who may promote to it)");
+	}
+	if (promote == SPEC_PROMOTE_AUTO && v[E_APPROVALS] && e->approvals > 0) {
+		size_t m2 = spec_key_push(c, "approvals");
+		spec_err(c, v[E_APPROVALS], "approvals do not apply to auto environments (they promote at once)");
+		spec_key_pop(c, m2);
+	}
+	if (promote == SPEC_PROMOTE_AUTO && v[E_APPROVERS]) {
+		size_t m2 = spec_key_push(c, "approvers");
+		spec_err(c, v[E_APPROVERS], "approvers do not apply to auto environments (they promote at once)");
+		spec_key_pop(c, m2);
+	}
+	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n) {
+		size_t m2 = spec_key_push(c, "approvals");
+		spec_err(c, v[E_APPROVALS], "approvals (%lld) is more than the number of approvers (%zu)",
+			 (long long)e->approvals, e->approvers.n);
+		spec_key_pop(c, m2);
+	}
+	if (v[E_MIN_RUNS] && !v[E_FROM]) {
+		size_t m2 = spec_key_push(c, "min_staging_runs");
+		spec_err(c, v[E_MIN_RUNS], "min_staging_runs needs \"from\" (the environment whose runs are counted)");
+		spec_key_pop(c, m2);
+	}
+done:
+	c->cur = SPEC_NONE;
+	spec_key_pop(c, mark);
+}
+
+/* "from" links form chains; report each loop once, from the environment written first. */
+static void check_from_cycles(struct spec_ctx *c)
+{
+	struct spec *s = c->s;
+	size_t n = s->n_environments;
+	unsigned char *state = xcalloc(n, 1); /* 0 new, 1 on the current walk, 2 done */
+	size_t *walk = xcalloc(n + 1, sizeof(*walk));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0, j = i;
+		while (j != SPEC_NONE && state[j] == 0) {
+			state[j] = 1;
+			walk[len++] = j;
+			j = s->environments[j].from ? spec_index_find(&c->envs, s->environments[j].from) : SPEC_NONE;
+		}
+		if (j != SPEC_NONE && state[j] == 1) {
+			size_t start = 0, m, k;
+			struct buf msg = BUF_INIT;
+			size_t mark;
+			while (walk[start] != j)
+				start++;
+			k = len - start;
+			m = start;
+			for (size_t t = start; t < len; t++)
+				if (walk[t] < walk[m])
+					m = t;
+			if (k > 1) {
+				buf_addstr(&msg, "promotion cycle: ");
+				for (size_t t = 0; t <= k; t++)
+					buf_addf(&msg, "%s%s", t ? " -> " : "",
+						 s->environments[walk[start + (m - start + t) % k]].name);
+				mark = spec_key_push(c, "environments");
+				spec_key_push(c, s->environments[walk[m]].name);
+				spec_key_push(c, "from");
+				spec_err_at(c, s->environments[walk[m]].pos, "%s", msg.ptr);
+				spec_key_pop(c, mark);
+			}
+			buf_release(&msg);
+		}
+		for (size_t t = 0; t < len; t++)
+			state[walk[t]] = 2;
+	}
+	free(state);
+	free(walk);
+}
+
+static void parse_environments(struct spec_ctx *c, yaml_node_t *n)
+{
+	struct spec *s = c->s;
+	struct spec_pairs p;
+	const char **names;
+	size_t count = 0, *map;
+	size_t mark = spec_key_push(c, "environments");
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	if (p.n > SPEC_MAX_COMPONENTS) {
+		spec_err(c, n, "too many environments (%zu; the limit is %d)", p.n, SPEC_MAX_COMPONENTS);
+		goto done;
+	}
+	s->environments = xcalloc(p.n, sizeof(*s->environments));
+	map = xcalloc(p.n, sizeof(*map));
+	for (size_t i = 0; i < p.n; i++) {
+		if (!p.keys[i])
+			continue;
+		if (!spec_name_ok(p.names[i], 1))
+			spec_err(c, p.keys[i],
+				 "invalid environment name \"%s\" (expected up to 63 lowercase letters, digits, \"-\" "
+				 "and \"_\", starting with a letter or digit)",
+				 p.names[i]);
+		map[count] = i;
+		s->environments[count].name = xstrdup(p.names[i]);
+		s->environments[count].pos = spec_node_pos(p.keys[i]);
+		count++;
+	}
+	s->n_environments = count;
+	names = xcalloc(count, sizeof(*names));
+	for (size_t i = 0; i < count; i++)
+		names[i] = s->environments[i].name;
+	spec_index_build(&c->envs, names, count);
+	free(names);
+	for (size_t i = 0; i < count; i++)
+		parse_environment(c, i, p.vals[map[i]]);
+	free(map);
+	spec_key_pop(c, mark);
+	check_from_cycles(c);
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+/* ---------- triggers ---------- */
+
+static void parse_triggers(struct spec_ctx *c, yaml_node_t *n)
+{
+	static const struct spec_field tf[] = { { "schedule", 0 }, { "data", 0 } };
+	yaml_node_t *v[2];
+	size_t mark = spec_key_push(c, "triggers");
+	struct spec_triggers *t = &c->s->triggers;
+	if (spec_fields(c, n, tf, 2, v) < 0)
+		goto done;
+	if (spec_get_str(c, v[0], "schedule", "a cron expression", &t->schedule) == 0) {
+		struct buf why = BUF_INIT;
+		t->schedule_pos = spec_node_pos(v[0]);
+		if (spec_check_cron(t->schedule, &why) < 0) {
+			size_t m2 = spec_key_push(c, "schedule");
+			spec_err(c, v[0], "invalid schedule \"%s\" (%s)", t->schedule, why.ptr);
+			spec_key_pop(c, m2);
+		}
+		buf_release(&why);
+	}
+	spec_get_list(c, v[1], "data", 0, "a path", spec_conv_repo_path, "path", &t->data);
+done:
+	spec_key_pop(c, mark);
+}
+
+/* ---------- the root ---------- */
+
+enum { T_PIPELINE, T_MODEL, T_PARAMS, T_ENV, T_COMPONENTS, T_CHECKS, T_ENVIRONMENTS, T_TRIGGERS, T_N };
+static const struct spec_field top_fields[T_N] = {
+	[T_PIPELINE] = { "pipeline", 1 }, [T_MODEL] = { "model", 0 },
+	[T_PARAMS] = { "params", 0 },     [T_ENV] = { "env", 0 },
+	[T_COMPONENTS] = { "components", 1 }, [T_CHECKS] = { "checks", 0 },
+	[T_ENVIRONMENTS] = { "environments", 0 }, [T_TRIGGERS] = { "triggers", 0 },
+};
+
+static void get_name(struct spec_ctx *c, yaml_node_t *n, const char *key, char **out)
+{
+	if (spec_get_str(c, n, key, "a name", out) == 0 && !spec_name_ok(*out, 0)) {
+		size_t mark = spec_key_push(c, key);
+		spec_err(c, n, "invalid %s name \"%s\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+			 key, *out);
+		spec_key_pop(c, mark);
+	}
+}
+
+void spec_parse_root(struct spec_ctx *c, yaml_node_t *root)
+{
+	yaml_node_t *v[T_N];
+	struct spec *s = c->s;
+	if (root->type != YAML_MAPPING_NODE) {
+		spec_err(c, root, "expected a mapping at the top level, got %s", spec_kind(root));
+		return;
+	}
+	spec_fields(c, root, top_fields, T_N, v);
+	get_name(c, v[T_PIPELINE], "pipeline", &s->pipeline);
+	get_name(c, v[T_MODEL], "model", &s->model);
+	if (!s->model && !v[T_MODEL] && s->pipeline)
+		s->model = xstrdup(s->pipeline);
+	if (v[T_PARAMS])
+		parse_kv(c, v[T_PARAMS], "params", 0, &s->params);
+	if (v[T_ENV])
+		parse_kv(c, v[T_ENV], "env", 1, &s->env);
+	if (v[T_COMPONENTS])
+		parse_components(c, v[T_COMPONENTS]);
+	if (v[T_CHECKS])
+		spec_parse_checks(c, v[T_CHECKS]);
+	if (v[T_ENVIRONMENTS])
+		parse_environments(c, v[T_ENVIRONMENTS]);
+	if (v[T_TRIGGERS])
+		parse_triggers(c, v[T_TRIGGERS]);
+}

@@ -1,0 +1,301 @@
+/* workspace.c - libgit2 access to the pipeline repository: open or mirror, resolve, check out.
+ * All git work goes through libgit2; it must never run the git CLI or print. */
+#include "ci/workspace.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/path.h"
+#include "common/sha256.h"
+#include "common/banned.h"
+
+/* Record libgit2's last error as ours, with "what" as context. */
+static int git_fail(struct err *e, const char *what)
+{
+	const git_error *ge = git_error_last();
+	return err_set(e, MLCI_EINFRA, "%s: %s", what, ge && ge->message ? ge->message : "unknown libgit2 error");
+}
+
+int ws_is_url(const char *location)
+{
+	const char *colon, *slash;
+	if (strstr(location, "://"))
+		return 1;
+	/* scp-like "user@host:path" (not a Windows drive, not a local path with a colon after a slash) */
+	colon = strchr(location, ':');
+	slash = strchr(location, '/');
+	return colon && strchr(location, '@') && (!slash || colon < slash);
+}
+
+/* Credentials: ssh keys from the agent (or MLCI_SSH_KEY), https tokens from MLCI_GIT_TOKEN. */
+static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
+			  unsigned int allowed, void *payload)
+{
+	const char *user = username_from_url ? username_from_url : "git";
+	int *attempts = payload;
+	(void)url;
+	if ((*attempts)++ > 3)
+		return GIT_EAUTH;
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		const char *key = getenv("MLCI_SSH_KEY");
+		if (key && *key) {
+			struct buf pub = BUF_INIT;
+			int r;
+			buf_addf(&pub, "%s.pub", key);
+			r = git_credential_ssh_key_new(out, user, fs_is_file(pub.ptr) ? pub.ptr : NULL, key, NULL);
+			buf_release(&pub);
+			return r;
+		}
+		return git_credential_ssh_key_from_agent(out, user);
+	}
+	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+		const char *token = getenv("MLCI_GIT_TOKEN");
+		if (token && *token)
+			return git_credential_userpass_plaintext_new(
+				out, username_from_url ? username_from_url : "x-access-token", token);
+	}
+	return GIT_PASSTHROUGH;
+}
+
+/* "$home/repos/<last path component>-<8 hex of sha256(url)>.git" */
+static char *mirror_path(const char *home, const char *url)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	struct buf b = BUF_INIT, name = BUF_INIT;
+	const char *base = url + strlen(url);
+	while (base > url && (base[-1] == '/'))
+		base--;
+	const char *end = base;
+	while (base > url && base[-1] != '/' && base[-1] != ':')
+		base--;
+	for (const char *p = base; p < end; p++) {
+		char c = *p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+			 c == '_' || c == '.';
+		buf_addch(&name, ok ? c : '_');
+	}
+	if (name.len > 4 && !strcmp(name.ptr + name.len - 4, ".git"))
+		buf_setlen(&name, name.len - 4);
+	if (!name.len)
+		buf_addstr(&name, "repo");
+	sha256_hex(url, strlen(url), hex);
+	buf_addf(&b, "%s/repos/%s-%.8s.git", home, name.ptr, hex);
+	buf_release(&name);
+	return buf_detach(&b, NULL);
+}
+
+/* Fetch every branch and tag of "origin" into the bare mirror, pruning deleted branches, and point
+ * the mirror's HEAD at the remote's default branch. */
+static int mirror_fetch(git_repository *repo, struct err *e)
+{
+	git_remote *remote = NULL;
+	git_fetch_options fo;
+	git_buf def = { 0 };
+	int attempts = 0, ret = -1;
+
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	if (git_remote_lookup(&remote, repo, "origin") < 0)
+		return git_fail(e, "could not find remote 'origin' of the mirror");
+	fo.callbacks.credentials = credentials_cb;
+	fo.callbacks.payload = &attempts;
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+	if (git_remote_fetch(remote, NULL, &fo, "mlci mirror fetch") < 0) {
+		git_fail(e, "could not fetch");
+		goto done;
+	}
+	if (git_remote_default_branch(&def, remote) == 0 && def.ptr) {
+		git_repository_set_head(repo, def.ptr);
+	}
+	ret = 0;
+done:
+	git_buf_dispose(&def);
+	git_remote_free(remote);
+	return ret;
+}
+
+int ws_source_open(struct ws_source *src, const char *home, const char *location, struct err *e)
+{
+	memset(src, 0, sizeof(*src));
+	git_libgit2_init();
+	src->location = xstrdup(location);
+	if (!ws_is_url(location)) {
+		if (git_repository_open_ext(&src->repo, location, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+			git_fail(e, "not a git repository");
+			err_prefix(e, "'%s'", location);
+			return -1;
+		}
+		src->git_dir = xstrdup(git_repository_path(src->repo));
+		return 0;
+	}
+
+	src->is_mirror = 1;
+	src->git_dir = mirror_path(home, location);
+	if (fs_is_dir(src->git_dir)) {
+		if (git_repository_open_bare(&src->repo, src->git_dir) < 0)
+			return git_fail(e, "could not open mirror");
+	} else {
+		git_remote *remote = NULL;
+		struct buf parent = BUF_INIT;
+		buf_addf(&parent, "%s/repos", home);
+		if (fs_mkdir_p(parent.ptr, 0755, e) < 0) {
+			buf_release(&parent);
+			return -1;
+		}
+		buf_release(&parent);
+		if (git_repository_init(&src->repo, src->git_dir, 1) < 0)
+			return git_fail(e, "could not create mirror");
+		if (git_remote_create_with_fetchspec(&remote, src->repo, "origin", location,
+						     "+refs/heads/*:refs/heads/*") < 0) {
+			git_fail(e, "could not add remote");
+			fs_rm_rf(src->git_dir, NULL);
+			return -1;
+		}
+		git_remote_free(remote);
+	}
+	if (mirror_fetch(src->repo, e) < 0) {
+		err_prefix(e, "'%s'", location);
+		return -1;
+	}
+	return 0;
+}
+
+void ws_source_release(struct ws_source *src)
+{
+	if (src->repo) {
+		git_repository_free(src->repo);
+		git_libgit2_shutdown();
+	}
+	free(src->location);
+	free(src->git_dir);
+	memset(src, 0, sizeof(*src));
+}
+
+static char *first_line(const char *msg)
+{
+	const char *nl = strchr(msg, '\n');
+	return nl ? xstrndup(msg, (size_t)(nl - msg)) : xstrdup(msg);
+}
+
+int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out,
+	       struct err *e)
+{
+	git_object *obj = NULL;
+	git_commit *commit = NULL;
+	git_reference *ref = NULL;
+	const git_signature *author;
+	const char *spec = rev ? rev : "HEAD";
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (git_revparse_single(&obj, src->repo, spec) < 0) {
+		git_fail(e, "could not resolve revision");
+		err_prefix(e, "'%s'", spec);
+		e->code = MLCI_EUSAGE;
+		goto done;
+	}
+	if (git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		err_set(e, MLCI_EUSAGE, "'%s' does not name a commit", spec);
+		goto done;
+	}
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(commit));
+	out->message = xstrdup(git_commit_message(commit) ? git_commit_message(commit) : "");
+	out->subject = first_line(out->message);
+	author = git_commit_author(commit);
+	out->author_name = xstrdup(author && author->name ? author->name : "");
+	out->author_email = xstrdup(author && author->email ? author->email : "");
+	out->time = (long long)git_commit_time(commit);
+
+	if (branch_opt) {
+		out->branch = xstrdup(branch_opt);
+	} else if (!rev) {
+		if (git_repository_head(&ref, src->repo) == 0 && git_reference_is_branch(ref))
+			out->branch = xstrdup(git_reference_shorthand(ref));
+	} else if (git_branch_lookup(&ref, src->repo, rev, GIT_BRANCH_LOCAL) == 0) {
+		out->branch = xstrdup(rev);
+	}
+	ret = 0;
+done:
+	git_reference_free(ref);
+	git_commit_free(commit);
+	git_object_free(obj);
+	return ret;
+}
+
+void ws_commit_release(struct ws_commit *c)
+{
+	free(c->branch);
+	free(c->subject);
+	free(c->message);
+	free(c->author_name);
+	free(c->author_email);
+	memset(c, 0, sizeof(*c));
+}
+
+int ws_checkout(struct ws_source *src, const char *commit_id, const char *dir, struct err *e)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_checkout_options co;
+	int ret = -1;
+
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	if (git_oid_fromstr(&oid, commit_id) < 0)
+		return err_set(e, MLCI_EINFRA, "invalid commit id '%s'", commit_id);
+	if (git_commit_lookup(&commit, src->repo, &oid) < 0)
+		return git_fail(e, "could not look up commit");
+	if (git_commit_tree(&tree, commit) < 0) {
+		git_fail(e, "could not read tree");
+		goto done;
+	}
+	if (fs_mkdir_p(dir, 0755, e) < 0)
+		goto done;
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	co.target_directory = dir;
+	if (git_checkout_tree(src->repo, (git_object *)tree, &co) < 0) {
+		git_fail(e, "could not check out");
+		err_prefix(e, "'%s' into '%s'", commit_id, dir);
+		goto done;
+	}
+	ret = 0;
+done:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}
+
+int ws_tree_id(struct ws_source *src, const char *commit_id, const char *path, char out[41], struct err *e)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int ret = -1;
+
+	if (git_oid_fromstr(&oid, commit_id) < 0 || git_commit_lookup(&commit, src->repo, &oid) < 0)
+		return git_fail(e, "could not look up commit");
+	if (git_commit_tree(&tree, commit) < 0) {
+		git_fail(e, "could not read tree");
+		goto done;
+	}
+	if (!path || !*path) {
+		git_oid_tostr(out, 41, git_tree_id(tree));
+	} else {
+		if (git_tree_entry_bypath(&entry, tree, path) < 0) {
+			err_set(e, MLCI_EUSAGE, "'%s' is not in commit %.12s", path, commit_id);
+			goto done;
+		}
+		git_oid_tostr(out, 41, git_tree_entry_id(entry));
+	}
+	ret = 0;
+done:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}

@@ -1,0 +1,107 @@
+/* main.c - mlci's entry point: global options, dispatch through the command table, exit codes.
+ * No business logic: each command lives in cmd/<name>.c and calls into the library. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "common/log.h"
+#include "common/banned.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mlci [--home DIR] [-o json] [-q] [-v] COMMAND [ARGS]\n"
+		   "       mlci --help | --version\n\n"
+		   "GitOps CI/CD and continuous training for ML pipelines.\n\ncommands:\n");
+	for (const struct cmd *c = cmd_table; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nglobal options (also accepted after the command):\n"
+		   "  --home DIR     state directory (default $MLCI_HOME, else ./.mlci)\n"
+		   "  -o FORMAT      text (default) or json\n"
+		   "  -q, -v         quieter, more verbose\n\n"
+		   "Run 'mlci help COMMAND' for one command. Exit status: 0 success, 1 pipeline or check\n"
+		   "failed, 2 usage or spec error, 3 infrastructure error.\n");
+}
+
+int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *c;
+	(void)ctx;
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cmd_print_help(stdout, cmd_find("help"));
+		return 0;
+	}
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = cmd_find(argv[1]);
+	if (!c) {
+		cmd_error(ctx, "unknown command '%s' (see 'mlci --help')", argv[1]);
+		return 2;
+	}
+	cmd_print_help(stdout, c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx;
+	const struct cmd *c;
+	int i = 1, code;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.home = getenv("MLCI_HOME");
+	if (!ctx.home || !*ctx.home)
+		ctx.home = ".mlci";
+	ctx.color = isatty(1) && !getenv("NO_COLOR");
+	ctx.err_color = isatty(2) && !getenv("NO_COLOR");
+
+	/* global options before the command */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return cmd_finish(0);
+		} else if (!strcmp(a, "--version")) {
+			return cmd_finish(cmd_version(1, argv, &ctx));
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			ctx.quiet = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			ctx.verbose++;
+		} else if ((!strcmp(a, "--home") || !strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+			if (!strcmp(a, "--home")) {
+				ctx.home = argv[++i];
+			} else {
+				const char *v = argv[++i];
+				if (strcmp(v, "json") && strcmp(v, "text")) {
+					cmd_error(&ctx, "invalid output format '%s' (expected text or json)", v);
+					return 2;
+				}
+				ctx.json = !strcmp(v, "json");
+			}
+		} else if (!strncmp(a, "--home=", 7)) {
+			ctx.home = a + 7;
+		} else if (!strcmp(a, "-ojson") || !strcmp(a, "--output=json")) {
+			ctx.json = 1;
+		} else {
+			cmd_error(&ctx, "unknown option '%s' (see 'mlci --help')", a);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = cmd_find(argv[i]);
+	if (!c) {
+		cmd_error(&ctx, "unknown command '%s' (see 'mlci --help')", argv[i]);
+		return 2;
+	}
+	code = c->fn(argc - i, argv + i, &ctx);
+	if (code == CMD_HELP_SHOWN)
+		code = 0;
+	log_set_level(LOG_NORMAL);
+	return cmd_finish(code);
+}

@@ -1,0 +1,222 @@
+/* run.c - `mlci run`: options, Ctrl-C handling, live step lines, the summary table and -o json.
+ * The run itself is ci/run.c's; this file only decides what the user sees and the exit code. */
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ci/run.h"
+#include "ci/run_json.h"
+#include "cmd/cmd.h"
+#include "common/log.h"
+#include "common/banned.h"
+
+static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs;
+
+const struct cmd_opt cmd_run_opts[] = {
+	{ 0, "repo", "PATH|URL", "pipeline repository: a local path or a URL (default: .)", &opt_repo, NULL },
+	{ 0, "rev", "REV", "branch, tag or commit to run (default: HEAD)", &opt_rev, NULL },
+	{ 0, "branch", "NAME", "branch the run counts for (default: the branch REV names, else HEAD's)", &opt_branch,
+	  NULL },
+	{ 'j', "jobs", "N", "steps to run in parallel (default: number of CPUs)", &opt_jobs, NULL },
+	{ 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+	stop_signal = sig;
+}
+
+struct view {
+	const struct cmd_ctx *ctx;
+	int live;      /* print step lines at all */
+	int tty;       /* stderr is a terminal: also print a line when a step starts */
+	size_t name_w; /* width of the component column */
+};
+
+static const char *status_colour(enum step_status s)
+{
+	switch (s) {
+	case STEP_PASSED:
+	case STEP_CACHED:
+		return "green";
+	case STEP_FAILED:
+		return "red";
+	case STEP_SKIPPED:
+	case STEP_CANCELLED:
+		return "yellow";
+	default:
+		return "dim";
+	}
+}
+
+static void fmt_duration(char *out, size_t n, int64_t ms)
+{
+	if (ms < 60000)
+		snprintf(out, n, "%.2fs", (double)ms / 1000.0);
+	else
+		snprintf(out, n, "%lldm%02llds", (long long)(ms / 60000), (long long)((ms / 1000) % 60));
+}
+
+static void on_run_start(void *payload, const struct run *r)
+{
+	struct view *v = payload;
+	for (size_t i = 0; i < r->spec.n_components; i++) {
+		size_t l = strlen(r->spec.components[i].name);
+		if (l > v->name_w)
+			v->name_w = l;
+	}
+	if (!v->live)
+		return;
+	fprintf(stderr, "mlci: run %s: pipeline %s at %.12s%s%s%s, %zu steps, -j %d\n", r->id, r->spec.pipeline,
+		r->commit.id, r->commit.branch ? " (" : "", r->commit.branch ? r->commit.branch : "",
+		r->commit.branch ? ")" : "", r->n_steps, r->jobs);
+}
+
+static void on_step_start(void *payload, const struct run *r, const struct run_step *s)
+{
+	struct view *v = payload;
+	(void)r;
+	if (!v->live || !v->tty)
+		return;
+	fprintf(stderr, "  %s%-9s%s %-*s %-5s\n", cmd_col(v->ctx->err_color, "dim"), "running",
+		cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase));
+}
+
+static void on_step_end(void *payload, const struct run *r, const struct run_step *s)
+{
+	struct view *v = payload;
+	char d[32];
+	int c = v->ctx->err_color;
+	(void)r;
+	if (!v->live)
+		return;
+	fmt_duration(d, sizeof(d), s->duration_ms);
+	fprintf(stderr, "  %s%-9s%s %-*s %-5s %8s%s%s\n", cmd_col(c, status_colour(s->status)),
+		step_status_name(s->status), cmd_col(c, "reset"), (int)v->name_w, s->component,
+		step_phase_name(s->phase), s->status == STEP_SKIPPED || s->status == STEP_PENDING ? "-" : d,
+		s->reason ? "  " : "", s->reason ? s->reason : "");
+}
+
+static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t name_w)
+{
+	char d[32];
+	int c = ctx->color;
+	if (name_w < 9)
+		name_w = 9;
+	printf("\n%-*s  %-5s  %-9s  %9s\n", (int)name_w, "COMPONENT", "PHASE", "STATUS", "DURATION");
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct run_step *s = &r->steps[i];
+		fmt_duration(d, sizeof(d), s->duration_ms);
+		printf("%-*s  %-5s  %s%-9s%s  %9s\n", (int)name_w, s->component, step_phase_name(s->phase),
+		       cmd_col(c, status_colour(s->status)), step_status_name(s->status), cmd_col(c, "reset"),
+		       s->started_at_ms ? d : "-");
+	}
+	fmt_duration(d, sizeof(d), r->finished_at_ms - r->started_at_ms);
+	printf("\nrun %s %s%s%s in %s", r->id, cmd_col(c, r->status == RUN_PASSED ? "green" : "red"),
+	       run_status_name(r->status), cmd_col(c, "reset"), d);
+	if (r->reason)
+		printf(": %s", r->reason);
+	printf("\nlogs: %s/\n", r->log_dir);
+}
+
+static int exit_code_for(const struct run *r)
+{
+	switch (r->status) {
+	case RUN_PASSED:
+		return 0;
+	case RUN_CANCELLED:
+		return 128 + (stop_signal ? stop_signal : SIGINT);
+	default:
+		return 1;
+	}
+}
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct strvec args = STRVEC_INIT;
+	struct run_observer obs;
+	struct run_opts o;
+	struct view v;
+	struct run r;
+	struct err e = ERR_INIT;
+	struct sigaction sa, old_int, old_term;
+	int jobs = 0, code;
+
+	code = cmd_parse(cmd_find("run"), argc, argv, ctx, &args);
+	strvec_clear(&args);
+	if (code)
+		return code;
+	if (opt_jobs && (code = cmd_parse_int(ctx, "--jobs", opt_jobs, 1, 1024, &jobs)))
+		return code;
+	log_set_level(ctx->quiet ? LOG_QUIET : ctx->verbose ? LOG_VERBOSE : LOG_NORMAL);
+
+	memset(&v, 0, sizeof(v));
+	v.ctx = ctx;
+	v.live = !ctx->quiet;
+	v.tty = isatty(2);
+	memset(&obs, 0, sizeof(obs));
+	obs.run_start = on_run_start;
+	obs.step_start = on_step_start;
+	obs.step_end = on_step_end;
+	obs.payload = &v;
+	memset(&o, 0, sizeof(o));
+	o.home = ctx->home;
+	o.repo = opt_repo ? opt_repo : ".";
+	o.rev = opt_rev;
+	o.branch = opt_branch;
+	o.jobs = jobs;
+	o.stream_output = ctx->verbose > 0 && !ctx->json;
+	o.stop = &stop_requested;
+	o.obs = &obs;
+
+	/* no SA_RESTART: the engine's poll() must wake up to notice the request */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	run_init(&r);
+	if (run_execute(&r, &o, &e) < 0) {
+		for (size_t i = 0; i < r.diags.n; i++) {
+			struct buf b = BUF_INIT;
+			spec_diag_format(&r.diags, i, &b);
+			fprintf(stderr, "%s\n", b.ptr);
+			buf_release(&b);
+		}
+		cmd_error(ctx, "run: %s", err_msg(&e));
+		code = e.code ? e.code : 3;
+		if (ctx->json) {
+			cJSON *j = run_to_json(&r);
+			char *text = cJSON_Print(j);
+			printf("%s\n", text);
+			free(text);
+			cJSON_Delete(j);
+		}
+	} else {
+		if (ctx->json) {
+			cJSON *j = run_to_json(&r);
+			char *text = cJSON_Print(j);
+			printf("%s\n", text);
+			free(text);
+			cJSON_Delete(j);
+		} else if (!ctx->quiet) {
+			print_summary(&r, ctx, v.name_w);
+		} else {
+			printf("%s %s\n", r.id, run_status_name(r.status));
+		}
+		code = exit_code_for(&r);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	run_release(&r);
+	err_release(&e);
+	return code;
+}
