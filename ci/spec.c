@@ -147,13 +147,13 @@ static void syntax_diag(const yaml_parser_t *p, const char *data, size_t len, st
 }
 
 /* A first pass over the event stream: syntax errors, aliases (refused so that a small file cannot
- * expand into a huge tree), more than one document. Returns 0 when the document may be loaded,
+ * expand into a huge tree), nesting deeper than SPEC_MAX_DEPTH, more than one document. Returns 0 when the document may be loaded,
  * 1 when the stream holds no document, -1 after diags. */
 static int scan_events(const char *data, size_t len, struct spec_diags *d)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int docs = 0, ret = 0, done = 0;
+	int docs = 0, ret = 0, done = 0, depth = 0;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	while (!done) {
@@ -171,6 +171,21 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 				ret = -1;
 				done = 1;
 			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			/* libyaml's scanner slows down quadratically with flow nesting; a spec needs ~6 */
+			if (++depth > SPEC_MAX_DEPTH) {
+				spec_diag_add(d, (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
+								    (unsigned)ev.start_mark.column + 1 },
+					      "", "nesting is deeper than %d levels", SPEC_MAX_DEPTH);
+				ret = -1;
+				done = 1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
 			break;
 		case YAML_ALIAS_EVENT:
 			spec_diag_add(d, (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
@@ -390,6 +405,9 @@ int spec_check_paths(const struct spec *s, const char *repo_root, struct spec_di
 	if (s->checks.data.schema)
 		bad |= check_path(repo_root, s->checks.data.schema, PATH_FILE, s->checks.data.schema_pos,
 				  "checks.data.schema", diags) < 0;
+	if (s->checks.data.drift_reference && strchr(s->checks.data.drift_reference, '/'))
+		bad |= check_path(repo_root, s->checks.data.drift_reference, PATH_ANY,
+				  s->checks.data.drift_reference_pos, "checks.data.drift.reference", diags) < 0;
 	if (s->checks.service.contract)
 		bad |= check_path(repo_root, s->checks.service.contract, PATH_ANY, s->checks.service.contract_pos,
 				  "checks.service.contract", diags) < 0;

@@ -92,7 +92,8 @@ struct spec_check_data {
 	char *schema;            /* repo-relative file; NULL = none */
 	struct spec_pos schema_pos;
 	int drift_present;
-	char *drift_reference;   /* "production", a registry version, or a repo path */
+	char *drift_reference;   /* "production", a registry version, or a repo path (contains a '/') */
+	struct spec_pos drift_reference_pos;
 	char *drift_method;      /* auto | psi | ks | chi2 | jensen_shannon | linf; default "auto" */
 	double drift_threshold;  /* default 0.2 */
 	char *on_drift;          /* fail | warn | retrain; default "fail" */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/path.h"
 #include "common/banned.h"
 
 static void spec_ref_release(struct spec_ref *r)
@@ -93,15 +94,19 @@ static void parse_drift(struct spec_ctx *c, struct spec_check_data *d, yaml_node
 	d->drift_threshold = 0.2;
 	if (spec_fields(c, n, f, 4, v) < 0)
 		goto done;
-	if (spec_get_str(c, v[0], "reference", "production, a model version or a path", &d->drift_reference) == 0 &&
-	    strchr(d->drift_reference, '/')) {
-		size_t m2 = spec_key_push(c, "reference");
-		char *p = spec_repo_path(c, v[0], d->drift_reference);
-		if (p) {
-			free(d->drift_reference);
-			d->drift_reference = p;
+	if (spec_get_str(c, v[0], "reference", "production, a model version or a path", &d->drift_reference) == 0) {
+		d->drift_reference_pos = spec_node_pos(v[0]);
+		if (strchr(d->drift_reference, '/')) {
+			/* a repository path; normalised, but still with a '/' so that it reads as one */
+			size_t m2 = spec_key_push(c, "reference");
+			char *p = spec_repo_path(c, v[0], d->drift_reference);
+			if (p) {
+				free(d->drift_reference);
+				d->drift_reference = strchr(p, '/') ? xstrdup(p) : path_join(".", p);
+				free(p);
+			}
+			spec_key_pop(c, m2);
 		}
-		spec_key_pop(c, m2);
 	}
 	if (spec_get_enum(c, v[1], "method", drift_methods, 6, &idx) == 0)
 		d->drift_method = xstrdup(drift_methods[idx]);

@@ -11,7 +11,8 @@
 
 #define SPEC_MAX_BYTES (1024 * 1024) /* larger files are refused before parsing */
 #define SPEC_MAX_DIAGS 200           /* after this many, one "too many errors" diag and no more */
-#define SPEC_MAX_COMPONENTS 1000
+#define SPEC_MAX_COMPONENTS 1000   /* also the limit on environments */
+#define SPEC_MAX_DEPTH 32          /* mappings and sequences nested deeper are refused */
 #define SPEC_NONE ((size_t)-1)
 
 /* A sorted view of names for O(log n) lookup; "idx" maps back to the caller's index. */

@@ -67,7 +67,12 @@ static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, in
 			continue;
 		}
 		m2 = spec_key_push(c, name);
-		val = spec_scalar(c, p.vals[i], "a scalar value (write \"\" for an empty one)");
+		if (spec_is_null(p.vals[i])) {
+			spec_err(c, p.vals[i], "expected a scalar value, got null (write \"\" for an empty value)");
+			val = NULL;
+		} else {
+			val = spec_scalar(c, p.vals[i], "a scalar value");
+		}
 		spec_key_pop(c, m2);
 		if (!val)
 			continue;

@@ -52,7 +52,7 @@ static int digits(const char **p, int64_t *v)
 int spec_parse_number(const char *s, double *out)
 {
 	const char *p = s;
-	int neg = 0, exp_neg = 0, nd = 0;
+	int neg = 0, exp_neg = 0;
 	uint64_t mant = 0;
 	long exp10 = 0, e = 0;
 	double v;
@@ -60,7 +60,7 @@ int spec_parse_number(const char *s, double *out)
 		neg = *p++ == '-';
 	if (!is_digit(*p) && !(*p == '.' && is_digit(p[1])))
 		return -1;
-	for (; is_digit(*p); p++, nd++) {
+	for (; is_digit(*p); p++) {
 		if (mant < 100000000000000000ULL)
 			mant = mant * 10 + (uint64_t)(*p - '0');
 		else
@@ -87,7 +87,6 @@ int spec_parse_number(const char *s, double *out)
 	}
 	if (*p)
 		return -1;
-	(void)nd;
 	/* exact for mantissas below 2^53 and small exponents (the usual case); close enough otherwise */
 	if (exp10 >= 0 && exp10 <= 22)
 		v = (double)mant * pow(10.0, (double)exp10);

@@ -26,6 +26,52 @@ struct spec_pos spec_node_pos(const yaml_node_t *n)
 static void diag_vadd(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 
+#define QUOTED_MAX 64 /* longer quoted values are cut with "..." */
+
+/* Copy text that may quote the user's values into "out" fit for a terminal: control characters
+ * (C0, DEL, C1) escaped, every "quoted" run cut to QUOTED_MAX bytes at a character boundary, the
+ * whole capped at "max" bytes. Quotes inside values may confuse the pairing; the output stays safe. */
+static void sanitize(struct buf *out, const char *s, size_t max)
+{
+	int quoted = 0, cut = 0;
+	size_t run = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (out->len >= max) {
+			buf_addstr(out, "...");
+			return;
+		}
+		if (*p == '"') {
+			quoted = !quoted;
+			run = 0;
+			cut = 0;
+			buf_addch(out, '"');
+			continue;
+		}
+		if (quoted) {
+			if ((*p & 0xc0) != 0x80)
+				run++; /* a character starts here */
+			if (run > QUOTED_MAX) {
+				if (!cut)
+					buf_addstr(out, "...");
+				cut = 1;
+				continue;
+			}
+		}
+		if (*p == '\n')
+			buf_addstr(out, "\\n");
+		else if (*p == '\t')
+			buf_addstr(out, "\\t");
+		else if (*p == '\r')
+			buf_addstr(out, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_addf(out, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			buf_addf(out, "\\u%04x", *++p);
+		else
+			buf_addch(out, (char)*p);
+	}
+}
+
 /* Append one diagnostic to "d". Past SPEC_MAX_DIAGS a single "too many errors" entry is added and
  * everything after it is dropped, so a hostile file cannot make the list (or the output) huge. */
 static void diag_vadd(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, va_list ap)
@@ -44,8 +90,14 @@ static void diag_vadd(struct spec_diags *d, struct spec_pos pos, const char *key
 	}
 	buf_vaddf(&msg, fmt, ap);
 	dg->pos = pos;
-	dg->key = xstrdup(key ? key : "");
-	dg->msg = buf_detach(&msg, NULL);
+	{
+		struct buf clean = BUF_INIT;
+		sanitize(&clean, key ? key : "", 256);
+		dg->key = buf_detach(&clean, NULL);
+		sanitize(&clean, msg.ptr, 1024);
+		dg->msg = buf_detach(&clean, NULL);
+	}
+	buf_release(&msg);
 }
 
 void spec_diag_add(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, ...)
@@ -617,11 +669,10 @@ size_t *spec_find_dups(const char *const *strs, size_t n)
 	struct named *v = sorted_names(strs, n, &m);
 	for (size_t i = 0; i < n; i++)
 		first[i] = SPEC_NONE;
-	for (size_t k = 1; k < m; k++) {
-		size_t g = k;
-		while (g > 0 && !strcmp(v[g - 1].s, v[k].s))
-			g--;
-		if (g != k)
+	for (size_t k = 1, g = 0; k < m; k++) {
+		if (strcmp(v[g].s, v[k].s))
+			g = k; /* a new group starts; v[g] is its first (lowest index) */
+		else
 			first[v[k].i] = v[g].i;
 	}
 	free(v);

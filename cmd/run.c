@@ -72,7 +72,7 @@ static void on_run_start(void *payload, const struct run *r)
 		if (l > v->name_w)
 			v->name_w = l;
 	}
-	if (!v->live)
+	if (v->ctx->quiet)
 		return;
 	fprintf(stderr, "mlci: run %s: pipeline %s at %.12s%s%s%s, %zu steps, -j %d\n", r->id, r->spec.pipeline,
 		r->commit.id, r->commit.branch ? " (" : "", r->commit.branch ? r->commit.branch : "",
@@ -159,8 +159,9 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 
 	memset(&v, 0, sizeof(v));
 	v.ctx = ctx;
-	v.live = !ctx->quiet;
+	/* step lines are for people watching a terminal; logs and pipes get the header and the table */
 	v.tty = isatty(2);
+	v.live = !ctx->quiet && (v.tty || ctx->verbose);
 	memset(&obs, 0, sizeof(obs));
 	obs.run_start = on_run_start;
 	obs.step_start = on_step_start;

@@ -231,107 +231,131 @@ static void write_all(int fd, const char *data, size_t len)
 	}
 }
 
-/* Length of the longest secret piece matching at "s" (at most "len" bytes), or 0. A secret
- * with newlines is matched line by line, since output is masked one line at a time. */
-static size_t mask_match(const char *const *mask, const char *s, size_t len)
-{
-	size_t best = 0;
-	for (; *mask; mask++) {
-		const char *piece = *mask;
-		while (*piece) {
-			const char *nl = strchr(piece, '\n');
-			size_t pl = nl ? (size_t)(nl - piece) : strlen(piece);
-			if (pl && pl <= len && pl > best && !memcmp(s, piece, pl))
-				best = pl;
-			piece += pl;
-			if (*piece == '\n')
-				piece++;
-		}
-	}
-	return best;
-}
+/* The secrets to mask, split at newlines: output is masked one line at a time, so a multi-line
+ * secret (a key file, say) is matched line by line. "first" marks the bytes a piece starts with,
+ * so most output bytes are passed over with one table look-up. */
+struct mask_piece {
+	const char *s;
+	size_t len;
+};
 
-static size_t mask_longest(const char *const *mask)
+struct mask_set {
+	struct mask_piece *v;
+	size_t n, alloc;
+	size_t longest;
+	unsigned char first[256];
+};
+
+static void mask_set_init(struct mask_set *m, const char *const *mask)
 {
-	size_t best = 0;
+	memset(m, 0, sizeof(*m));
 	for (; mask && *mask; mask++) {
 		const char *piece = *mask;
 		while (*piece) {
 			const char *nl = strchr(piece, '\n');
 			size_t pl = nl ? (size_t)(nl - piece) : strlen(piece);
-			if (pl > best)
-				best = pl;
+			if (pl) {
+				ALLOC_GROW(m->v, m->n + 1, m->alloc);
+				m->v[m->n].s = piece;
+				m->v[m->n].len = pl;
+				m->n++;
+				m->first[(unsigned char)piece[0]] = 1;
+				if (pl > m->longest)
+					m->longest = pl;
+			}
 			piece += pl;
 			if (*piece == '\n')
 				piece++;
 		}
 	}
+}
+
+static void mask_set_release(struct mask_set *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->alloc = 0;
+}
+
+/* Length of the longest piece matching at "s" (at most "len" bytes there), or 0. */
+static size_t mask_match(const struct mask_set *m, const char *s, size_t len)
+{
+	size_t best = 0;
+	if (!m->first[(unsigned char)s[0]])
+		return 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].len <= len && m->v[i].len > best && !memcmp(s, m->v[i].s, m->v[i].len))
+			best = m->v[i].len;
 	return best;
 }
 
-/* Copy "s" into "out" with secrets replaced, stopping before offset "stop" (a secret starting
+/* Append "s" to "out" with secrets replaced, stopping before offset "stop" (a secret starting
  * before "stop" is still replaced whole). Returns how many input bytes were consumed. */
-static size_t mask_copy(const char *const *mask, const char *s, size_t len, size_t stop, struct buf *out)
+static size_t mask_copy(const struct mask_set *m, const char *s, size_t len, size_t stop, struct buf *out)
 {
-	size_t i = 0;
+	size_t i = 0, run = 0;
 	while (i < len && i < stop) {
-		size_t m = mask ? mask_match(mask, s + i, len - i) : 0;
-		if (m) {
-			buf_add(out, "***", 3);
-			i += m;
-		} else {
-			buf_addch(out, s[i]);
+		size_t k = m->n ? mask_match(m, s + i, len - i) : 0;
+		if (!k) {
 			i++;
+			continue;
 		}
+		buf_add(out, s + run, i - run);
+		buf_add(out, "***", 3);
+		i += k;
+		run = i;
 	}
+	buf_add(out, s + run, i - run);
 	return i;
 }
 
-/* Write masked text to the log, and to the stream as one prefixed, newline-terminated line. */
-static void emit(struct proc *p, const char *masked, size_t len)
+/* Append one masked line (or piece of one) to the stream buffer, prefixed and newline-ended. */
+static void add_stream_line(struct proc *p, struct buf *sb, const char *masked, size_t len)
 {
-	if (p->log_fd >= 0)
-		write_all(p->log_fd, masked, len);
-	if (p->opts.stream_fd >= 0) {
-		struct buf line = BUF_INIT;
-		if (p->opts.stream_prefix)
-			buf_addstr(&line, p->opts.stream_prefix);
-		buf_add(&line, masked, len);
-		if (!len || masked[len - 1] != '\n')
-			buf_addch(&line, '\n');
-		write_all(p->opts.stream_fd, line.ptr, line.len);
-		buf_release(&line);
-	}
+	if (p->opts.stream_prefix)
+		buf_addstr(sb, p->opts.stream_prefix);
+	buf_add(sb, masked, len);
+	if (!len || masked[len - 1] != '\n')
+		buf_addch(sb, '\n');
 }
 
-/* Emit the complete lines in "linebuf"; with "final", also the partial rest; when the pending
- * partial line is too long, emit all of it that no secret can straddle. */
+/* Write out the complete lines in "linebuf" (masked to the log; masked and prefixed to the
+ * stream); with "final", also the partial rest; when the pending partial line has grown past
+ * PROC_LINE_MAX, as much of it as no secret can straddle. */
 static void flush_lines(struct proc *p, int final)
 {
 	struct buf *lb = &p->linebuf;
-	struct buf out = BUF_INIT;
+	struct buf logb = BUF_INIT, sb = BUF_INIT;
+	struct mask_set m;
 	size_t start = 0;
 
+	mask_set_init(&m, p->opts.mask);
 	for (;;) {
 		char *nl = memchr(lb->ptr + start, '\n', lb->len - start);
-		size_t end;
+		size_t end, from = logb.len;
 		if (!nl)
 			break;
 		end = (size_t)(nl - lb->ptr) + 1;
-		buf_reset(&out);
-		mask_copy(p->opts.mask, lb->ptr + start, end - start, end - start, &out);
-		emit(p, out.ptr, out.len);
+		mask_copy(&m, lb->ptr + start, end - start, end - start, &logb);
+		if (p->opts.stream_fd >= 0)
+			add_stream_line(p, &sb, logb.ptr + from, logb.len - from);
 		start = end;
 	}
 	if (start < lb->len && (final || lb->len - start > PROC_LINE_MAX)) {
-		size_t rest = lb->len - start;
-		size_t keep = final ? 0 : mask_longest(p->opts.mask);
-		size_t stop = keep ? rest - (keep - 1) : rest;
-		buf_reset(&out);
-		start += mask_copy(p->opts.mask, lb->ptr + start, rest, stop, &out);
-		emit(p, out.ptr, out.len);
+		size_t rest = lb->len - start, from = logb.len;
+		/* a piece starting before "stop" lies wholly inside "rest" */
+		size_t stop = final || !m.longest ? rest : m.longest - 1 >= rest ? 0 : rest - (m.longest - 1);
+		start += mask_copy(&m, lb->ptr + start, rest, stop, &logb);
+		if (p->opts.stream_fd >= 0)
+			add_stream_line(p, &sb, logb.ptr + from, logb.len - from);
 	}
-	buf_release(&out);
+	if (p->log_fd >= 0 && logb.len)
+		write_all(p->log_fd, logb.ptr, logb.len);
+	if (p->opts.stream_fd >= 0 && sb.len)
+		write_all(p->opts.stream_fd, sb.ptr, sb.len);
+	buf_release(&logb);
+	buf_release(&sb);
+	mask_set_release(&m);
 	if (start) {
 		memmove(lb->ptr, lb->ptr + start, lb->len - start);
 		buf_setlen(lb, lb->len - start);
@@ -347,8 +371,12 @@ static void consume(struct proc *p, const char *data, size_t len)
 			room = cap->len >= cap->max ? 0 : cap->max - cap->len;
 		buf_add(cap, data, room < len ? room : len);
 	}
-	if (p->log_fd < 0 && p->opts.stream_fd < 0)
+	if (p->opts.stream_fd < 0 && !(p->opts.mask && p->opts.mask[0])) {
+		/* nothing to mask or prefix: straight to the log, no line buffering */
+		if (p->log_fd >= 0)
+			write_all(p->log_fd, data, len);
 		return;
+	}
 	buf_add(&p->linebuf, data, len);
 	flush_lines(p, 0);
 }
@@ -424,15 +452,23 @@ static void try_reap(struct proc *p, int64_t now)
 	}
 }
 
+/* Signal the group of an unreaped process; should the group not exist (the child has not made
+ * it yet and our setpgid lost to its exec), at least the shell itself. */
+static void signal_group(struct proc *p, int sig)
+{
+	if (kill(-p->pid, sig) < 0 && errno == ESRCH)
+		kill(p->pid, sig);
+}
+
 static void enforce_timers(struct proc *p, int64_t now)
 {
 	if (!p->exited) {
 		if (p->deadline_ms && !p->timed_out && now >= p->deadline_ms) {
-			kill(-p->pid, SIGTERM);
+			signal_group(p, SIGTERM);
 			p->timed_out = 1;
 			p->kill_at_ms = now + PROC_KILL_GRACE_MS;
 		} else if (p->kill_at_ms && now >= p->kill_at_ms) {
-			kill(-p->pid, SIGKILL);
+			signal_group(p, SIGKILL);
 			p->kill_at_ms = 0;
 		}
 	} else if (p->out_fd >= 0 && now >= p->kill_at_ms) {
@@ -539,7 +575,7 @@ void proc_signal(struct proc *p, int sig)
 {
 	/* once reaped, the group was already killed and "pid" may belong to someone else */
 	if (p->state == PROC_RUNNING && !p->exited)
-		kill(-p->pid, sig);
+		signal_group(p, sig);
 }
 
 int proc_run(struct proc *p, const struct proc_opts *o, struct err *e)
@@ -561,7 +597,7 @@ void proc_release(struct proc *p)
 		if (!p->exited) {
 			int status;
 			pid_t r;
-			kill(-p->pid, SIGKILL);
+			signal_group(p, SIGKILL);
 			do
 				r = waitpid(p->pid, &status, 0);
 			while (r < 0 && errno == EINTR);

@@ -31,7 +31,7 @@ struct proc {
 	int exited;         /* waitpid reaped the child */
 	int64_t started_ms; /* monotonic */
 	int64_t deadline_ms;/* monotonic; 0 = none */
-	int64_t kill_at_ms; /* when to escalate SIGTERM to SIGKILL; 0 = not signalled */
+	int64_t kill_at_ms; /* when to escalate SIGTERM to SIGKILL (0 = not signalled); once reaped: drain limit */
 	struct buf linebuf; /* partial line pending for masking/prefixing */
 	struct proc_opts opts; /* copy of the caller's options; pointers are borrowed */
 	/* results, valid when state == PROC_DONE */

@@ -616,6 +616,45 @@ static void test_background_grandchild_killed(void **state)
 	buf_release(&cmd);
 }
 
+/* A process that left the group (setsid) and keeps the pipe open cannot be killed with it; the
+ * runner stops reading after a bounded drain instead of waiting for it. */
+static void test_escaped_process_does_not_hang(void **state)
+{
+	struct proc_opts o;
+	char *log = tpath("log");
+	char *pidfile = tpath("pid");
+	struct buf cmd = BUF_INIT;
+	struct proc *p;
+	pid_t escaped;
+	int status;
+	(void)state;
+	if (access("/usr/bin/setsid", X_OK) < 0 && access("/bin/setsid", X_OK) < 0)
+		skip();
+	buf_addf(&cmd,
+		 "setsid sh -c 'echo $$ > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"; exec sleep 300' sh '%s' & "
+		 "while [ ! -e '%s' ]; do sleep 0.01; done; echo done",
+		 pidfile, pidfile);
+	opts_init(&o, cmd.ptr, log);
+	p = run(&o);
+	assert_int_equal(p->exit_code, 0);
+	assert_true(proc_now_ms() - p->started_ms < LIMIT_MS);
+	escaped = read_pid(pidfile);
+	/* it is still alive (not in the group), so the drain limit is what ended the wait */
+	assert_int_equal(kill(escaped, 0), 0);
+	assert_int_equal(kill(escaped, SIGKILL), 0);
+	status = assert_gone(escaped);
+	if (status != -1)
+		assert_int_equal(WTERMSIG(status), SIGKILL);
+	{
+		char *out = slurp(log);
+		assert_string_equal(out, "done\n");
+		free(out);
+	}
+	free(log);
+	free(pidfile);
+	buf_release(&cmd);
+}
+
 static void test_parallel(void **state)
 {
 	struct proc_opts o[2];
@@ -820,6 +859,7 @@ int main(void)
 		T(test_timeout_kills_group),
 		T(test_timeout_escalates_to_sigkill),
 		T(test_background_grandchild_killed),
+		T(test_escaped_process_does_not_hang),
 		T(test_parallel),
 		T(test_wait_ms_bounds),
 		T(test_release_kills_running),

@@ -280,6 +280,33 @@ static void test_defaults_and_scalar_lists(void **state)
 	spec_release(&s);
 }
 
+static void test_drift_reference(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "production", "production" },
+		{ "bc-classifier@3", "bc-classifier@3" },
+		{ "./sub/../ref.csv", "./ref.csv" },
+		{ "data//ref.csv", "data/ref.csv" },
+		{ "./data/ref.csv", "data/ref.csv" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct spec s;
+		struct buf y = BUF_INIT;
+		buf_addf(&y,
+			 "pipeline: p\ncomponents: {a: {run: x, outputs: [d.csv]}}\n"
+			 "checks: {data: {dataset: a/d.csv, drift: {reference: \"%s\"}}}\n",
+			 cases[i].in);
+		parse_ok(&s, y.ptr);
+		assert_string_equal(s.checks.data.drift_reference, cases[i].want);
+		assert_int_equal(s.checks.data.drift_reference_pos.line, 3);
+		spec_release(&s);
+		buf_release(&y);
+	}
+}
+
 static void test_tolerance_and_thresholds(void **state)
 {
 	struct spec s;
@@ -336,6 +363,8 @@ static const struct bad_case bad_cases[] = {
 	  "mlci.yaml:3:4: aliases are not supported (found \"*a\"; write the value out instead)", 2 },
 	{ "two documents", HDR COMP "---\n" HDR,
 	  "mlci.yaml:4:1: more than one document in the file (expected a single YAML document)", 1 },
+	{ "nesting too deep", HDR "x: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	  "mlci.yaml:2:35: nesting is deeper than 32 levels", 1 },
 	{ "top is a sequence", "- a\n- b\n", "mlci.yaml:1:1: expected a mapping at the top level, got a sequence", 1 },
 	{ "top is a scalar", "hello\n", "mlci.yaml:1:1: expected a mapping at the top level, got a scalar", 1 },
 
@@ -351,13 +380,19 @@ static const struct bad_case bad_cases[] = {
 	{ "pipeline is a mapping", "pipeline: {a: 1}\n" COMP, "mlci.yaml:1:11: pipeline: expected a name, got a mapping", 1 },
 	{ "bad model name", HDR "model: x@1\n" COMP,
 	  "mlci.yaml:2:8: model: invalid model name \"x@1\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")", 1 },
+	{ "terminal escapes in a value", "pipeline: \"red\\e[31m\\u0085\\n\"\n" COMP,
+	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"red\\x1b[31m\\u0085\\n\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+	  1 },
+	{ "long value cut", "pipeline: " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 x\n" COMP,
+	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9...\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+	  1 },
 	{ "key not scalar", HDR COMP "[a]: 1\n", "mlci.yaml:4:1: expected a key, got a sequence", 1 },
 
 	/* params and env */
 	{ "param not scalar", HDR "params: {lr: [1, 2]}\n" COMP,
-	  "mlci.yaml:2:14: params.lr: expected a scalar value (write \"\" for an empty one), got a sequence", 1 },
+	  "mlci.yaml:2:14: params.lr: expected a scalar value, got a sequence", 1 },
 	{ "param null", HDR "params:\n  lr:\n" COMP,
-	  "mlci.yaml:3:6: params.lr: expected a scalar value (write \"\" for an empty one), got null", 1 },
+	  "mlci.yaml:3:6: params.lr: expected a scalar value, got null (write \"\" for an empty value)", 1 },
 	{ "param name collision", HDR "params: {a-b: 1, a_b: 2}\n" COMP,
 	  "mlci.yaml:2:18: params: parameter \"a_b\" has the same variable name as \"a-b\" (MLCI_PARAM_A_B)", 1 },
 	{ "param bad name", HDR "params: {\"a b\": 1}\n" COMP,
@@ -453,6 +488,8 @@ static const struct bad_case bad_cases[] = {
 	{ "schema absolute", HDR COMP "checks: {data: {dataset: a/o.csv, schema: /etc/schema.yaml}}\n",
 	  "mlci.yaml:4:43: checks.data.schema: path \"/etc/schema.yaml\" is absolute; paths are relative to the repository root",
 	  1 },
+	{ "drift reference escapes", HDR COMP "checks: {data: {dataset: a/o.csv, drift: {reference: ../ref.csv}}}\n",
+	  "mlci.yaml:4:54: checks.data.drift.reference: path \"../ref.csv\" leaves the repository", 1 },
 	{ "drift method", HDR COMP "checks: {data: {dataset: a/o.csv, drift: {method: pis}}}\n",
 	  "mlci.yaml:4:51: checks.data.drift.method: invalid method \"pis\" (expected auto, psi, ks, chi2, jensen_shannon or linf; did you mean \"psi\"?)",
 	  1 },
@@ -635,6 +672,37 @@ static void test_all_errors_reported(void **state)
 	struct spec_diags d;
 	(void)state;
 	assert_int_equal(parse_str(&s, &d, yaml), -1);
+	assert_int_equal(d.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < d.n; i++) {
+		char *got = diag_str(&d, i);
+		assert_string_equal(got, want[i]);
+		free(got);
+	}
+	spec_release(&s);
+	spec_diags_release(&d);
+}
+
+/* The example of docs/spec.md ("Errors"): the output there is this test's expectation. */
+static void test_docs_example(void **state)
+{
+	static const char *want[] = {
+		"mlci.yaml:6:14: components.ingest.timeout: invalid duration \"5x\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+		"mlci.yaml:8:5: components.train: unknown key \"neds\" (did you mean \"needs\"?)",
+		"mlci.yaml:9:13: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)",
+		"mlci.yaml:13:21: checks.model.metrics: component \"train\" declares no output \"metrics.json\"",
+		"mlci.yaml:13:65: checks.model.thresholds.accuracy: invalid threshold \"=> 0.9\" (expected a comparison and a number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
+		"mlci.yaml:15:15: environments.production: a manual environment needs approvers (who may promote to it)",
+		"mlci.yaml:15:40: environments.production.from: unknown environment \"staging\"",
+		"mlci.yaml:16:23: triggers.schedule: invalid schedule \"0 3 * *\" (expected 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\")",
+	};
+	char *p = path_join(top_dir(), "tests/fixtures/specs/invalid/docs-example.yaml");
+	struct spec s;
+	struct spec_diags d;
+	(void)state;
+	spec_init(&s);
+	spec_diags_init(&d);
+	assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), -1);
+	free(p);
 	assert_int_equal(d.n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < d.n; i++) {
 		char *got = diag_str(&d, i);
@@ -938,7 +1006,7 @@ static void test_check_paths(void **state)
 				  "  missing: {run: x, path: nope, inputs: [data/b.csv]}\n"
 				  "  escape: {run: x, inputs: [out/passwd, data/inner]}\n"
 				  "checks:\n"
-				  "  data: {dataset: ok/d.csv, schema: data}\n"
+				  "  data: {dataset: ok/d.csv, schema: data, drift: {reference: ./missing.csv}}\n"
 				  "  service: {start: x, ready: /r, contract: out}\n"
 				  "triggers: {data: [data/a.csv, gone]}\n";
 	static const char *want[] = {
@@ -947,6 +1015,7 @@ static void test_check_paths(void **state)
 		"mlci.yaml:5:42: components.missing.inputs[0]: path \"data/b.csv\" does not exist in the repository",
 		"mlci.yaml:6:29: components.escape.inputs[0]: path \"out/passwd\" leaves the repository through a symlink (it resolves to \"/etc/passwd\")",
 		"mlci.yaml:8:37: checks.data.schema: path \"data\" is not a regular file",
+		"mlci.yaml:8:62: checks.data.drift.reference: path \"./missing.csv\" does not exist in the repository",
 		"mlci.yaml:9:44: checks.service.contract: path \"out\" leaves the repository through a symlink (it resolves to \"/etc\")",
 		"mlci.yaml:10:31: triggers.data[1]: path \"gone\" does not exist in the repository",
 	};
@@ -1003,7 +1072,9 @@ int main(void)
 		cmocka_unit_test(test_design_example_fields),
 		cmocka_unit_test(test_defaults_and_scalar_lists),
 		cmocka_unit_test(test_tolerance_and_thresholds),
+		cmocka_unit_test(test_drift_reference),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_docs_example),
 		cmocka_unit_test(test_diag_cap),
 		cmocka_unit_test(test_too_many_components),
 		cmocka_unit_test(test_long_chain),
