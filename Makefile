@@ -87,13 +87,13 @@ check: deps
 valgrind: $(UNIT_BIN)
 	@MLCI_VALGRIND=1 sh tests/run.sh $(BUILD) ./mlci unit
 
-fuzz:
+fuzz: $(BUILD)/gen/templates.c
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); \
 		echo "building $$n"; \
 		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-			$$(pkg-config --cflags $(PKGS)) -o build-fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+			$$(pkg-config --cflags $(PKGS)) -o build-fuzz/$$n $$f $(LIB_SRC) $(BUILD)/gen/templates.c $(LDLIBS) || exit 1; \
 	done
 	@for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); c=fuzz/corpus/$${n#fuzz_}; mkdir -p build-fuzz/corpus-$$n; \

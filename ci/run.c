@@ -399,7 +399,9 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 		}
 		if (!n_running)
 			break;
-		int idx = proc_wait_any(running, r->n_steps, 500);
+		int idx = proc_wait_any(running, r->n_steps, o->obs && o->obs->tick ? OBSERVER_TICK_MS : 1000);
+		if (o->obs && o->obs->tick)
+			o->obs->tick(o->obs->payload, r);
 		if (idx < 0)
 			continue;
 		running[idx] = NULL;

@@ -34,11 +34,15 @@ struct run_step {
 
 struct run;
 
+#define OBSERVER_TICK_MS 200
+
 /* Progress callbacks (cmd/ prints them). All may be NULL. */
 struct run_observer {
 	void (*run_start)(void *payload, const struct run *r);
 	void (*step_start)(void *payload, const struct run *r, const struct run_step *s);
 	void (*step_end)(void *payload, const struct run *r, const struct run_step *s);
+	/* called about every OBSERVER_TICK_MS while steps run, e.g. to refresh elapsed times */
+	void (*tick)(void *payload, const struct run *r);
 	void *payload;
 };
 

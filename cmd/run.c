@@ -36,8 +36,10 @@ static void on_signal(int sig)
 struct view {
 	const struct cmd_ctx *ctx;
 	int live;      /* print step lines at all */
-	int tty;       /* stderr is a terminal: also print a line when a step starts */
+	int tty;       /* stderr is a terminal: keep a live block of running steps at the bottom */
 	size_t name_w; /* width of the component column */
+	int drawn;     /* lines of the live block currently on screen */
+	int64_t last_draw_ms;
 };
 
 static const char *status_colour(enum step_status s)
@@ -79,14 +81,48 @@ static void on_run_start(void *payload, const struct run *r)
 		r->commit.branch ? ")" : "", r->n_steps, r->jobs);
 }
 
+/* The live block: one line per running step with its elapsed time, redrawn in place. */
+static void erase_block(struct view *v)
+{
+	if (v->drawn)
+		fprintf(stderr, "\033[%dA\033[J", v->drawn);
+	v->drawn = 0;
+}
+
+static void draw_block(struct view *v, const struct run *r)
+{
+	int64_t now = proc_now_ms();
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct run_step *s = &r->steps[i];
+		char d[32];
+		if (s->status != STEP_RUNNING)
+			continue;
+		fmt_duration(d, sizeof(d), now - s->proc.started_ms);
+		fprintf(stderr, "  %s%-9s%s %-*s %-5s %8s\n", cmd_col(v->ctx->err_color, "dim"), "running",
+			cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase), d);
+		v->drawn++;
+	}
+	v->last_draw_ms = now;
+	fflush(stderr);
+}
+
 static void on_step_start(void *payload, const struct run *r, const struct run_step *s)
 {
 	struct view *v = payload;
-	(void)r;
+	(void)s;
 	if (!v->live || !v->tty)
 		return;
-	fprintf(stderr, "  %s%-9s%s %-*s %-5s\n", cmd_col(v->ctx->err_color, "dim"), "running",
-		cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase));
+	erase_block(v);
+	draw_block(v, r);
+}
+
+static void on_tick(void *payload, const struct run *r)
+{
+	struct view *v = payload;
+	if (!v->live || !v->tty || proc_now_ms() - v->last_draw_ms < 100)
+		return;
+	erase_block(v);
+	draw_block(v, r);
 }
 
 static void on_step_end(void *payload, const struct run *r, const struct run_step *s)
@@ -94,14 +130,17 @@ static void on_step_end(void *payload, const struct run *r, const struct run_ste
 	struct view *v = payload;
 	char d[32];
 	int c = v->ctx->err_color;
-	(void)r;
 	if (!v->live)
 		return;
+	if (v->tty)
+		erase_block(v);
 	fmt_duration(d, sizeof(d), s->duration_ms);
 	fprintf(stderr, "  %s%-9s%s %-*s %-5s %8s%s%s\n", cmd_col(c, status_colour(s->status)),
 		step_status_name(s->status), cmd_col(c, "reset"), (int)v->name_w, s->component,
 		step_phase_name(s->phase), s->status == STEP_SKIPPED || s->status == STEP_PENDING ? "-" : d,
 		s->reason ? "  " : "", s->reason ? s->reason : "");
+	if (v->tty)
+		draw_block(v, r);
 }
 
 static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t name_w)
@@ -160,12 +199,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	memset(&v, 0, sizeof(v));
 	v.ctx = ctx;
 	/* step lines are for people watching a terminal; logs and pipes get the header and the table */
-	v.tty = isatty(2);
-	v.live = !ctx->quiet && (v.tty || ctx->verbose);
+	/* the redrawn block would garble streamed step output, so -v gets plain lines */
+	v.tty = isatty(2) && !ctx->verbose && !ctx->json;
+	v.live = !ctx->quiet && (isatty(2) || ctx->verbose);
 	memset(&obs, 0, sizeof(obs));
 	obs.run_start = on_run_start;
 	obs.step_start = on_step_start;
 	obs.step_end = on_step_end;
+	obs.tick = on_tick;
 	obs.payload = &v;
 	memset(&o, 0, sizeof(o));
 	o.home = ctx->home;

@@ -783,8 +783,9 @@ static void test_eintr(void **state)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, &old);
 	got_usr1 = 0;
-	/* the sleep gives the test time to be inside proc_wait_any when the signal comes */
-	opts_init(&o, "sleep 0.2; kill -USR1 $PPID; exec sleep 300", NULL);
+	/* The signal is sent only once most of 1 MB has gone through the pipe (64 KiB at most
+	 * fits in it), i.e. once we are reading inside proc_wait_any: no race with the call. */
+	opts_init(&o, "head -c 1000000 /dev/zero; kill -USR1 $PPID; exec sleep 300", NULL);
 	o.timeout_ms = LIMIT_MS;
 	assert_int_equal(proc_start(&procs[0], &o, &e), 0);
 	r = proc_wait_any(one, 1, -1);
