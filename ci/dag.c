@@ -60,8 +60,7 @@ static void find_cycle(size_t n, const struct dag_node *nodes, const unsigned ch
 	free(next);
 }
 
-int dag_order(size_t n, const struct dag_node *nodes, size_t *order, size_t *level, size_t *cycle,
-	      size_t *cycle_len)
+int dag_order(size_t n, const struct dag_node *nodes, size_t *order, size_t *level, size_t *cycle, size_t *cycle_len)
 {
 	unsigned char *done = xcalloc(n ? n : 1, 1);
 	size_t placed = 0;

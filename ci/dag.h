@@ -15,8 +15,7 @@ struct dag_node {
  * (0 = no needs; else 1 + max level of its needs). Returns 0, or -1 on a cycle: then "cycle"
  * (length n+1, caller-allocated) holds the cycle as node indices, first repeated at the end,
  * and *cycle_len its length (including the repeat). */
-int dag_order(size_t n, const struct dag_node *nodes, size_t *order, size_t *level, size_t *cycle,
-	      size_t *cycle_len);
+int dag_order(size_t n, const struct dag_node *nodes, size_t *order, size_t *level, size_t *cycle, size_t *cycle_len);
 
 /* 1 if "to" is reachable from "from" following needs (from needs ... needs to). */
 int dag_depends_on(size_t n, const struct dag_node *nodes, size_t from, size_t to);

@@ -150,6 +150,10 @@ int exec_local_start(const struct run *r, struct run_step *s, int stream_output,
 		err_prefix(e, "%s %s", c->name, step_phase_name(s->phase));
 		goto done;
 	}
+	/* only used while starting; freed below, so do not keep them */
+	s->proc.opts.cwd = NULL;
+	s->proc.opts.log_path = NULL;
+	s->proc.opts.env = NULL;
 	ret = 0;
 done:
 	free(cwd);

@@ -33,8 +33,9 @@ const char *run_status_name(enum run_status s)
 
 const char *step_status_name(enum step_status s)
 {
-	static const char *const names[] = { "pending", "running", "passed", "failed",
-					     "skipped", "cached",  "cancelled" };
+	static const char *const names[] = {
+		"pending", "running", "passed", "failed", "skipped", "cached", "cancelled"
+	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 

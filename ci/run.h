@@ -16,20 +16,20 @@ enum step_phase { PHASE_BUILD, PHASE_TEST, PHASE_RUN };
 enum step_status { STEP_PENDING, STEP_RUNNING, STEP_PASSED, STEP_FAILED, STEP_SKIPPED, STEP_CACHED, STEP_CANCELLED };
 
 struct run_step {
-	size_t comp;              /* index into spec.components */
-	const char *component;    /* borrowed from the spec */
+	size_t comp;           /* index into spec.components */
+	const char *component; /* borrowed from the spec */
 	enum step_phase phase;
 	enum step_status status;
-	const char *command;      /* borrowed from the spec */
-	size_t *deps;             /* indices of steps that must pass first; owned */
+	const char *command; /* borrowed from the spec */
+	size_t *deps;        /* indices of steps that must pass first; owned */
 	size_t n_deps;
-	int exit_code;            /* valid once finished and not skipped */
+	int exit_code; /* valid once finished and not skipped */
 	int timed_out;
-	int64_t started_at_ms;    /* wall clock, ms since the epoch; 0 = never started */
+	int64_t started_at_ms; /* wall clock, ms since the epoch; 0 = never started */
 	int64_t duration_ms;
-	char *reason;             /* why it failed, was skipped or cancelled; owned; NULL when passed */
-	struct proc proc;         /* while running */
-	char *stream_prefix;      /* "component | " for streamed output; owned */
+	char *reason;        /* why it failed, was skipped or cancelled; owned; NULL when passed */
+	struct proc proc;    /* while running */
+	char *stream_prefix; /* "component | " for streamed output; owned */
 };
 
 struct run;
@@ -47,13 +47,13 @@ struct run_observer {
 };
 
 struct run_opts {
-	const char *home;      /* $MLCI_HOME; required */
-	const char *repo;      /* local path or URL; required */
-	const char *rev;       /* NULL = HEAD */
-	const char *branch;    /* NULL = from rev or HEAD */
-	int jobs;              /* parallel steps; <= 0 = number of CPUs */
-	int stream_output;     /* copy every step's output to stderr, prefixed with "component | " */
-	const char *trigger;   /* "manual", "watch", ...; NULL = "manual" */
+	const char *home;                  /* $MLCI_HOME; required */
+	const char *repo;                  /* local path or URL; required */
+	const char *rev;                   /* NULL = HEAD */
+	const char *branch;                /* NULL = from rev or HEAD */
+	int jobs;                          /* parallel steps; <= 0 = number of CPUs */
+	int stream_output;                 /* copy every step's output to stderr, prefixed with "component | " */
+	const char *trigger;               /* "manual", "watch", ...; NULL = "manual" */
 	const volatile sig_atomic_t *stop; /* set to non-zero (by a signal handler) to cancel; may be NULL */
 	const struct run_observer *obs;
 };
@@ -61,19 +61,19 @@ struct run_opts {
 struct run {
 	char id[40];
 	enum run_status status;
-	char *home, *repo, *trigger;     /* owned */
-	char *run_dir;                   /* $home/runs/<id>; owned */
-	char *workspace;                 /* $home/workspaces/<id>; owned */
-	char *out_dir;                   /* $home/runs/<id>/out; owned */
-	char *log_dir;                   /* $home/logs/<id>; owned */
+	char *home, *repo, *trigger; /* owned */
+	char *run_dir;               /* $home/runs/<id>; owned */
+	char *workspace;             /* $home/workspaces/<id>; owned */
+	char *out_dir;               /* $home/runs/<id>/out; owned */
+	char *log_dir;               /* $home/logs/<id>; owned */
 	struct ws_commit commit;
 	struct spec spec;
-	struct spec_diags diags;         /* spec problems when status is RUN_ERROR because of the spec */
-	struct run_step *steps;          /* CI steps first, then run steps, each in DAG order; owned */
+	struct spec_diags diags; /* spec problems when status is RUN_ERROR because of the spec */
+	struct run_step *steps;  /* CI steps first, then run steps, each in DAG order; owned */
 	size_t n_steps;
 	int jobs;
 	int64_t started_at_ms, finished_at_ms;
-	char *reason;                    /* one-line summary when not passed; owned */
+	char *reason; /* one-line summary when not passed; owned */
 };
 
 void run_init(struct run *r);

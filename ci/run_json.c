@@ -33,8 +33,9 @@ cJSON *run_to_json(const struct run *r)
 	cJSON_AddNumberToObject(o, "jobs", r->jobs);
 	cJSON_AddNumberToObject(o, "started_at_ms", (double)r->started_at_ms);
 	cJSON_AddNumberToObject(o, "finished_at_ms", (double)r->finished_at_ms);
-	cJSON_AddNumberToObject(o, "duration_ms",
-				(double)(r->finished_at_ms > r->started_at_ms ? r->finished_at_ms - r->started_at_ms : 0));
+	cJSON_AddNumberToObject(
+		o, "duration_ms",
+		(double)(r->finished_at_ms > r->started_at_ms ? r->finished_at_ms - r->started_at_ms : 0));
 	add_str(o, "workspace", r->workspace);
 	add_str(o, "outputs", r->out_dir);
 	add_str(o, "logs", r->log_dir);

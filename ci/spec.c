@@ -139,16 +139,16 @@ static void syntax_diag(const yaml_parser_t *p, const char *data, size_t len, st
 		pos.col = (unsigned)p->problem_mark.column + 1;
 		buf_addf(&msg, "syntax error: %s", problem);
 		if (p->context)
-			buf_addf(&msg, " (%s at line %u, column %u)", p->context,
-				 (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+			buf_addf(&msg, " (%s at line %u, column %u)", p->context, (unsigned)p->context_mark.line + 1,
+				 (unsigned)p->context_mark.column + 1);
 	}
 	spec_diag_add(d, pos, "", "%s", msg.ptr);
 	buf_release(&msg);
 }
 
 /* A first pass over the event stream: syntax errors, aliases (refused so that a small file cannot
- * expand into a huge tree), nesting deeper than SPEC_MAX_DEPTH, more than one document. Returns 0 when the document may be loaded,
- * 1 when the stream holds no document, -1 after diags. */
+ * expand into a huge tree), nesting deeper than SPEC_MAX_DEPTH, more than one document. Returns 0 when the document may
+ * be loaded, 1 when the stream holds no document, -1 after diags. */
 static int scan_events(const char *data, size_t len, struct spec_diags *d)
 {
 	yaml_parser_t p;
@@ -165,9 +165,11 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 		switch (ev.type) {
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs == 2) {
-				spec_diag_add(d, (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-								    (unsigned)ev.start_mark.column + 1 },
-					      "", "more than one document in the file (expected a single YAML document)");
+				spec_diag_add(d,
+					      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
+								 (unsigned)ev.start_mark.column + 1 },
+					      "",
+					      "more than one document in the file (expected a single YAML document)");
 				ret = -1;
 				done = 1;
 			}
@@ -176,8 +178,9 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 		case YAML_MAPPING_START_EVENT:
 			/* libyaml's scanner slows down quadratically with flow nesting; a spec needs ~6 */
 			if (++depth > SPEC_MAX_DEPTH) {
-				spec_diag_add(d, (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-								    (unsigned)ev.start_mark.column + 1 },
+				spec_diag_add(d,
+					      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
+								 (unsigned)ev.start_mark.column + 1 },
 					      "", "nesting is deeper than %d levels", SPEC_MAX_DEPTH);
 				ret = -1;
 				done = 1;
@@ -188,8 +191,9 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 			depth--;
 			break;
 		case YAML_ALIAS_EVENT:
-			spec_diag_add(d, (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-							    (unsigned)ev.start_mark.column + 1 },
+			spec_diag_add(d,
+				      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
+							 (unsigned)ev.start_mark.column + 1 },
 				      "", "aliases are not supported (found \"*%s\"; write the value out instead)",
 				      (const char *)ev.data.alias.anchor);
 			ret = -1;
@@ -208,8 +212,7 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 	return ret;
 }
 
-int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file,
-		      struct spec_diags *diags)
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
 {
 	size_t first = diags->n;
 	int ret = -1, r;
@@ -220,8 +223,8 @@ int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char
 
 	set_file(diags, file ? file : "mlci.yaml");
 	if (len > SPEC_MAX_BYTES) {
-		spec_diag_add(diags, (struct spec_pos){ 0, 0 }, "",
-			      "spec is too large (%zu bytes; the limit is %d)", len, SPEC_MAX_BYTES);
+		spec_diag_add(diags, (struct spec_pos){ 0, 0 }, "", "spec is too large (%zu bytes; the limit is %d)",
+			      len, SPEC_MAX_BYTES);
 		return -1;
 	}
 	r = scan_events(data ? data : "", data ? len : 0, diags);
@@ -327,8 +330,8 @@ const struct spec_environment *spec_environment_for_branch(const struct spec *s,
 enum path_kind { PATH_ANY, PATH_DIR, PATH_FILE };
 
 /* Check one repo-relative path "rel" under "root"; the diag goes to "pos" with key path "key". */
-static int check_path(const char *root, const char *rel, enum path_kind kind, struct spec_pos pos,
-		      const char *key, struct spec_diags *d)
+static int check_path(const char *root, const char *rel, enum path_kind kind, struct spec_pos pos, const char *key,
+		      struct spec_diags *d)
 {
 	struct buf abs = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -339,9 +342,10 @@ static int check_path(const char *root, const char *rel, enum path_kind kind, st
 			char *joined = path_join(root, rel);
 			char real[PATH_MAX];
 			if (realpath(joined, real))
-				spec_diag_add(d, pos, key,
-					      "path \"%s\" leaves the repository through a symlink (it resolves to \"%s\")",
-					      rel, real);
+				spec_diag_add(
+					d, pos, key,
+					"path \"%s\" leaves the repository through a symlink (it resolves to \"%s\")",
+					rel, real);
 			else
 				spec_diag_add(d, pos, key, "path \"%s\" leaves the repository through a symlink", rel);
 			free(joined);

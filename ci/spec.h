@@ -30,8 +30,8 @@ struct spec_diags {
 
 /* A list of strings from a YAML sequence (or a single scalar where the doc allows it). */
 struct spec_strlist {
-	char **items;          /* owned */
-	struct spec_pos *pos;  /* position of each item; owned */
+	char **items;         /* owned */
+	struct spec_pos *pos; /* position of each item; owned */
 	size_t n;
 };
 
@@ -48,25 +48,25 @@ struct spec_kvlist {
 };
 
 struct spec_component {
-	char *name;                /* map key; owned */
+	char *name; /* map key; owned */
 	struct spec_pos pos;
-	char *path;                /* normalised repo-relative dir; NULL = repo root */
-	struct spec_pos path_pos;  /* where "path" was written (spec_check_paths reports there) */
-	char *build, *test, *run;  /* shell commands; NULL when absent (run is required) */
-	struct spec_strlist needs; /* names, validated to exist */
-	size_t *need_idx;          /* needs resolved to component indices (same order); owned */
+	char *path;                  /* normalised repo-relative dir; NULL = repo root */
+	struct spec_pos path_pos;    /* where "path" was written (spec_check_paths reports there) */
+	char *build, *test, *run;    /* shell commands; NULL when absent (run is required) */
+	struct spec_strlist needs;   /* names, validated to exist */
+	size_t *need_idx;            /* needs resolved to component indices (same order); owned */
 	struct spec_strlist inputs;  /* repo-relative files or dirs (normalised) */
 	struct spec_strlist outputs; /* file names relative to $MLCI_OUT */
-	int64_t timeout_ms;        /* 0 = not given (engine default applies) */
-	double cpus;               /* 0 = not given */
-	int64_t memory_bytes;      /* 0 = not given */
+	int64_t timeout_ms;          /* 0 = not given (engine default applies) */
+	double cpus;                 /* 0 = not given */
+	int64_t memory_bytes;        /* 0 = not given */
 };
 
 /* Reference "component/output" to a declared output, as used by checks. */
 struct spec_ref {
-	char *text;      /* as written; owned; NULL when absent */
-	size_t comp;     /* component index (valid when text != NULL) */
-	char *output;    /* the output file name part; owned */
+	char *text;   /* as written; owned; NULL when absent */
+	size_t comp;  /* component index (valid when text != NULL) */
+	char *output; /* the output file name part; owned */
 	struct spec_pos pos;
 };
 
@@ -81,22 +81,22 @@ struct spec_threshold {
 
 struct spec_tolerance {
 	char *metric;
-	double value;    /* absolute, or a fraction when relative */
-	int relative;    /* written as "1%" */
+	double value; /* absolute, or a fraction when relative */
+	int relative; /* written as "1%" */
 	struct spec_pos pos;
 };
 
 struct spec_check_data {
 	int present;
 	struct spec_ref dataset;
-	char *schema;            /* repo-relative file; NULL = none */
+	char *schema; /* repo-relative file; NULL = none */
 	struct spec_pos schema_pos;
 	int drift_present;
-	char *drift_reference;   /* "production", a registry version, or a repo path (contains a '/') */
+	char *drift_reference; /* "production", a registry version, or a repo path (contains a '/') */
 	struct spec_pos drift_reference_pos;
-	char *drift_method;      /* auto | psi | ks | chi2 | jensen_shannon | linf; default "auto" */
-	double drift_threshold;  /* default 0.2 */
-	char *on_drift;          /* fail | warn | retrain; default "fail" */
+	char *drift_method;     /* auto | psi | ks | chi2 | jensen_shannon | linf; default "auto" */
+	double drift_threshold; /* default 0.2 */
+	char *on_drift;         /* fail | warn | retrain; default "fail" */
 };
 
 struct spec_check_training {
@@ -112,13 +112,13 @@ struct spec_check_model {
 	struct spec_ref metrics;
 	struct spec_threshold *thresholds;
 	size_t n_thresholds;
-	char *baseline;          /* "production" or "MODEL@VERSION"/"VERSION"; NULL = none */
+	char *baseline; /* "production" or "MODEL@VERSION"/"VERSION"; NULL = none */
 	struct spec_tolerance *tolerance;
 	size_t n_tolerance;
 	struct spec_ref slices_metrics;
 	struct spec_tolerance *max_gap; /* per metric */
 	size_t n_max_gap;
-	int64_t slices_min_rows;        /* 0 = not given */
+	int64_t slices_min_rows; /* 0 = not given */
 };
 
 struct spec_check_infra {
@@ -127,23 +127,23 @@ struct spec_check_infra {
 	int64_t memory_bytes;
 	double cpus;
 	int64_t disk_bytes;
-	char *accelerator;       /* "none" | "nvidia"; NULL = not given */
+	char *accelerator; /* "none" | "nvidia"; NULL = not given */
 };
 
 struct spec_check_service {
 	int present;
-	char *start;             /* command, run in the repo root */
-	char *ready;             /* HTTP path polled for readiness */
-	char *protocol;          /* "kserve-v2" | "tfserving-v1" | "none"; default "kserve-v2" */
-	char *contract;          /* repo-relative dir or file of contract cases; NULL = none */
+	char *start;    /* command, run in the repo root */
+	char *ready;    /* HTTP path polled for readiness */
+	char *protocol; /* "kserve-v2" | "tfserving-v1" | "none"; default "kserve-v2" */
+	char *contract; /* repo-relative dir or file of contract cases; NULL = none */
 	struct spec_pos contract_pos;
-	int64_t ready_timeout_ms;/* default 60 s */
+	int64_t ready_timeout_ms; /* default 60 s */
 	int load_present;
-	double load_rate;        /* requests/s; 0 = max (closed loop) */
+	double load_rate; /* requests/s; 0 = max (closed loop) */
 	int64_t load_duration_ms;
 	int64_t load_connections;
-	double load_p99_ms;      /* 0 = not given */
-	double load_min_qps;     /* 0 = not given */
+	double load_p99_ms;         /* 0 = not given */
+	double load_min_qps;        /* 0 = not given */
 	double load_max_error_rate; /* <0 = not given */
 };
 
@@ -161,9 +161,9 @@ struct spec_environment {
 	char *name;
 	struct spec_pos pos;
 	enum spec_promote promote;
-	struct spec_strlist branches;  /* fnmatch globs */
-	int64_t approvals;             /* 0 = none */
-	char *from;                    /* environment name; NULL = none */
+	struct spec_strlist branches; /* fnmatch globs */
+	int64_t approvals;            /* 0 = none */
+	char *from;                   /* environment name; NULL = none */
 	int64_t min_staging_runs;
 	struct spec_strlist approvers; /* user names or @group */
 	char *deploy_command;          /* NULL = none */
@@ -173,14 +173,14 @@ struct spec_environment {
 };
 
 struct spec_triggers {
-	char *schedule;                /* 5-field cron; NULL = none */
+	char *schedule; /* 5-field cron; NULL = none */
 	struct spec_pos schedule_pos;
-	struct spec_strlist data;      /* repo-relative paths */
+	struct spec_strlist data; /* repo-relative paths */
 };
 
 struct spec {
-	char *pipeline;                /* required; [A-Za-z0-9._-]+ */
-	char *model;                   /* defaults to pipeline */
+	char *pipeline; /* required; [A-Za-z0-9._-]+ */
+	char *model;    /* defaults to pipeline */
 	struct spec_kvlist params;
 	struct spec_kvlist env;
 	struct spec_component *components; /* in file order; owned */
@@ -195,8 +195,7 @@ struct spec {
  * Returns 0 when valid. Otherwise -1: every problem found is appended to "diags" (file:line:col,
  * key path, message), and "out" holds whatever parsed (always safe to spec_release).
  * "out" must be zeroed (or fresh from spec_init) by the caller. */
-int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file,
-		      struct spec_diags *diags);
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags);
 /* Read the file at "path" then spec_parse_buffer; I/O failure is a single diag at 0:0. */
 int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags);
 /* Check that every repo-relative path of the spec (component paths, inputs, schema, contract,

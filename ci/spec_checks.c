@@ -276,8 +276,8 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 {
 	enum { M_METRICS, M_THRESHOLDS, M_BASELINE, M_TOLERANCE, M_SLICES, M_N };
 	static const struct spec_field f[M_N] = {
-		[M_METRICS] = { "metrics", 1 },     [M_THRESHOLDS] = { "thresholds", 0 },
-		[M_BASELINE] = { "baseline", 0 },   [M_TOLERANCE] = { "tolerance", 0 },
+		[M_METRICS] = { "metrics", 1 },   [M_THRESHOLDS] = { "thresholds", 0 },
+		[M_BASELINE] = { "baseline", 0 }, [M_TOLERANCE] = { "tolerance", 0 },
 		[M_SLICES] = { "slices", 0 },
 	};
 	yaml_node_t *v[M_N];
@@ -367,9 +367,12 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 {
 	enum { S_START, S_READY, S_PROTOCOL, S_CONTRACT, S_READY_TIMEOUT, S_LOAD, S_N };
 	static const struct spec_field f[S_N] = {
-		[S_START] = { "start", 1 },       [S_READY] = { "ready", 1 },
-		[S_PROTOCOL] = { "protocol", 0 }, [S_CONTRACT] = { "contract", 0 },
-		[S_READY_TIMEOUT] = { "ready_timeout", 0 }, [S_LOAD] = { "load", 0 },
+		[S_START] = { "start", 1 },
+		[S_READY] = { "ready", 1 },
+		[S_PROTOCOL] = { "protocol", 0 },
+		[S_CONTRACT] = { "contract", 0 },
+		[S_READY_TIMEOUT] = { "ready_timeout", 0 },
+		[S_LOAD] = { "load", 0 },
 	};
 	yaml_node_t *v[S_N];
 	int idx = 0;

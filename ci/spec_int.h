@@ -9,11 +9,11 @@
 
 #include "ci/spec.h"
 
-#define SPEC_MAX_BYTES (1024 * 1024) /* larger files are refused before parsing */
-#define SPEC_MAX_DIAGS 200           /* after this many, one "too many errors" diag and no more */
-#define SPEC_MAX_COMPONENTS 1000   /* also the limit on environments */
-#define SPEC_MAX_DEPTH 32          /* mappings and sequences nested deeper are refused */
-#define SPEC_NONE ((size_t)-1)
+#define SPEC_MAX_BYTES      (1024 * 1024) /* larger files are refused before parsing */
+#define SPEC_MAX_DIAGS      200           /* after this many, one "too many errors" diag and no more */
+#define SPEC_MAX_COMPONENTS 1000          /* also the limit on environments */
+#define SPEC_MAX_DEPTH      32            /* mappings and sequences nested deeper are refused */
+#define SPEC_NONE           ((size_t)-1)
 
 /* A sorted view of names for O(log n) lookup; "idx" maps back to the caller's index. */
 struct spec_index {
@@ -29,11 +29,11 @@ struct spec_ctx {
 	struct spec_diags *diags;
 	struct spec *s;
 	struct buf key;
-	struct spec_index comps;       /* component names, once known */
-	struct spec_index *outputs;    /* per component, built on first use; owned */
-	struct spec_index envs;        /* environment names, once known */
-	size_t cur;                    /* the component or environment being parsed */
-	size_t nerr;                   /* problems found (diags past the cap are dropped, not this) */
+	struct spec_index comps;    /* component names, once known */
+	struct spec_index *outputs; /* per component, built on first use; owned */
+	struct spec_index envs;     /* environment names, once known */
+	size_t cur;                 /* the component or environment being parsed */
+	size_t nerr;                /* problems found (diags past the cap are dropped, not this) */
 };
 
 /* One allowed key of a fixed-shape mapping. */
@@ -54,10 +54,8 @@ struct spec_pairs {
 struct spec_pos spec_node_pos(const yaml_node_t *n);
 void spec_diag_add(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void spec_err(struct spec_ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void spec_err_at(struct spec_ctx *c, struct spec_pos pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void spec_err(struct spec_ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void spec_err_at(struct spec_ctx *c, struct spec_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void spec_diags_sort(struct spec_diags *d, size_t from);
 
 /* Key path: push returns a mark for pop. A NULL or empty "name" pushes nothing. */

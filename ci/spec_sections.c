@@ -56,8 +56,8 @@ static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, in
 			continue;
 		}
 		if (is_env && !strncmp(name, "MLCI_", 5)) {
-			spec_err(c, p.keys[i], "variable \"%s\" is reserved (names starting with MLCI_ are set by mlci)",
-				 name);
+			spec_err(c, p.keys[i],
+				 "variable \"%s\" is reserved (names starting with MLCI_ are set by mlci)", name);
 			continue;
 		}
 		if (!is_env && !param_name_ok(name)) {
@@ -337,10 +337,14 @@ done:
 
 enum { E_PROMOTE, E_BRANCHES, E_APPROVALS, E_FROM, E_MIN_RUNS, E_APPROVERS, E_DEPLOY, E_HEALTH, E_N };
 static const struct spec_field env_fields[E_N] = {
-	[E_PROMOTE] = { "promote", 1 },   [E_BRANCHES] = { "branches", 0 },
-	[E_APPROVALS] = { "approvals", 0 }, [E_FROM] = { "from", 0 },
-	[E_MIN_RUNS] = { "min_staging_runs", 0 }, [E_APPROVERS] = { "approvers", 0 },
-	[E_DEPLOY] = { "deploy", 0 },     [E_HEALTH] = { "health", 0 },
+	[E_PROMOTE] = { "promote", 1 },
+	[E_BRANCHES] = { "branches", 0 },
+	[E_APPROVALS] = { "approvals", 0 },
+	[E_FROM] = { "from", 0 },
+	[E_MIN_RUNS] = { "min_staging_runs", 0 },
+	[E_APPROVERS] = { "approvers", 0 },
+	[E_DEPLOY] = { "deploy", 0 },
+	[E_HEALTH] = { "health", 0 },
 };
 static const char *const promote_names[] = { "auto", "semi", "manual" };
 
@@ -408,8 +412,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 		goto done;
 	if (spec_get_enum(c, v[E_PROMOTE], "promote", promote_names, 3, &promote) == 0)
 		e->promote = (enum spec_promote)promote;
-	spec_get_list(c, v[E_BRANCHES], "branches", 1, "a branch pattern", conv_glob, "branch pattern",
-		      &e->branches);
+	spec_get_list(c, v[E_BRANCHES], "branches", 1, "a branch pattern", conv_glob, "branch pattern", &e->branches);
 	spec_get_int(c, v[E_APPROVALS], "approvals", 0, 100, &e->approvals);
 	if (spec_get_str(c, v[E_FROM], "from", "an environment name", &e->from) == 0) {
 		size_t idx = spec_index_find(&c->envs, e->from);
@@ -445,7 +448,8 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 		if (v[E_BRANCHES] && !spec_is_null(v[E_BRANCHES])) {
 			size_t m2 = spec_key_push(c, "branches");
 			spec_err(c, v[E_BRANCHES],
-				 "branches do not apply to manual environments (they are promoted with \"mlci promote\")");
+				 "branches do not apply to manual environments (they are promoted with \"mlci "
+				 "promote\")");
 			spec_key_pop(c, m2);
 		}
 		if (!e->approvers.n && (!v[E_APPROVERS] || spec_is_null(v[E_APPROVERS])))
@@ -595,10 +599,14 @@ done:
 
 enum { T_PIPELINE, T_MODEL, T_PARAMS, T_ENV, T_COMPONENTS, T_CHECKS, T_ENVIRONMENTS, T_TRIGGERS, T_N };
 static const struct spec_field top_fields[T_N] = {
-	[T_PIPELINE] = { "pipeline", 1 }, [T_MODEL] = { "model", 0 },
-	[T_PARAMS] = { "params", 0 },     [T_ENV] = { "env", 0 },
-	[T_COMPONENTS] = { "components", 1 }, [T_CHECKS] = { "checks", 0 },
-	[T_ENVIRONMENTS] = { "environments", 0 }, [T_TRIGGERS] = { "triggers", 0 },
+	[T_PIPELINE] = { "pipeline", 1 },
+	[T_MODEL] = { "model", 0 },
+	[T_PARAMS] = { "params", 0 },
+	[T_ENV] = { "env", 0 },
+	[T_COMPONENTS] = { "components", 1 },
+	[T_CHECKS] = { "checks", 0 },
+	[T_ENVIRONMENTS] = { "environments", 0 },
+	[T_TRIGGERS] = { "triggers", 0 },
 };
 
 static void get_name(struct spec_ctx *c, yaml_node_t *n, const char *key, char **out)

@@ -156,9 +156,9 @@ int spec_parse_size(const char *s, int64_t *bytes)
 		const char *sfx;
 		int64_t mul;
 	} units[] = {
-		{ "Ki", 1LL << 10 },    { "Mi", 1LL << 20 },         { "Gi", 1LL << 30 },
-		{ "Ti", 1LL << 40 },    { "k", 1000LL },             { "K", 1000LL },
-		{ "M", 1000000LL },     { "G", 1000000000LL },       { "T", 1000000000000LL },
+		{ "Ki", 1LL << 10 }, { "Mi", 1LL << 20 },   { "Gi", 1LL << 30 },
+		{ "Ti", 1LL << 40 }, { "k", 1000LL },       { "K", 1000LL },
+		{ "M", 1000000LL },  { "G", 1000000000LL }, { "T", 1000000000000LL },
 	};
 	const char *p = s;
 	int64_t v, mul = 1;
@@ -251,8 +251,7 @@ static const struct {
 	const char *name;
 	int lo, hi;
 } cron_fields[5] = {
-	{ "minute", 0, 59 }, { "hour", 0, 23 }, { "day of month", 1, 31 }, { "month", 1, 12 },
-	{ "day of week", 0, 7 },
+	{ "minute", 0, 59 }, { "hour", 0, 23 }, { "day of month", 1, 31 }, { "month", 1, 12 }, { "day of week", 0, 7 },
 };
 
 /* One field: a comma-separated list of "*", "N", "N-M", each optionally followed by "/STEP". */

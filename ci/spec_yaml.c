@@ -391,8 +391,8 @@ int spec_get_num(struct spec_ctx *c, yaml_node_t *n, const char *name, double mi
 			*out = v;
 			ret = 0;
 		} else if (isinf(max)) {
-			spec_err(c, n, "invalid number \"%s\" (expected a number %s %g)", t, min_excl ? ">" : ">=",
-				 min);
+			spec_err(c, n, "invalid number \"%s\" (expected a number %s %g)", t,
+				 min_excl ? ">" : ">=", min);
 		} else if (min_excl) {
 			spec_err(c, n, "invalid number \"%s\" (expected a number > %g and <= %g)", t, min, max);
 		} else {
@@ -420,8 +420,7 @@ int spec_get_duration(struct spec_ctx *c, yaml_node_t *n, const char *name, int6
 				 "e.g. \"90s\" or \"5m\")",
 				 t);
 		else if (v == 0)
-			spec_err(c, n, "invalid duration \"%s\" (expected more than zero, e.g. \"90s\" or \"5m\")",
-				 t);
+			spec_err(c, n, "invalid duration \"%s\" (expected more than zero, e.g. \"90s\" or \"5m\")", t);
 		else {
 			*ms = v;
 			ret = 0;
@@ -464,8 +463,7 @@ static void add_choices(struct buf *b, const char *const *vals, size_t n)
 		buf_addf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", vals[i]);
 }
 
-int spec_get_enum(struct spec_ctx *c, yaml_node_t *n, const char *name, const char *const *vals, size_t nvals,
-		  int *idx)
+int spec_get_enum(struct spec_ctx *c, yaml_node_t *n, const char *name, const char *const *vals, size_t nvals, int *idx)
 {
 	size_t mark;
 	const char *t;

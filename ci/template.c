@@ -106,8 +106,8 @@ static int first_commit(const char *dir, char commit_out[41], struct err *e)
 		git_fail(e, "could not make a commit signature");
 		goto done;
 	}
-	if (git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, "Initial pipeline from mlci init\n",
-				tree, 0) < 0) {
+	if (git_commit_create_v(&commit_id, repo, "HEAD", sig, sig, NULL, "Initial pipeline from mlci init\n", tree,
+				0) < 0) {
 		git_fail(e, "could not commit");
 		goto done;
 	}

@@ -9,10 +9,10 @@
 #include "common/strvec.h"
 
 struct template_file {
-	const char *path;          /* "default/mlci.yaml" */
+	const char *path; /* "default/mlci.yaml" */
 	const unsigned char *data;
 	size_t len;
-	int mode;                  /* 0644 or 0755 */
+	int mode; /* 0644 or 0755 */
 };
 
 /* Generated at build time by tools/embed.c; terminated by a NULL path. */

@@ -32,8 +32,8 @@ int ws_is_url(const char *location)
 }
 
 /* Credentials: ssh keys from the agent (or MLCI_SSH_KEY), https tokens from MLCI_GIT_TOKEN. */
-static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
-			  unsigned int allowed, void *payload)
+static int credentials_cb(git_credential **out, const char *url, const char *username_from_url, unsigned int allowed,
+			  void *payload)
 {
 	const char *user = username_from_url ? username_from_url : "git";
 	int *attempts = payload;
@@ -181,8 +181,7 @@ static char *first_line(const char *msg)
 	return nl ? xstrndup(msg, (size_t)(nl - msg)) : xstrdup(msg);
 }
 
-int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out,
-	       struct err *e)
+int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out, struct err *e)
 {
 	git_object *obj = NULL;
 	git_commit *commit = NULL;
@@ -255,7 +254,8 @@ int ws_checkout(struct ws_source *src, const char *commit_id, const char *dir, s
 	}
 	if (fs_mkdir_p(dir, 0755, e) < 0)
 		goto done;
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	co.checkout_strategy =
+		GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
 	co.target_directory = dir;
 	if (git_checkout_tree(src->repo, (git_object *)tree, &co) < 0) {
 		git_fail(e, "could not check out");

@@ -16,12 +16,12 @@ struct ws_source {
 
 struct ws_commit {
 	char id[41];
-	char *branch;        /* branch the run is for, or NULL when none could be told; owned */
-	char *subject;       /* first line of the message; owned */
-	char *message;       /* full message; owned */
-	char *author_name;   /* owned */
-	char *author_email;  /* owned */
-	long long time;      /* committer time, seconds since the epoch */
+	char *branch;       /* branch the run is for, or NULL when none could be told; owned */
+	char *subject;      /* first line of the message; owned */
+	char *message;      /* full message; owned */
+	char *author_name;  /* owned */
+	char *author_email; /* owned */
+	long long time;     /* committer time, seconds since the epoch */
 };
 
 /* 1 when "location" looks like a URL (scheme:// or scp-like user@host:path) rather than a path. */
@@ -34,8 +34,7 @@ void ws_source_release(struct ws_source *src);
 
 /* Resolve "rev" (NULL = HEAD; a branch, tag, or (abbreviated) sha) to a commit. The branch of the run is
  * "branch_opt" when given, else the branch "rev" names, else the branch HEAD points at. */
-int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out,
-	       struct err *e);
+int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out, struct err *e);
 void ws_commit_release(struct ws_commit *c);
 
 /* Write the tree of "commit_id" into "dir" (created; must not exist or be empty). The source repo's

@@ -18,20 +18,20 @@ struct cmd_ctx {
 
 /* One option of a command; the same table drives parsing and --help. */
 struct cmd_opt {
-	char short_name;      /* 0 = none */
+	char short_name; /* 0 = none */
 	const char *long_name;
 	const char *arg_name; /* NULL = a flag */
 	const char *help;
-	const char **str;     /* where a string value goes (arg_name != NULL) */
-	int *flag;            /* incremented for a flag (arg_name == NULL) */
+	const char **str; /* where a string value goes (arg_name != NULL) */
+	int *flag;        /* incremented for a flag (arg_name == NULL) */
 };
 
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
-	const char *summary;  /* one line for `mlci --help` */
-	const char *usage;    /* "mlci run [options]" */
-	const char *description; /* paragraph for `mlci help CMD` */
+	const char *summary;        /* one line for `mlci --help` */
+	const char *usage;          /* "mlci run [options]" */
+	const char *description;    /* paragraph for `mlci help CMD` */
 	const struct cmd_opt *opts; /* terminated by a zeroed entry; may be NULL */
 	int min_args, max_args;     /* positional arguments; max -1 = unbounded */
 };

@@ -27,8 +27,7 @@ const struct cmd cmd_table[] = {
 	  "The branch of the run is --branch, else the branch --rev names, else the repo's HEAD branch.\n"
 	  "Exit status: 0 passed, 1 failed, 2 bad usage or spec, 3 infrastructure error, 130 cancelled.",
 	  cmd_run_opts, 0, 0 },
-	{ "validate", cmd_validate, "check mlci.yaml and print every error as FILE:LINE:COL",
-	  "mlci validate [FILE]",
+	{ "validate", cmd_validate, "check mlci.yaml and print every error as FILE:LINE:COL", "mlci validate [FILE]",
 	  "Parse FILE (default ./mlci.yaml) and report every problem, not only the first, as\n"
 	  "FILE:LINE:COL: KEY: MESSAGE. Paths in the spec are checked against FILE's directory.\n"
 	  "Exit status 0 when valid, 2 when not.",

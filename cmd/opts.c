@@ -75,8 +75,8 @@ static void print_opts(FILE *f, const struct cmd_opt *o)
 	for (; o && o->long_name; o++) {
 		char left[64];
 		if (o->short_name)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name, o->arg_name ? " " : "",
-				 o->arg_name ? o->arg_name : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name,
+				 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->long_name, o->arg_name ? " " : "",
 				 o->arg_name ? o->arg_name : "");
@@ -151,8 +151,8 @@ int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_ctx *ctx, s
 			size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 			o = find_opt(c, a + 2, len, 0, &common);
 			if (!o) {
-				cmd_error(ctx, "unknown option '%.*s' for 'mlci %s' (see 'mlci %s --help')", (int)len + 2, a,
-					  c->name, c->name);
+				cmd_error(ctx, "unknown option '%.*s' for 'mlci %s' (see 'mlci %s --help')",
+					  (int)len + 2, a, c->name, c->name);
 				return 2;
 			}
 			if (eq && !o->arg_name) {
@@ -163,8 +163,8 @@ int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_ctx *ctx, s
 		} else {
 			o = find_opt(c, NULL, 0, a[1], &common);
 			if (!o) {
-				cmd_error(ctx, "unknown option '-%c' for 'mlci %s' (see 'mlci %s --help')", a[1], c->name,
-					  c->name);
+				cmd_error(ctx, "unknown option '-%c' for 'mlci %s' (see 'mlci %s --help')", a[1],
+					  c->name, c->name);
 				return 2;
 			}
 			if (a[2]) {

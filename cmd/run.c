@@ -99,7 +99,8 @@ static void draw_block(struct view *v, const struct run *r)
 			continue;
 		fmt_duration(d, sizeof(d), now - s->proc.started_ms);
 		fprintf(stderr, "  %s%-9s%s %-*s %-5s %8s\n", cmd_col(v->ctx->err_color, "dim"), "running",
-			cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase), d);
+			cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase),
+			d);
 		v->drawn++;
 	}
 	v->last_draw_ms = now;

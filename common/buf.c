@@ -158,8 +158,8 @@ int buf_add_shquote(struct buf *b, const char *s)
 
 void buf_rtrim(struct buf *b)
 {
-	while (b->len && (b->ptr[b->len - 1] == ' ' || b->ptr[b->len - 1] == '\n' ||
-			  b->ptr[b->len - 1] == '\t' || b->ptr[b->len - 1] == '\r'))
+	while (b->len && (b->ptr[b->len - 1] == ' ' || b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == '\t' ||
+			  b->ptr[b->len - 1] == '\r'))
 		b->len--;
 	if (b->alloc)
 		b->ptr[b->len] = '\0';

@@ -18,7 +18,10 @@ struct err {
 	struct buf msg; /* "outer: inner: innermost" */
 };
 
-#define ERR_INIT { MLCI_OK, BUF_INIT }
+#define ERR_INIT                                                                                                       \
+	{                                                                                                              \
+		MLCI_OK, BUF_INIT                                                                                      \
+	}
 
 /* Set the error (replacing any previous one) and return -1, so callers can `return err_set(...)`. */
 int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

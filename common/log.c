@@ -19,8 +19,8 @@ enum log_level log_get_level(void)
 	return current;
 }
 
-__attribute__((format(printf, 3, 0)))
-static void emit(enum log_level level, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit(enum log_level level, const char *prefix, const char *fmt,
+						       va_list ap)
 {
 	if (level > current)
 		return;
@@ -31,13 +31,13 @@ static void emit(enum log_level level, const char *prefix, const char *fmt, va_l
 	fputc('\n', stderr);
 }
 
-#define LOG_FN(name, level, prefix)                                                 \
-	void name(const char *fmt, ...)                                             \
-	{                                                                           \
-		va_list ap;                                                         \
-		va_start(ap, fmt);                                                  \
-		emit(level, prefix, fmt, ap);                                       \
-		va_end(ap);                                                         \
+#define LOG_FN(name, level, prefix)                                                                                    \
+	void name(const char *fmt, ...)                                                                                \
+	{                                                                                                              \
+		va_list ap;                                                                                            \
+		va_start(ap, fmt);                                                                                     \
+		emit(level, prefix, fmt, ap);                                                                          \
+		va_end(ap);                                                                                            \
 	}
 
 /* warnings are shown unless -q */

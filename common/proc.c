@@ -61,14 +61,29 @@ static void child_write_errno(int err)
 	size_t i = sizeof(num) - 1;
 	unsigned v = err < 0 ? 0u : (unsigned)err;
 	switch (err) {
-	case ENOENT: child_write("No such file or directory"); return;
-	case ENOTDIR: child_write("Not a directory"); return;
-	case EACCES: child_write("Permission denied"); return;
-	case ELOOP: child_write("Too many levels of symbolic links"); return;
-	case ENAMETOOLONG: child_write("File name too long"); return;
-	case ENOMEM: child_write("Cannot allocate memory"); return;
-	case ENOEXEC: child_write("Exec format error"); return;
-	default: break;
+	case ENOENT:
+		child_write("No such file or directory");
+		return;
+	case ENOTDIR:
+		child_write("Not a directory");
+		return;
+	case EACCES:
+		child_write("Permission denied");
+		return;
+	case ELOOP:
+		child_write("Too many levels of symbolic links");
+		return;
+	case ENAMETOOLONG:
+		child_write("File name too long");
+		return;
+	case ENOMEM:
+		child_write("Cannot allocate memory");
+		return;
+	case ENOEXEC:
+		child_write("Exec format error");
+		return;
+	default:
+		break;
 	}
 	num[i] = '\0';
 	do {
@@ -131,7 +146,7 @@ static void child_exec(const struct proc_opts *o, int wfd, char *const argv[], c
 	}
 	if (dup2(wfd, 1) < 0 || dup2(wfd, 2) < 0)
 		_exit(127);
-	/* Descriptors opened elsewhere in mlci without O_CLOEXEC must not reach the step either. */
+		/* Descriptors opened elsewhere in mlci without O_CLOEXEC must not reach the step either. */
 #ifdef CLOSE_RANGE_CLOEXEC
 	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 #endif

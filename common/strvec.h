@@ -12,7 +12,10 @@ struct strvec {
 };
 
 extern char *strvec_empty[];
-#define STRVEC_INIT { strvec_empty, 0, 0 }
+#define STRVEC_INIT                                                                                                    \
+	{                                                                                                              \
+		strvec_empty, 0, 0                                                                                     \
+	}
 
 void strvec_init(struct strvec *sv);
 void strvec_push(struct strvec *sv, const char *s);

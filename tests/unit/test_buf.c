@@ -284,7 +284,7 @@ static void test_read_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_init_empty), T(test_add_and_grow), T(test_addf), T(test_insert), T(test_detach_reset),
+		T(test_init_empty), T(test_add_and_grow), T(test_addf),  T(test_insert),    T(test_detach_reset),
 		T(test_max),        T(test_shquote),      T(test_rtrim), T(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

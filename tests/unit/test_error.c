@@ -110,9 +110,12 @@ static void test_set_from_own_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unset),           cmocka_unit_test(test_set_returns_minus_one),
-		cmocka_unit_test(test_prefix_chain),    cmocka_unit_test(test_errno_variant),
-		cmocka_unit_test(test_clear_and_release), cmocka_unit_test(test_set_from_own_message),
+		cmocka_unit_test(test_unset),
+		cmocka_unit_test(test_set_returns_minus_one),
+		cmocka_unit_test(test_prefix_chain),
+		cmocka_unit_test(test_errno_variant),
+		cmocka_unit_test(test_clear_and_release),
+		cmocka_unit_test(test_set_from_own_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -391,8 +391,12 @@ static void test_rm_rf_readonly_unprivileged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_mkdir_p),  T(test_predicates), T(test_write_atomic),
-		T(test_copy_file), T(test_copy_tree), T(test_rm_rf),
+		T(test_mkdir_p),
+		T(test_predicates),
+		T(test_write_atomic),
+		T(test_copy_file),
+		T(test_copy_tree),
+		T(test_rm_rf),
 		T(test_rm_rf_readonly_unprivileged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

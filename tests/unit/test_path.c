@@ -19,9 +19,9 @@
 #include "common/path.h"
 #include "common/banned.h"
 
-static char *tmpdir;  /* scratch; holds "root" (the repository) and "outside" */
-static char *root;    /* as given, not resolved */
-static char *rroot;   /* realpath of root */
+static char *tmpdir; /* scratch; holds "root" (the repository) and "outside" */
+static char *root;   /* as given, not resolved */
+static char *rroot;  /* realpath of root */
 static char *outside;
 
 static void mk(const char *rel)
@@ -219,7 +219,7 @@ static void expect_refused(const char *rel, int code, const char *part)
 static void test_resolve_outside(void **state)
 {
 	(void)state;
-	link_at(outside, "root/out");            /* absolute link out */
+	link_at(outside, "root/out");             /* absolute link out */
 	link_at("../../outside", "root/sub/rel"); /* relative link out */
 	link_at("/", "root/slash");
 	expect_refused("out", MLCI_EUSAGE, "leaves the repository");
@@ -274,8 +274,12 @@ static void test_resolve_bad_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_join),           T(test_check_relative), T(test_normalise),
-		T(test_resolve_inside), T(test_resolve_outside), T(test_resolve_dangling_link),
+		T(test_join),
+		T(test_check_relative),
+		T(test_normalise),
+		T(test_resolve_inside),
+		T(test_resolve_outside),
+		T(test_resolve_dangling_link),
 		T(test_resolve_bad_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

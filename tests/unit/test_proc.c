@@ -468,8 +468,9 @@ static void test_fds_and_stdin(void **state)
 	assert_true(saved0 >= 0);
 	assert_int_equal(dup2(in[0], 0), 0);
 	close(in[0]);
-	buf_addf(&cmd, "readlink /proc/$$/fd/0; if [ -e /proc/$$/fd/%d ]; then echo leaked; else echo closed; fi; "
-		       "cat; echo eof",
+	buf_addf(&cmd,
+		 "readlink /proc/$$/fd/0; if [ -e /proc/$$/fd/%d ]; then echo leaked; else echo closed; fi; "
+		 "cat; echo eof",
 		 fd);
 	opts_init(&o, cmd.ptr, log);
 	run(&o);
@@ -504,8 +505,7 @@ static void test_signals_reset(void **state)
 	sigprocmask(SIG_BLOCK, &block, &old_mask);
 	/* the shell's trap runs only if SIGUSR2 is not blocked in it; then a command's own status
 	 * (/proc/$$ is no use: dash blocks signals for a moment around fork and wait) */
-	opts_init(&o,
-		  "trap 'echo trapped' USR2; kill -USR2 $$; echo after; grep -E '^Sig(Blk|Ign):' /proc/self/status",
+	opts_init(&o, "trap 'echo trapped' USR2; kill -USR2 $$; echo after; grep -E '^Sig(Blk|Ign):' /proc/self/status",
 		  log);
 	run(&o);
 	sigaction(SIGPIPE, &old_pipe, NULL);

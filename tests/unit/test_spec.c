@@ -285,10 +285,8 @@ static void test_drift_reference(void **state)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{ "production", "production" },
-		{ "bc-classifier@3", "bc-classifier@3" },
-		{ "./sub/../ref.csv", "./ref.csv" },
-		{ "data//ref.csv", "data/ref.csv" },
+		{ "production", "production" },       { "bc-classifier@3", "bc-classifier@3" },
+		{ "./sub/../ref.csv", "./ref.csv" },  { "data//ref.csv", "data/ref.csv" },
 		{ "./data/ref.csv", "data/ref.csv" },
 	};
 	(void)state;
@@ -316,7 +314,8 @@ static void test_tolerance_and_thresholds(void **state)
 		     "checks:\n"
 		     "  model:\n"
 		     "    metrics: e/m.json\n"
-		     "    thresholds: {a: \">= 0.9\", b: \"<=0.1\", c: \"> 0.5\", d: \"< 3\", e: \"== 1\", f: \"  >=  -2e-1 \"}\n"
+		     "    thresholds: {a: \">= 0.9\", b: \"<=0.1\", c: \"> 0.5\", d: \"< 3\", e: \"== 1\", f: \"  >=  "
+		     "-2e-1 \"}\n"
 		     "    baseline: bc@3\n"
 		     "    tolerance: {a: 1%, b: 0.5, c: \"0%\"}\n");
 	assert_int_equal(s.checks.model.n_thresholds, 6);
@@ -342,7 +341,7 @@ struct bad_case {
 	size_t want_n;
 };
 
-#define HDR "pipeline: p\n"
+#define HDR  "pipeline: p\n"
 #define COMP "components:\n  a: {run: x, outputs: [o.csv, m.json]}\n"
 
 static const struct bad_case bad_cases[] = {
@@ -350,20 +349,26 @@ static const struct bad_case bad_cases[] = {
 	{ "empty", "", "mlci.yaml:1:1: empty spec", 1 },
 	{ "only comments", "# nothing\n\n# here\n", "mlci.yaml:1:1: empty spec", 1 },
 	{ "null document", "---\n", "mlci.yaml:1:1: empty spec", 1 },
-	{ "syntax error", HDR "  bad: indent\n", "mlci.yaml:2:6: syntax error: mapping values are not allowed in this context",
-	  1 },
+	{ "syntax error", HDR "  bad: indent\n",
+	  "mlci.yaml:2:6: syntax error: mapping values are not allowed in this context", 1 },
 	{ "unclosed flow", HDR "components: {a: {run: x}\n",
-	  "mlci.yaml:3:1: syntax error: did not find expected ',' or '}' (while parsing a flow mapping at line 2, column 13)",
+	  "mlci.yaml:3:1: syntax error: did not find expected ',' or '}' (while parsing a flow mapping at line 2, "
+	  "column 13)",
 	  1 },
 	{ "tab indent", HDR "components:\n\ta: {run: x}\n",
-	  "mlci.yaml:3:1: syntax error: found character that cannot start any token (while scanning for the next token at line 3, column 1)",
+	  "mlci.yaml:3:1: syntax error: found character that cannot start any token (while scanning for the next token "
+	  "at line 3, column 1)",
 	  1 },
-	{ "bad utf8", HDR "model: \xff\n", "mlci.yaml:2:8: invalid character: invalid leading UTF-8 octet (byte 0xff)", 1 },
+	{ "bad utf8", HDR "model: \xff\n", "mlci.yaml:2:8: invalid character: invalid leading UTF-8 octet (byte 0xff)",
+	  1 },
 	{ "aliases", HDR "x: &a [1]\ny: *a\nz: *a\n",
 	  "mlci.yaml:3:4: aliases are not supported (found \"*a\"; write the value out instead)", 2 },
 	{ "two documents", HDR COMP "---\n" HDR,
 	  "mlci.yaml:4:1: more than one document in the file (expected a single YAML document)", 1 },
-	{ "nesting too deep", HDR "x: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	{ "nesting too deep",
+	  HDR "x: "
+	      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	  "mlci.yaml:2:35: nesting is deeper than 32 levels", 1 },
 	{ "top is a sequence", "- a\n- b\n", "mlci.yaml:1:1: expected a mapping at the top level, got a sequence", 1 },
 	{ "top is a scalar", "hello\n", "mlci.yaml:1:1: expected a mapping at the top level, got a scalar", 1 },
@@ -371,20 +376,31 @@ static const struct bad_case bad_cases[] = {
 	/* top level */
 	{ "missing pipeline", COMP, "mlci.yaml:1:1: missing required key \"pipeline\"", 1 },
 	{ "missing components", HDR, "mlci.yaml:1:1: missing required key \"components\"", 1 },
-	{ "unknown top key", HDR COMP "trigers: {}\n", "mlci.yaml:4:1: unknown key \"trigers\" (did you mean \"triggers\"?)", 1 },
+	{ "unknown top key", HDR COMP "trigers: {}\n",
+	  "mlci.yaml:4:1: unknown key \"trigers\" (did you mean \"triggers\"?)", 1 },
 	{ "unknown top key far", HDR COMP "colour: red\n", "mlci.yaml:4:1: unknown key \"colour\"", 1 },
-	{ "duplicate key", HDR COMP "pipeline: q\n", "mlci.yaml:4:1: duplicate key \"pipeline\" (first defined at line 1)", 1 },
+	{ "duplicate key", HDR COMP "pipeline: q\n",
+	  "mlci.yaml:4:1: duplicate key \"pipeline\" (first defined at line 1)", 1 },
 	{ "bad pipeline name", "pipeline: a b\n" COMP,
-	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"a b\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"a b\" (expected up to 128 letters, digits, \".\", \"-\" "
+	  "and \"_\")",
 	  1 },
-	{ "pipeline is a mapping", "pipeline: {a: 1}\n" COMP, "mlci.yaml:1:11: pipeline: expected a name, got a mapping", 1 },
+	{ "pipeline is a mapping", "pipeline: {a: 1}\n" COMP,
+	  "mlci.yaml:1:11: pipeline: expected a name, got a mapping", 1 },
 	{ "bad model name", HDR "model: x@1\n" COMP,
-	  "mlci.yaml:2:8: model: invalid model name \"x@1\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")", 1 },
-	{ "terminal escapes in a value", "pipeline: \"red\\e[31m\\u0085\\n\"\n" COMP,
-	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"red\\x1b[31m\\u0085\\n\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+	  "mlci.yaml:2:8: model: invalid model name \"x@1\" (expected up to 128 letters, digits, \".\", \"-\" and "
+	  "\"_\")",
 	  1 },
-	{ "long value cut", "pipeline: " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 x\n" COMP,
-	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9...\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
+	{ "terminal escapes in a value", "pipeline: \"red\\e[31m\\u0085\\n\"\n" COMP,
+	  "mlci.yaml:1:11: pipeline: invalid pipeline name \"red\\x1b[31m\\u0085\\n\" (expected up to 128 letters, "
+	  "digits, \".\", \"-\" and \"_\")",
+	  1 },
+	{ "long value cut",
+	  "pipeline: "
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 x\n" COMP,
+	  "mlci.yaml:1:11: pipeline: invalid pipeline name "
+	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\xc3\xa9...\" (expected up "
+	  "to 128 letters, digits, \".\", \"-\" and \"_\")",
 	  1 },
 	{ "key not scalar", HDR COMP "[a]: 1\n", "mlci.yaml:4:1: expected a key, got a sequence", 1 },
 
@@ -396,21 +412,25 @@ static const struct bad_case bad_cases[] = {
 	{ "param name collision", HDR "params: {a-b: 1, a_b: 2}\n" COMP,
 	  "mlci.yaml:2:18: params: parameter \"a_b\" has the same variable name as \"a-b\" (MLCI_PARAM_A_B)", 1 },
 	{ "param bad name", HDR "params: {\"a b\": 1}\n" COMP,
-	  "mlci.yaml:2:10: params: invalid parameter name \"a b\" (expected letters, digits, \".\", \"-\" and \"_\")", 1 },
+	  "mlci.yaml:2:10: params: invalid parameter name \"a b\" (expected letters, digits, \".\", \"-\" and \"_\")",
+	  1 },
 	{ "env bad name", HDR "env: {1X: a}\n" COMP,
-	  "mlci.yaml:2:7: env: invalid variable name \"1X\" (expected letters, digits and \"_\", not starting with a digit)",
+	  "mlci.yaml:2:7: env: invalid variable name \"1X\" (expected letters, digits and \"_\", not starting with a "
+	  "digit)",
 	  1 },
 	{ "env reserved", HDR "env: {MLCI_OUT: /tmp}\n" COMP,
 	  "mlci.yaml:2:7: env: variable \"MLCI_OUT\" is reserved (names starting with MLCI_ are set by mlci)", 1 },
 	{ "env not a mapping", HDR "env: [A]\n" COMP, "mlci.yaml:2:6: env: expected a mapping, got a sequence", 1 },
 
 	/* components */
-	{ "components empty", HDR "components: {}\n", "mlci.yaml:2:13: components: expected at least one component", 1 },
-	{ "components null", HDR "components:\n", "mlci.yaml:2:12: components: expected at least one component", 1 },
-	{ "components sequence", HDR "components: [a, b]\n", "mlci.yaml:2:13: components: expected a mapping, got a sequence",
+	{ "components empty", HDR "components: {}\n", "mlci.yaml:2:13: components: expected at least one component",
 	  1 },
+	{ "components null", HDR "components:\n", "mlci.yaml:2:12: components: expected at least one component", 1 },
+	{ "components sequence", HDR "components: [a, b]\n",
+	  "mlci.yaml:2:13: components: expected a mapping, got a sequence", 1 },
 	{ "component bad name", HDR "components:\n  Train: {run: x}\n",
-	  "mlci.yaml:3:3: components: invalid component name \"Train\" (expected up to 63 lowercase letters, digits, \"-\" and \"_\", starting with a letter or digit)",
+	  "mlci.yaml:3:3: components: invalid component name \"Train\" (expected up to 63 lowercase letters, digits, "
+	  "\"-\" and \"_\", starting with a letter or digit)",
 	  1 },
 	{ "component not mapping", HDR "components:\n  a: run it\n",
 	  "mlci.yaml:3:6: components.a: expected a mapping, got a scalar", 1 },
@@ -420,7 +440,8 @@ static const struct bad_case bad_cases[] = {
 	  "mlci.yaml:5:5: components.train: unknown key \"neds\" (did you mean \"needs\"?)", 1 },
 	{ "run empty string", HDR "components:\n  a: {run: \"\"}\n",
 	  "mlci.yaml:3:12: components.a.run: expected a command, got an empty string", 1 },
-	{ "run null", HDR "components:\n  a:\n    run:\n", "mlci.yaml:4:9: components.a.run: expected a command, got null", 1 },
+	{ "run null", HDR "components:\n  a:\n    run:\n",
+	  "mlci.yaml:4:9: components.a.run: expected a command, got null", 1 },
 	{ "run sequence", HDR "components:\n  a: {run: [make, test]}\n",
 	  "mlci.yaml:3:12: components.a.run: expected a command, got a sequence", 1 },
 	{ "run with NUL", HDR "components:\n  a: {run: \"a\\0b\"}\n",
@@ -437,12 +458,15 @@ static const struct bad_case bad_cases[] = {
 	  "mlci.yaml:4:26: components.b.needs[1]: duplicate need \"a\"", 1 },
 	{ "needs mapping", HDR "components:\n  a: {run: x}\n  b: {run: y, needs: {a: 1}}\n",
 	  "mlci.yaml:4:22: components.b.needs: expected a sequence, got a mapping", 1 },
-	{ "cycle of two", HDR "components:\n  train: {run: x, needs: [evaluate]}\n  evaluate: {run: y, needs: [train]}\n",
+	{ "cycle of two",
+	  HDR "components:\n  train: {run: x, needs: [evaluate]}\n  evaluate: {run: y, needs: [train]}\n",
 	  "mlci.yaml:4:30: components.evaluate.needs: dependency cycle: train -> evaluate -> train", 1 },
-	{ "cycle of three", HDR "components:\n  a: {run: x, needs: [c]}\n  b: {run: y, needs: [a]}\n  c: {run: z, needs: [b]}\n",
+	{ "cycle of three",
+	  HDR "components:\n  a: {run: x, needs: [c]}\n  b: {run: y, needs: [a]}\n  c: {run: z, needs: [b]}\n",
 	  "mlci.yaml:4:23: components.b.needs: dependency cycle: a -> b -> c -> a", 1 },
 	{ "path absolute", HDR "components:\n  a: {run: x, path: /usr/src}\n",
-	  "mlci.yaml:3:21: components.a.path: path \"/usr/src\" is absolute; paths are relative to the repository root", 1 },
+	  "mlci.yaml:3:21: components.a.path: path \"/usr/src\" is absolute; paths are relative to the repository root",
+	  1 },
 	{ "path escapes", HDR "components:\n  a: {run: x, path: src/../../other}\n",
 	  "mlci.yaml:3:21: components.a.path: path \"src/../../other\" leaves the repository", 1 },
 	{ "input escapes", HDR "components:\n  a: {run: x, inputs: [data, ../secrets]}\n",
@@ -450,23 +474,30 @@ static const struct bad_case bad_cases[] = {
 	{ "input duplicate", HDR "components:\n  a: {run: x, inputs: [data/x, ./data//x]}\n",
 	  "mlci.yaml:3:32: components.a.inputs[1]: duplicate input \"data/x\"", 1 },
 	{ "output dotdot", HDR "components:\n  a: {run: x, outputs: [../model.json]}\n",
-	  "mlci.yaml:3:25: components.a.outputs[0]: invalid output \"../model.json\" (expected a plain relative file path such as \"model.json\" or \"plots/roc.png\", without \".\" or \"..\" parts)",
+	  "mlci.yaml:3:25: components.a.outputs[0]: invalid output \"../model.json\" (expected a plain relative file "
+	  "path such as \"model.json\" or \"plots/roc.png\", without \".\" or \"..\" parts)",
 	  1 },
 	{ "output absolute", HDR "components:\n  a: {run: x, outputs: /tmp/m}\n",
-	  "mlci.yaml:3:24: components.a.outputs: invalid output \"/tmp/m\" (expected a plain relative file path such as \"model.json\" or \"plots/roc.png\", without \".\" or \"..\" parts)",
+	  "mlci.yaml:3:24: components.a.outputs: invalid output \"/tmp/m\" (expected a plain relative file path such "
+	  "as \"model.json\" or \"plots/roc.png\", without \".\" or \"..\" parts)",
 	  1 },
 	{ "output duplicate", HDR "components:\n  a: {run: x, outputs: [m.json, m.json]}\n",
 	  "mlci.yaml:3:33: components.a.outputs[1]: duplicate output \"m.json\"", 1 },
 	{ "timeout bad unit", HDR "components:\n  a: {run: x, timeout: 5x}\n",
-	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"5x\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"5x\" (expected a number followed by ms, s, m, h or "
+	  "d, e.g. \"90s\" or \"5m\")",
 	  1 },
 	{ "timeout no unit", HDR "components:\n  a: {run: x, timeout: 300}\n",
-	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"300\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"300\" (expected a number followed by ms, s, m, h "
+	  "or d, e.g. \"90s\" or \"5m\")",
 	  1 },
 	{ "timeout zero", HDR "components:\n  a: {run: x, timeout: 0s}\n",
-	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"0s\" (expected more than zero, e.g. \"90s\" or \"5m\")", 1 },
+	  "mlci.yaml:3:24: components.a.timeout: invalid duration \"0s\" (expected more than zero, e.g. \"90s\" or "
+	  "\"5m\")",
+	  1 },
 	{ "memory bad", HDR "components:\n  a: {run: x, resources: {memory: 12XB}}\n",
-	  "mlci.yaml:3:35: components.a.resources.memory: invalid size \"12XB\" (expected a number of bytes, optionally followed by k, M, G, T, Ki, Mi, Gi or Ti, e.g. \"512Mi\" or \"1G\")",
+	  "mlci.yaml:3:35: components.a.resources.memory: invalid size \"12XB\" (expected a number of bytes, "
+	  "optionally followed by k, M, G, T, Ki, Mi, Gi or Ti, e.g. \"512Mi\" or \"1G\")",
 	  1 },
 	{ "cpus zero", HDR "components:\n  a: {run: x, resources: {cpus: 0}}\n",
 	  "mlci.yaml:3:33: components.a.resources.cpus: invalid number \"0\" (expected a number > 0 and <= 4096)", 1 },
@@ -479,19 +510,23 @@ static const struct bad_case bad_cases[] = {
 	{ "dataset missing", HDR COMP "checks: {data: {schema: s.yaml}}\n",
 	  "mlci.yaml:4:16: checks.data: missing required key \"dataset\"", 1 },
 	{ "dataset no slash", HDR COMP "checks: {data: {dataset: o.csv}}\n",
-	  "mlci.yaml:4:26: checks.data.dataset: invalid reference \"o.csv\" (expected component/output, e.g. \"train/model.json\")",
+	  "mlci.yaml:4:26: checks.data.dataset: invalid reference \"o.csv\" (expected component/output, e.g. "
+	  "\"train/model.json\")",
 	  1 },
 	{ "dataset unknown component", HDR COMP "checks: {data: {dataset: b/o.csv}}\n",
 	  "mlci.yaml:4:26: checks.data.dataset: unknown component \"b\" in \"b/o.csv\"", 1 },
 	{ "dataset undeclared output", HDR COMP "checks: {data: {dataset: a/0.csv}}\n",
-	  "mlci.yaml:4:26: checks.data.dataset: component \"a\" declares no output \"0.csv\" (did you mean \"o.csv\"?)", 1 },
+	  "mlci.yaml:4:26: checks.data.dataset: component \"a\" declares no output \"0.csv\" (did you mean \"o.csv\"?)",
+	  1 },
 	{ "schema absolute", HDR COMP "checks: {data: {dataset: a/o.csv, schema: /etc/schema.yaml}}\n",
-	  "mlci.yaml:4:43: checks.data.schema: path \"/etc/schema.yaml\" is absolute; paths are relative to the repository root",
+	  "mlci.yaml:4:43: checks.data.schema: path \"/etc/schema.yaml\" is absolute; paths are relative to the "
+	  "repository root",
 	  1 },
 	{ "drift reference escapes", HDR COMP "checks: {data: {dataset: a/o.csv, drift: {reference: ../ref.csv}}}\n",
 	  "mlci.yaml:4:54: checks.data.drift.reference: path \"../ref.csv\" leaves the repository", 1 },
 	{ "drift method", HDR COMP "checks: {data: {dataset: a/o.csv, drift: {method: pis}}}\n",
-	  "mlci.yaml:4:51: checks.data.drift.method: invalid method \"pis\" (expected auto, psi, ks, chi2, jensen_shannon or linf; did you mean \"psi\"?)",
+	  "mlci.yaml:4:51: checks.data.drift.method: invalid method \"pis\" (expected auto, psi, ks, chi2, "
+	  "jensen_shannon or linf; did you mean \"psi\"?)",
 	  1 },
 	{ "drift threshold", HDR COMP "checks: {data: {dataset: a/o.csv, drift: {threshold: -1}}}\n",
 	  "mlci.yaml:4:54: checks.data.drift.threshold: invalid number \"-1\" (expected a number > 0)", 1 },
@@ -502,122 +537,175 @@ static const struct bad_case bad_cases[] = {
 	{ "converges without history", HDR COMP "checks: {training: {converges: true}}\n",
 	  "mlci.yaml:4:32: checks.training.converges: converges needs \"history\" (the training history to check)", 1 },
 	{ "no_nan scalar", HDR COMP "checks: {training: {no_nan: a/m.json}}\n",
-	  "mlci.yaml:4:29: checks.training.no_nan: expected a sequence, got a scalar (write [a/m.json] for a one-item list)",
+	  "mlci.yaml:4:29: checks.training.no_nan: expected a sequence, got a scalar (write [a/m.json] for a one-item "
+	  "list)",
 	  1 },
 	{ "no_nan bad item", HDR COMP "checks: {training: {no_nan: [a/m.json, a/n.json]}}\n",
-	  "mlci.yaml:4:40: checks.training.no_nan[1]: component \"a\" declares no output \"n.json\" (did you mean \"m.json\"?)",
+	  "mlci.yaml:4:40: checks.training.no_nan[1]: component \"a\" declares no output \"n.json\" (did you mean "
+	  "\"m.json\"?)",
 	  1 },
 	{ "model metrics missing", HDR COMP "checks:\n  model:\n    thresholds: {acc: \">= 0.9\"}\n",
 	  "mlci.yaml:6:5: checks.model: missing required key \"metrics\"", 1 },
 	{ "threshold bad", HDR COMP "checks:\n  model:\n    metrics: a/m.json\n    thresholds: {accuracy: 0.9}\n",
-	  "mlci.yaml:7:28: checks.model.thresholds.accuracy: invalid threshold \"0.9\" (expected a comparison and a number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
+	  "mlci.yaml:7:28: checks.model.thresholds.accuracy: invalid threshold \"0.9\" (expected a comparison and a "
+	  "number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
 	  1 },
 	{ "threshold not a number", HDR COMP "checks: {model: {metrics: a/m.json, thresholds: {f1: \">= high\"}}}\n",
-	  "mlci.yaml:4:54: checks.model.thresholds.f1: invalid threshold \">= high\" (expected a comparison and a number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
+	  "mlci.yaml:4:54: checks.model.thresholds.f1: invalid threshold \">= high\" (expected a comparison and a "
+	  "number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
 	  1 },
 	{ "tolerance without baseline", HDR COMP "checks: {model: {metrics: a/m.json, tolerance: {acc: 0.1}}}\n",
-	  "mlci.yaml:4:48: checks.model.tolerance: tolerance needs \"baseline\" (the model version to compare with)", 1 },
-	{ "tolerance bad", HDR COMP "checks: {model: {metrics: a/m.json, baseline: production, tolerance: {acc: \"1 %\"}}}\n",
-	  "mlci.yaml:4:76: checks.model.tolerance.acc: invalid tolerance \"1 %\" (expected a number >= 0 such as 0.01, or a percentage such as \"1%\")",
+	  "mlci.yaml:4:48: checks.model.tolerance: tolerance needs \"baseline\" (the model version to compare with)",
+	  1 },
+	{ "tolerance bad",
+	  HDR COMP "checks: {model: {metrics: a/m.json, baseline: production, tolerance: {acc: \"1 %\"}}}\n",
+	  "mlci.yaml:4:76: checks.model.tolerance.acc: invalid tolerance \"1 %\" (expected a number >= 0 such as 0.01, "
+	  "or a percentage such as \"1%\")",
 	  1 },
 	{ "slices output", HDR COMP "checks: {model: {metrics: a/m.json, slices: {metrics: a/s.json}}}\n",
-	  "mlci.yaml:4:55: checks.model.slices.metrics: component \"a\" declares no output \"s.json\" (did you mean \"m.json\"?)", 1 },
-	{ "slices min_rows", HDR COMP "checks: {model: {metrics: a/m.json, slices: {metrics: a/m.json, min_rows: 0}}}\n",
+	  "mlci.yaml:4:55: checks.model.slices.metrics: component \"a\" declares no output \"s.json\" (did you mean "
+	  "\"m.json\"?)",
+	  1 },
+	{ "slices min_rows",
+	  HDR COMP "checks: {model: {metrics: a/m.json, slices: {metrics: a/m.json, min_rows: 0}}}\n",
 	  "mlci.yaml:4:75: checks.model.slices.min_rows: invalid number \"0\" (expected a whole number >= 1)", 1 },
 	{ "infra requires missing", HDR COMP "checks: {infra: {commands: [python3]}}\n",
 	  "mlci.yaml:4:17: checks.infra: missing required key \"requires\"", 2 },
 	{ "infra accelerator", HDR COMP "checks: {infra: {requires: {accelerator: amd}}}\n",
-	  "mlci.yaml:4:42: checks.infra.requires.accelerator: invalid accelerator \"amd\" (expected none or nvidia)", 1 },
+	  "mlci.yaml:4:42: checks.infra.requires.accelerator: invalid accelerator \"amd\" (expected none or nvidia)",
+	  1 },
 	{ "infra disk", HDR COMP "checks: {infra: {requires: {disk: lots}}}\n",
-	  "mlci.yaml:4:35: checks.infra.requires.disk: invalid size \"lots\" (expected a number of bytes, optionally followed by k, M, G, T, Ki, Mi, Gi or Ti, e.g. \"512Mi\" or \"1G\")",
+	  "mlci.yaml:4:35: checks.infra.requires.disk: invalid size \"lots\" (expected a number of bytes, optionally "
+	  "followed by k, M, G, T, Ki, Mi, Gi or Ti, e.g. \"512Mi\" or \"1G\")",
 	  1 },
 	{ "service ready path", HDR COMP "checks: {service: {start: ./s, ready: health}}\n",
-	  "mlci.yaml:4:39: checks.service.ready: invalid ready path \"health\" (expected an HTTP path starting with \"/\")", 1 },
+	  "mlci.yaml:4:39: checks.service.ready: invalid ready path \"health\" (expected an HTTP path starting with "
+	  "\"/\")",
+	  1 },
 	{ "service protocol", HDR COMP "checks: {service: {start: ./s, ready: /r, protocol: kserve}}\n",
-	  "mlci.yaml:4:53: checks.service.protocol: invalid protocol \"kserve\" (expected kserve-v2, tfserving-v1 or none)", 1 },
+	  "mlci.yaml:4:53: checks.service.protocol: invalid protocol \"kserve\" (expected kserve-v2, tfserving-v1 or "
+	  "none)",
+	  1 },
 	{ "service missing start", HDR COMP "checks: {service: {ready: /r}}\n",
 	  "mlci.yaml:4:19: checks.service: missing required key \"start\"", 1 },
 	{ "load duration", HDR COMP "checks: {service: {start: ./s, ready: /r, load: {duration: 10}}}\n",
-	  "mlci.yaml:4:60: checks.service.load.duration: invalid duration \"10\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+	  "mlci.yaml:4:60: checks.service.load.duration: invalid duration \"10\" (expected a number followed by ms, s, "
+	  "m, h or d, e.g. \"90s\" or \"5m\")",
 	  1 },
 	{ "load error rate", HDR COMP "checks: {service: {start: ./s, ready: /r, load: {max_error_rate: 5}}}\n",
-	  "mlci.yaml:4:66: checks.service.load.max_error_rate: invalid number \"5\" (expected a number from 0 to 1)", 1 },
+	  "mlci.yaml:4:66: checks.service.load.max_error_rate: invalid number \"5\" (expected a number from 0 to 1)",
+	  1 },
 	{ "load connections", HDR COMP "checks: {service: {start: ./s, ready: /r, load: {connections: 1.5}}}\n",
-	  "mlci.yaml:4:63: checks.service.load.connections: invalid number \"1.5\" (expected a whole number from 1 to 10000)", 1 },
+	  "mlci.yaml:4:63: checks.service.load.connections: invalid number \"1.5\" (expected a whole number from 1 to "
+	  "10000)",
+	  1 },
 
 	/* environments */
 	{ "promote missing", HDR COMP "environments:\n  test: {branches: [main]}\n",
 	  "mlci.yaml:5:9: environments.test: missing required key \"promote\"", 1 },
 	{ "promote bad", HDR COMP "environments:\n  test: {promote: atuo, branches: [main]}\n",
-	  "mlci.yaml:5:19: environments.test.promote: invalid promote \"atuo\" (expected auto, semi or manual; did you mean \"auto\"?)",
+	  "mlci.yaml:5:19: environments.test.promote: invalid promote \"atuo\" (expected auto, semi or manual; did you "
+	  "mean \"auto\"?)",
 	  1 },
 	{ "env unknown key", HDR COMP "environments:\n  test: {promote: auto, branch: [main]}\n",
-	  "mlci.yaml:5:9: environments.test: an auto environment needs branches (the branch patterns whose runs it promotes)", 2 },
+	  "mlci.yaml:5:9: environments.test: an auto environment needs branches (the branch patterns whose runs it "
+	  "promotes)",
+	  2 },
 	{ "env bad name", HDR COMP "environments:\n  Prod: {promote: manual, approvers: [a]}\n",
-	  "mlci.yaml:5:3: environments: invalid environment name \"Prod\" (expected up to 63 lowercase letters, digits, \"-\" and \"_\", starting with a letter or digit)",
+	  "mlci.yaml:5:3: environments: invalid environment name \"Prod\" (expected up to 63 lowercase letters, "
+	  "digits, \"-\" and \"_\", starting with a letter or digit)",
 	  1 },
 	{ "branch glob", HDR COMP "environments:\n  test: {promote: auto, branches: [\"dev/[a\"]}\n",
-	  "mlci.yaml:5:36: environments.test.branches[0]: invalid branch pattern \"dev/[a\" (has a \"[\" without a matching \"]\")",
+	  "mlci.yaml:5:36: environments.test.branches[0]: invalid branch pattern \"dev/[a\" (has a \"[\" without a "
+	  "matching \"]\")",
 	  1 },
 	{ "branch glob empty", HDR COMP "environments:\n  test: {promote: auto, branches: [main, \"\"]}\n",
 	  "mlci.yaml:5:42: environments.test.branches[1]: invalid branch pattern \"\" (is empty)", 1 },
 	{ "branch duplicate", HDR COMP "environments:\n  test: {promote: auto, branches: [main, main]}\n",
 	  "mlci.yaml:5:42: environments.test.branches[1]: duplicate branch pattern \"main\"", 1 },
-	{ "from unknown", HDR COMP "environments:\n  staging: {promote: semi, branches: [main]}\n  prod: {promote: manual, from: stagign, approvers: [a]}\n",
+	{ "from unknown",
+	  HDR COMP "environments:\n  staging: {promote: semi, branches: [main]}\n  prod: {promote: manual, from: "
+		   "stagign, approvers: [a]}\n",
 	  "mlci.yaml:6:33: environments.prod.from: unknown environment \"stagign\" (did you mean \"staging\"?)", 1 },
 	{ "from itself", HDR COMP "environments:\n  prod: {promote: manual, from: prod, approvers: [a]}\n",
 	  "mlci.yaml:5:33: environments.prod.from: environment \"prod\" cannot promote from itself", 1 },
-	{ "promotion cycle", HDR COMP "environments:\n  a: {promote: manual, from: b, approvers: [x]}\n  b: {promote: manual, from: a, approvers: [x]}\n",
+	{ "promotion cycle",
+	  HDR COMP "environments:\n  a: {promote: manual, from: b, approvers: [x]}\n  b: {promote: manual, from: a, "
+		   "approvers: [x]}\n",
 	  "mlci.yaml:5:3: environments.a.from: promotion cycle: a -> b -> a", 1 },
 	{ "auto with approvals", HDR COMP "environments:\n  test: {promote: auto, branches: [main], approvals: 1}\n",
-	  "mlci.yaml:5:54: environments.test.approvals: approvals do not apply to auto environments (they promote at once)", 1 },
+	  "mlci.yaml:5:54: environments.test.approvals: approvals do not apply to auto environments (they promote at "
+	  "once)",
+	  1 },
 	{ "manual without approvers", HDR COMP "environments:\n  prod: {promote: manual}\n",
 	  "mlci.yaml:5:9: environments.prod: a manual environment needs approvers (who may promote to it)", 1 },
-	{ "manual with branches", HDR COMP "environments:\n  prod: {promote: manual, branches: [main], approvers: [a]}\n",
-	  "mlci.yaml:5:37: environments.prod.branches: branches do not apply to manual environments (they are promoted with \"mlci promote\")",
+	{ "manual with branches",
+	  HDR COMP "environments:\n  prod: {promote: manual, branches: [main], approvers: [a]}\n",
+	  "mlci.yaml:5:37: environments.prod.branches: branches do not apply to manual environments (they are promoted "
+	  "with \"mlci promote\")",
 	  1 },
-	{ "approvals exceed approvers", HDR COMP "environments:\n  prod: {promote: manual, approvals: 3, approvers: [a, b]}\n",
+	{ "approvals exceed approvers",
+	  HDR COMP "environments:\n  prod: {promote: manual, approvals: 3, approvers: [a, b]}\n",
 	  "mlci.yaml:5:38: environments.prod.approvals: approvals (3) is more than the number of approvers (2)", 1 },
 	{ "approvals negative", HDR COMP "environments:\n  s: {promote: semi, branches: [main], approvals: -1}\n",
-	  "mlci.yaml:5:51: environments.s.approvals: invalid number \"-1\" (expected a whole number from 0 to 100)", 1 },
+	  "mlci.yaml:5:51: environments.s.approvals: invalid number \"-1\" (expected a whole number from 0 to 100)",
+	  1 },
 	{ "approver duplicate", HDR COMP "environments:\n  prod: {promote: manual, approvers: [ann, ann]}\n",
 	  "mlci.yaml:5:44: environments.prod.approvers[1]: duplicate approver \"ann\"", 1 },
 	{ "approvers scalar", HDR COMP "environments:\n  prod: {promote: manual, approvers: ann}\n",
-	  "mlci.yaml:5:38: environments.prod.approvers: expected a sequence, got a scalar (write [ann] for a one-item list)", 1 },
-	{ "min runs without from", HDR COMP "environments:\n  prod: {promote: manual, approvers: [a], min_staging_runs: 2}\n",
-	  "mlci.yaml:5:61: environments.prod.min_staging_runs: min_staging_runs needs \"from\" (the environment whose runs are counted)",
+	  "mlci.yaml:5:38: environments.prod.approvers: expected a sequence, got a scalar (write [ann] for a one-item "
+	  "list)",
 	  1 },
-	{ "webhook not http", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {webhook: ftp://x/y}}\n",
-	  "mlci.yaml:5:58: environments.s.deploy.webhook: invalid webhook \"ftp://x/y\" (expected an http:// or https:// URL)", 1 },
-	{ "ssh bad", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {ssh: \"host\", command: x}}\n",
-	  "mlci.yaml:5:54: environments.s.deploy.ssh: invalid ssh target \"host\" (expected user@host or user@host:port, e.g. \"deploy@10.0.0.5:22\")",
+	{ "min runs without from",
+	  HDR COMP "environments:\n  prod: {promote: manual, approvers: [a], min_staging_runs: 2}\n",
+	  "mlci.yaml:5:61: environments.prod.min_staging_runs: min_staging_runs needs \"from\" (the environment whose "
+	  "runs are counted)",
 	  1 },
-	{ "ssh bad port", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {ssh: \"u@h:70000\", command: x}}\n",
-	  "mlci.yaml:5:54: environments.s.deploy.ssh: invalid ssh target \"u@h:70000\" (has a bad port (expected user@host:PORT with PORT from 1 to 65535))",
+	{ "webhook not http",
+	  HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {webhook: ftp://x/y}}\n",
+	  "mlci.yaml:5:58: environments.s.deploy.webhook: invalid webhook \"ftp://x/y\" (expected an http:// or "
+	  "https:// URL)",
+	  1 },
+	{ "ssh bad",
+	  HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {ssh: \"host\", command: x}}\n",
+	  "mlci.yaml:5:54: environments.s.deploy.ssh: invalid ssh target \"host\" (expected user@host or "
+	  "user@host:port, e.g. \"deploy@10.0.0.5:22\")",
+	  1 },
+	{ "ssh bad port",
+	  HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {ssh: \"u@h:70000\", command: x}}\n",
+	  "mlci.yaml:5:54: environments.s.deploy.ssh: invalid ssh target \"u@h:70000\" (has a bad port (expected "
+	  "user@host:PORT with PORT from 1 to 65535))",
 	  1 },
 	{ "ssh without command", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {ssh: u@h}}\n",
-	  "mlci.yaml:5:54: environments.s.deploy.ssh: ssh deploy needs a command to run on the host (deploy.command)", 1 },
+	  "mlci.yaml:5:54: environments.s.deploy.ssh: ssh deploy needs a command to run on the host (deploy.command)",
+	  1 },
 	{ "deploy empty", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {}}\n",
 	  "mlci.yaml:5:48: environments.s.deploy: deploy needs at least one of command, webhook or ssh", 1 },
 
 	/* triggers */
 	{ "schedule fields", HDR COMP "triggers: {schedule: \"0 3 * *\"}\n",
-	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 * *\" (expected 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\")",
+	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 * *\" (expected 5 fields: minute hour "
+	  "day-of-month month day-of-week, e.g. \"0 3 * * *\")",
 	  1 },
 	{ "schedule range", HDR COMP "triggers: {schedule: \"0 24 * * *\"}\n",
 	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 24 * * *\" (hour \"24\" is out of range 0-23)", 1 },
 	{ "schedule step", HDR COMP "triggers: {schedule: \"*/0 * * * *\"}\n",
-	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"*/0 * * * *\" (minute step in \"*/0\" must be a number from 1 to 59)",
+	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"*/0 * * * *\" (minute step in \"*/0\" must be a "
+	  "number from 1 to 59)",
 	  1 },
 	{ "schedule names", HDR COMP "triggers: {schedule: \"0 3 * * MON\"}\n",
-	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 * * MON\" (day of week field \"MON\" is not a number, range, list or \"*\")",
+	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 * * MON\" (day of week field \"MON\" is not a "
+	  "number, range, list or \"*\")",
 	  1 },
 	{ "schedule reversed range", HDR COMP "triggers: {schedule: \"0 3 20-10 * *\"}\n",
-	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 20-10 * *\" (day of month range in \"20-10\" is not N-M with 1 <= N <= M <= 31)",
+	  "mlci.yaml:4:22: triggers.schedule: invalid schedule \"0 3 20-10 * *\" (day of month range in \"20-10\" is "
+	  "not N-M with 1 <= N <= M <= 31)",
 	  1 },
 	{ "trigger data escapes", HDR COMP "triggers: {data: [/data]}\n",
-	  "mlci.yaml:4:19: triggers.data[0]: path \"/data\" is absolute; paths are relative to the repository root", 1 },
-	{ "triggers unknown key", HDR COMP "triggers: {cron: \"0 3 * * *\"}\n", "mlci.yaml:4:12: triggers: unknown key \"cron\"", 1 },
+	  "mlci.yaml:4:19: triggers.data[0]: path \"/data\" is absolute; paths are relative to the repository root",
+	  1 },
+	{ "triggers unknown key", HDR COMP "triggers: {cron: \"0 3 * * *\"}\n",
+	  "mlci.yaml:4:12: triggers: unknown key \"cron\"", 1 },
 };
 
 static void test_bad_case(void **state)
@@ -634,7 +722,8 @@ static void test_bad_case(void **state)
 	}
 	first = diag_str(&d, 0);
 	if (strcmp(first, bc->want_first_diag)) {
-		print_error("case \"%s\":\n want: %s\n  got: %s\n  all:\n%s", bc->name, bc->want_first_diag, first, all);
+		print_error("case \"%s\":\n want: %s\n  got: %s\n  all:\n%s", bc->name, bc->want_first_diag, first,
+			    all);
 		fail();
 	}
 	assert_int_equal(r, -1);
@@ -661,12 +750,16 @@ static void test_all_errors_reported(void **state)
 				  "  test: {promote: sometimes, branches: [main]}\n"
 				  "triggers: {schedule: daily}\n";
 	static const char *want[] = {
-		"mlci.yaml:3:47: components.ingest.timeout: invalid duration \"soon\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+		"mlci.yaml:3:47: components.ingest.timeout: invalid duration \"soon\" (expected a number followed by "
+		"ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
 		"mlci.yaml:6:5: components.train: unknown key \"neds\" (did you mean \"needs\"?)",
 		"mlci.yaml:7:13: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)",
-		"mlci.yaml:9:19: checks.data.dataset: component \"ingest\" declares no output \"e.csv\" (did you mean \"d.csv\"?)",
-		"mlci.yaml:11:19: environments.test.promote: invalid promote \"sometimes\" (expected auto, semi or manual)",
-		"mlci.yaml:12:22: triggers.schedule: invalid schedule \"daily\" (expected 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\")",
+		"mlci.yaml:9:19: checks.data.dataset: component \"ingest\" declares no output \"e.csv\" (did you mean "
+		"\"d.csv\"?)",
+		"mlci.yaml:11:19: environments.test.promote: invalid promote \"sometimes\" (expected auto, semi or "
+		"manual)",
+		"mlci.yaml:12:22: triggers.schedule: invalid schedule \"daily\" (expected 5 fields: minute hour "
+		"day-of-month month day-of-week, e.g. \"0 3 * * *\")",
 	};
 	struct spec s;
 	struct spec_diags d;
@@ -686,14 +779,18 @@ static void test_all_errors_reported(void **state)
 static void test_docs_example(void **state)
 {
 	static const char *want[] = {
-		"mlci.yaml:6:14: components.ingest.timeout: invalid duration \"5x\" (expected a number followed by ms, s, m, h or d, e.g. \"90s\" or \"5m\")",
+		"mlci.yaml:6:14: components.ingest.timeout: invalid duration \"5x\" (expected a number followed by ms, "
+		"s, m, h or d, e.g. \"90s\" or \"5m\")",
 		"mlci.yaml:8:5: components.train: unknown key \"neds\" (did you mean \"needs\"?)",
 		"mlci.yaml:9:13: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)",
 		"mlci.yaml:13:21: checks.model.metrics: component \"train\" declares no output \"metrics.json\"",
-		"mlci.yaml:13:65: checks.model.thresholds.accuracy: invalid threshold \"=> 0.9\" (expected a comparison and a number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
-		"mlci.yaml:15:15: environments.production: a manual environment needs approvers (who may promote to it)",
+		"mlci.yaml:13:65: checks.model.thresholds.accuracy: invalid threshold \"=> 0.9\" (expected a "
+		"comparison and a number, e.g. \">= 0.90\", \"<= 0.1\" or \"== 1\")",
+		"mlci.yaml:15:15: environments.production: a manual environment needs approvers (who may promote to "
+		"it)",
 		"mlci.yaml:15:40: environments.production.from: unknown environment \"staging\"",
-		"mlci.yaml:16:23: triggers.schedule: invalid schedule \"0 3 * *\" (expected 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\")",
+		"mlci.yaml:16:23: triggers.schedule: invalid schedule \"0 3 * *\" (expected 5 fields: minute hour "
+		"day-of-month month day-of-week, e.g. \"0 3 * * *\")",
 	};
 	char *p = path_join(top_dir(), "tests/fixtures/specs/invalid/docs-example.yaml");
 	struct spec s;
@@ -834,8 +931,9 @@ static void test_diag_format(void **state)
 	d.items[1].key = xstrdup("");
 	d.items[1].msg = xstrdup("empty spec");
 	spec_diag_format(&d, 0, &b);
-	assert_string_equal(b.ptr,
-			    "x/mlci.yaml:14:5: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)");
+	assert_string_equal(
+		b.ptr,
+		"x/mlci.yaml:14:5: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)");
 	buf_reset(&b);
 	spec_diag_format(&d, 1, &b);
 	assert_string_equal(b.ptr, "x/mlci.yaml:1:1: empty spec");
@@ -854,12 +952,25 @@ static void test_durations(void **state)
 		const char *s;
 		int64_t ms;
 	} ok[] = {
-		{ "5m", 300000 },   { "90s", 90000 },       { "1h30m", 5400000 }, { "250ms", 250 },
-		{ "2d", 172800000 }, { "0s", 0 },           { "1m30s500ms", 90500 }, { "1d1h1m1s1ms", 90061001 },
+		{ "5m", 300000 },    { "90s", 90000 }, { "1h30m", 5400000 },    { "250ms", 250 },
+		{ "2d", 172800000 }, { "0s", 0 },      { "1m30s500ms", 90500 }, { "1d1h1m1s1ms", 90061001 },
 		{ "007s", 7000 },
 	};
-	static const char *bad[] = { "", "5", "5x", "m", "1.5h", "-5s", "5 m", " 5m", "5m ", "5S", "1h30",
-				     "99999999999999999999s", "106751991167301d", "ms", "5mss" };
+	static const char *bad[] = { "",
+				     "5",
+				     "5x",
+				     "m",
+				     "1.5h",
+				     "-5s",
+				     "5 m",
+				     " 5m",
+				     "5m ",
+				     "5S",
+				     "1h30",
+				     "99999999999999999999s",
+				     "106751991167301d",
+				     "ms",
+				     "5mss" };
 	int64_t v;
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -881,13 +992,25 @@ static void test_sizes(void **state)
 		const char *s;
 		int64_t b;
 	} ok[] = {
-		{ "512Mi", 512LL << 20 }, { "1Gi", 1LL << 30 },     { "100k", 100000 },      { "100K", 100000 },
-		{ "1G", 1000000000LL },   { "1024", 1024 },         { "2Ti", 2LL << 40 },    { "3M", 3000000 },
-		{ "4Ki", 4096 },          { "512MiB", 512LL << 20 }, { "1GB", 1000000000LL }, { "10B", 10 },
-		{ "0", 0 },               { "1T", 1000000000000LL },
+		{ "512Mi", 512LL << 20 },
+		{ "1Gi", 1LL << 30 },
+		{ "100k", 100000 },
+		{ "100K", 100000 },
+		{ "1G", 1000000000LL },
+		{ "1024", 1024 },
+		{ "2Ti", 2LL << 40 },
+		{ "3M", 3000000 },
+		{ "4Ki", 4096 },
+		{ "512MiB", 512LL << 20 },
+		{ "1GB", 1000000000LL },
+		{ "10B", 10 },
+		{ "0", 0 },
+		{ "1T", 1000000000000LL },
 	};
-	static const char *bad[] = { "", "Mi", "1.5Gi", "-1", "1 Gi", "1gi", "1m", "1Mib", "1iB", "1Bi",
-				     "9223372036854775808", "9000000Ti", "0x10" };
+	static const char *bad[] = {
+		"",          "Mi",  "1.5Gi", "-1", "1 Gi", "1gi", "1m", "1Mib", "1iB", "1Bi", "9223372036854775808",
+		"9000000Ti", "0x10"
+	};
 	int64_t v;
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -1013,10 +1136,12 @@ static void test_check_paths(void **state)
 		"mlci.yaml:4:26: components.notdir.path: path \"data/a.csv\" is not a directory",
 		"mlci.yaml:5:27: components.missing.path: path \"nope\" does not exist in the repository",
 		"mlci.yaml:5:42: components.missing.inputs[0]: path \"data/b.csv\" does not exist in the repository",
-		"mlci.yaml:6:29: components.escape.inputs[0]: path \"out/passwd\" leaves the repository through a symlink (it resolves to \"/etc/passwd\")",
+		"mlci.yaml:6:29: components.escape.inputs[0]: path \"out/passwd\" leaves the repository through a "
+		"symlink (it resolves to \"/etc/passwd\")",
 		"mlci.yaml:8:37: checks.data.schema: path \"data\" is not a regular file",
 		"mlci.yaml:8:62: checks.data.drift.reference: path \"./missing.csv\" does not exist in the repository",
-		"mlci.yaml:9:44: checks.service.contract: path \"out\" leaves the repository through a symlink (it resolves to \"/etc\")",
+		"mlci.yaml:9:44: checks.service.contract: path \"out\" leaves the repository through a symlink (it "
+		"resolves to \"/etc\")",
 		"mlci.yaml:10:31: triggers.data[1]: path \"gone\" does not exist in the repository",
 	};
 	(void)state;

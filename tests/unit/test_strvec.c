@@ -67,7 +67,7 @@ static void test_setenv_getenv(void **state)
 	assert_string_equal(strvec_getenv(&sv, "FOOBAR"), "2");
 	assert_string_equal(strvec_getenv(&sv, "EMPTY"), "");
 	assert_string_equal(strvec_getenv(&sv, "EQ"), "a=b");
-	assert_null(strvec_getenv(&sv, "FO"));  /* a prefix of a name is not the name */
+	assert_null(strvec_getenv(&sv, "FO")); /* a prefix of a name is not the name */
 	assert_null(strvec_getenv(&sv, "FOOB"));
 	/* replace in place: no duplicate entry, order kept */
 	strvec_setenv(&sv, "FOO", "changed");

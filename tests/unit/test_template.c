@@ -95,8 +95,10 @@ static void test_init_writes_and_commits(void **state)
 	assert_int_equal(stat(cmd, &st), 0);
 	assert_true(st.st_mode & S_IXUSR);
 	/* the git CLI sees one commit on main with a clean tree */
-	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse HEAD && git -C %s symbolic-ref --short HEAD && "
-			       "git -C %s status --porcelain | wc -l", dir, dir, dir);
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s rev-parse HEAD && git -C %s symbolic-ref --short HEAD && "
+		 "git -C %s status --porcelain | wc -l",
+		 dir, dir, dir);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(line, sizeof(line), p));
