@@ -16,6 +16,7 @@
 
 static char scratch[256];
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -27,6 +28,7 @@ static void sh(const char *fmt, ...)
 	buf_release(&b);
 }
 
+static void capture(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void capture(char *out, size_t n, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
