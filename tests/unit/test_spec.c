@@ -118,22 +118,58 @@ static void test_template_spec(void **state)
 	struct spec s;
 	struct spec_diags d;
 	(void)state;
-	if (access(p, R_OK) == 0) {
-		parse_file_ok(p);
-		spec_init(&s);
-		spec_diags_init(&d);
-		assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), 0);
-		if (spec_check_paths(&s, root, &d) != 0) {
-			char *all = all_diags(&d);
-			print_error("%s", all);
-			free(all);
-			fail();
-		}
-		spec_release(&s);
-		spec_diags_release(&d);
+	assert_int_equal(access(p, R_OK), 0);
+	parse_file_ok(p);
+	spec_init(&s);
+	spec_diags_init(&d);
+	assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), 0);
+	if (spec_check_paths(&s, root, &d) != 0) {
+		char *all = all_diags(&d);
+		print_error("%s", all);
+		free(all);
+		fail();
 	}
+	spec_release(&s);
+	spec_diags_release(&d);
 	free(p);
 	free(root);
+}
+
+/* Every complete example in the docs (a ```yaml block that starts with "pipeline:") must parse. */
+static void test_doc_examples(void **state)
+{
+	static const char *const docs[] = { "docs/spec.md", "README.md" };
+	size_t n_examples = 0;
+	(void)state;
+	for (size_t k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
+		char *path = path_join(top_dir(), docs[k]);
+		struct buf text = BUF_INIT;
+		const char *p;
+		assert_int_equal(buf_read_file(&text, path), 0);
+		for (p = text.ptr; (p = strstr(p, "```yaml\n")) != NULL;) {
+			const char *start = p + 8, *end = strstr(start, "\n```");
+			struct spec s;
+			struct spec_diags d;
+			assert_non_null(end);
+			p = end + 4;
+			if (strncmp(start, "pipeline:", 9))
+				continue;
+			spec_init(&s);
+			spec_diags_init(&d);
+			if (spec_parse_buffer(&s, start, (size_t)(end - start) + 1, docs[k], &d) != 0) {
+				char *all = all_diags(&d);
+				print_error("example in %s:\n%s", docs[k], all);
+				free(all);
+				fail();
+			}
+			spec_release(&s);
+			spec_diags_release(&d);
+			n_examples++;
+		}
+		buf_release(&text);
+		free(path);
+	}
+	assert_true(n_examples >= 2);
 }
 
 static void test_design_example_fields(void **state)
@@ -1194,6 +1230,7 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_valid_fixtures),
 		cmocka_unit_test(test_template_spec),
+		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_design_example_fields),
 		cmocka_unit_test(test_defaults_and_scalar_lists),
 		cmocka_unit_test(test_tolerance_and_thresholds),
