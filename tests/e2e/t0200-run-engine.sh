@@ -230,6 +230,22 @@ test_expect_success 'an unknown revision and a missing repo exit 2 and 3' '
 	test_grep "not a git repository" err
 '
 
+test_expect_success 'secret-looking env values are masked in logs but reach the step' '
+	rm -rf repo && make_repo repo &&
+	cat >repo/mlci.yaml <<-\YAML &&
+	pipeline: masked
+	env: { API_TOKEN: "s3cr3t-value-42", PLAIN: "visible-value" }
+	components:
+	  leak: { run: "echo token=$API_TOKEN plain=$PLAIN; echo $API_TOKEN > $MLCI_OUT/t", outputs: [t] }
+	YAML
+	commit_all repo masked &&
+	mlci run --repo repo -o json >run.json &&
+	log=$(jq_get run.json "d[\"logs\"]")/leak.log &&
+	test_grep "token=\*\*\* plain=visible-value" "$log" &&
+	! grep -q "s3cr3t-value-42" "$log" &&
+	grep -q "^s3cr3t-value-42$" "$(outdir run.json)/leak/t"
+'
+
 test_expect_success 'SIGTERM cancels the run, stops every child and exits 143' '
 	rm -rf repo && make_repo repo &&
 	cat >repo/mlci.yaml <<-\YAML &&
