@@ -30,8 +30,8 @@ total_jn=0
 i=0
 while [ $i -lt "$N" ]; do
 	t0=$(now); sh "$W/baseline.sh" "$W/pipe" "$W/out" >/dev/null 2>&1; t1=$(now)
-	(cd "$W/pipe" && "$MLCI" -q run -j 1 >/dev/null); t2=$(now)
-	(cd "$W/pipe" && "$MLCI" -q run >/dev/null); t3=$(now)
+	(cd "$W/pipe" && "$MLCI" -q run -j 1 --no-cache >/dev/null); t2=$(now)
+	(cd "$W/pipe" && "$MLCI" -q run --no-cache >/dev/null); t3=$(now)
 	total_sh=$((total_sh + (t1 - t0) / 1000000))
 	total_j1=$((total_j1 + (t2 - t1) / 1000000))
 	total_jn=$((total_jn + (t3 - t2) / 1000000))

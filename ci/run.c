@@ -16,10 +16,13 @@
 #include "ci/dag.h"
 #include "ci/exec_local.h"
 #include "ci/run_json.h"
+#include "ci/run_record.h"
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/path.h"
+#include "registry/store.h"
+#include "registry/store_locate.h"
 #include "common/banned.h"
 
 /* Grace period between SIGTERM and SIGKILL when a run is cancelled. */
@@ -73,7 +76,25 @@ void run_release(struct run *r)
 		free(r->steps[i].deps);
 		free(r->steps[i].reason);
 		free(r->steps[i].stream_prefix);
+		free(r->steps[i].cached_from);
 	}
+	for (size_t i = 0; r->comps && i < r->spec.n_components; i++) {
+		struct run_comp *rc = &r->comps[i];
+		free(rc->tree_id);
+		for (size_t k = 0; rc->input_ids && k < r->spec.components[i].inputs.n; k++)
+			free(rc->input_ids[k]);
+		free(rc->input_ids);
+		for (size_t k = 0; k < rc->n_outputs; k++)
+			free(rc->outputs[k].name);
+		free(rc->outputs);
+	}
+	free(r->comps);
+	if (r->store) {
+		store_close(r->store);
+		free(r->store);
+	}
+	free(r->resumed_from);
+	free(r->model_digest);
 	free(r->steps);
 	free(r->home);
 	free(r->repo);
@@ -242,6 +263,14 @@ static void finish_step(struct run *r, struct run_step *s)
 		s->status = STEP_PASSED;
 	}
 	proc_release(p);
+	if (s->status == STEP_PASSED && s->phase == PHASE_RUN && r->store) {
+		struct err e = ERR_INIT;
+		if (record_outputs(r, s, &e) < 0) {
+			s->status = STEP_FAILED;
+			set_reason(&s->reason, "could not store its outputs: %s", err_msg(&e));
+		}
+		err_release(&e);
+	}
 }
 
 /* 1 ready, 0 waiting, -1 can never run (a dependency did not pass; "why" says which). */
@@ -265,8 +294,16 @@ static int step_readiness(const struct run *r, const struct run_step *s, const s
 	return 1;
 }
 
-static void notify(const struct run_opts *o, const struct run *r, const struct run_step *s, int start)
+/* Every change of a step's state goes through here: into the store (committed at once), then to the
+ * observer. A store failure is reported but does not stop the steps. */
+static void notify(const struct run_opts *o, struct run *r, const struct run_step *s, int start)
 {
+	if (r->store) {
+		struct err e = ERR_INIT;
+		if (record_step(r, s, &e) < 0)
+			log_warn("%s", err_msg(&e));
+		err_release(&e);
+	}
 	if (!o->obs)
 		return;
 	if (start && o->obs->step_start)
@@ -371,8 +408,26 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 				}
 				if (rd == 0)
 					continue;
-				struct strvec env = STRVEC_INIT;
 				s->started_at_ms = wall_ms();
+				if (r->store) {
+					int hit = record_try_cache(r, s, o->no_cache, e);
+					if (hit < 0) {
+						s->status = STEP_FAILED;
+						set_reason(&s->reason, "cache lookup failed: %s", err_msg(e));
+						err_clear(e);
+						notify(o, r, s, 0);
+						progress = 1;
+						continue;
+					}
+					if (hit) {
+						s->status = STEP_CACHED;
+						s->duration_ms = 0;
+						notify(o, r, s, 0);
+						progress = 1;
+						continue;
+					}
+				}
+				struct strvec env = STRVEC_INIT;
 				if (exec_local_start(r, s, o->stream_output, &env, &secrets, e) < 0) {
 					strvec_clear(&env);
 					s->status = STEP_FAILED;
@@ -417,7 +472,8 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 }
 
 /* Everything before the steps: directories, checkout, spec. */
-static int prepare(struct run *r, const struct run_opts *o, struct ws_source *src, struct err *e)
+static int prepare(struct run *r, const struct run_opts *o, const char *rev, const char *branch,
+		   struct ws_source *src, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char *spec_path;
@@ -436,9 +492,9 @@ static int prepare(struct run *r, const struct run_opts *o, struct ws_source *sr
 	    fs_mkdir_p(b.ptr, 0700, e) < 0)
 		goto done;
 
-	if (ws_source_open(src, o->home, o->repo, e) < 0)
+	if (ws_source_open(src, o->home, r->repo, e) < 0)
 		goto done;
-	if (ws_resolve(src, o->rev, o->branch, &r->commit, e) < 0)
+	if (ws_resolve(src, rev, branch, &r->commit, e) < 0)
 		goto done;
 	if (ws_checkout(src, r->commit.id, r->workspace, e) < 0)
 		goto done;
@@ -458,6 +514,8 @@ static int prepare(struct run *r, const struct run_opts *o, struct ws_source *sr
 	free(spec_path);
 	if (plan_steps(r, e) < 0)
 		goto done;
+	if (record_prepare_keys(r, src, e) < 0)
+		goto done;
 	ret = 0;
 done:
 	buf_release(&b);
@@ -472,29 +530,62 @@ static void write_record(const struct run *r)
 	err_release(&e);
 }
 
+/* A run that could not start is still recorded when we know which commit it was for. */
+static void record_error_run(struct run *r)
+{
+	struct err e = ERR_INIT;
+	if (!r->store || !r->commit.id[0])
+		return;
+	if (record_run_begin(r, &e) < 0 || record_run_finish(r, &e) < 0)
+		log_warn("could not record the run: %s", err_msg(&e));
+	err_release(&e);
+}
+
 int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 {
 	struct ws_source src;
-	int cancelled;
+	struct store_run_ref resume;
+	const char *rev = o->rev, *branch = o->branch;
+	int cancelled, ret = 0;
 
 	memset(&src, 0, sizeof(src));
+	memset(&resume, 0, sizeof(resume));
 	make_run_id(r->id, sizeof(r->id));
 	r->home = xstrdup(o->home);
-	r->repo = xstrdup(o->repo);
 	r->trigger = xstrdup(o->trigger ? o->trigger : "manual");
 	r->jobs = o->jobs > 0 ? o->jobs : cpu_count();
 	r->started_at_ms = wall_ms();
 	r->status = RUN_RUNNING;
 
-	if (prepare(r, o, &src, e) < 0) {
+	r->store = xcalloc(1, sizeof(*r->store));
+	if (store_open(r->store, o->home, e) < 0) {
+		free(r->store);
+		r->store = NULL;
+		r->repo = xstrdup(o->repo);
+		goto fail;
+	}
+	if (o->resume) {
+		/* the same repository, commit and branch as the run being resumed */
+		if (store_run_locate(r->store, o->resume, &resume, e) < 0) {
+			r->repo = xstrdup(o->repo);
+			goto fail;
+		}
+		r->repo = xstrdup(resume.repo);
+		r->resumed_from = xstrdup(resume.id);
+		rev = resume.commit_id;
+		branch = resume.branch;
+	} else {
+		r->repo = xstrdup(o->repo);
+	}
+
+	if (prepare(r, o, rev, branch, &src, e) < 0) {
 		ws_source_release(&src);
-		r->status = RUN_ERROR;
-		r->finished_at_ms = wall_ms();
-		set_reason(&r->reason, "%s", err_msg(e));
-		write_record(r);
-		return -1;
+		goto fail;
 	}
 	ws_source_release(&src);
+	store_run_ref_release(&resume);
+	if (record_run_begin(r, e) < 0)
+		goto fail;
 	if (o->obs && o->obs->run_start)
 		o->obs->run_start(o->obs->payload, r);
 	write_record(r);
@@ -515,6 +606,19 @@ int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 		r->status = RUN_CANCELLED;
 		set_reason(&r->reason, "cancelled by signal");
 	}
+	if (record_run_finish(r, e) < 0) {
+		err_prefix(e, "could not record the end of run %s", r->id);
+		ret = -1;
+	}
 	write_record(r);
-	return 0;
+	return ret;
+
+fail:
+	store_run_ref_release(&resume);
+	r->status = RUN_ERROR;
+	r->finished_at_ms = wall_ms();
+	set_reason(&r->reason, "%s", err_msg(e));
+	record_error_run(r);
+	write_record(r);
+	return -1;
 }

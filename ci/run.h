@@ -30,6 +30,24 @@ struct run_step {
 	char *reason;        /* why it failed, was skipped or cancelled; owned; NULL when passed */
 	struct proc proc;    /* while running */
 	char *stream_prefix; /* "component | " for streamed output; owned */
+	char key[65];        /* cache key ("" until computed) */
+	char *cached_from;   /* run whose result was reused when status is STEP_CACHED; owned */
+};
+
+/* A declared output of a finished component, as stored in the artifact store. */
+struct run_output {
+	char *name; /* path relative to $MLCI_OUT; owned */
+	char digest[65];
+	int64_t size;
+};
+
+/* Per-component state of a run (same index as spec.components). */
+struct run_comp {
+	char *tree_id;             /* git tree of the component's path (root tree when none); owned */
+	char **input_ids;          /* git object id of each declared input; owned */
+	char source_key[65];       /* cache key of the CI phase */
+	struct run_output *outputs; /* filled when its run step passed or was cached; owned */
+	size_t n_outputs;
 };
 
 struct run;
@@ -55,6 +73,8 @@ struct run_opts {
 	int stream_output;                 /* copy every step's output to stderr, prefixed with "component | " */
 	const char *trigger;               /* "manual", "watch", ...; NULL = "manual" */
 	const volatile sig_atomic_t *stop; /* set to non-zero (by a signal handler) to cancel; may be NULL */
+	int no_cache;          /* execute every step even when a completed one has the same key */
+	const char *resume;    /* run id (or unique prefix): run its commit again, reusing what completed */
 	const struct run_observer *obs;
 };
 
@@ -74,6 +94,12 @@ struct run {
 	int jobs;
 	int64_t started_at_ms, finished_at_ms;
 	char *reason; /* one-line summary when not passed; owned */
+	struct run_comp *comps;  /* one per component; owned */
+	struct store *store;     /* the metadata store while the run executes; owned */
+	char *resumed_from;      /* owned; NULL = not a resume */
+	int64_t model_version;   /* registered version, 0 = none */
+	int model_created;       /* 1 when this run created that version */
+	char *model_digest;      /* owned; NULL = none */
 };
 
 void run_init(struct run *r);

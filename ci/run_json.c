@@ -39,6 +39,14 @@ cJSON *run_to_json(const struct run *r)
 	add_str(o, "workspace", r->workspace);
 	add_str(o, "outputs", r->out_dir);
 	add_str(o, "logs", r->log_dir);
+	add_str(o, "resumed_from", r->resumed_from);
+	if (r->model_version) {
+		cJSON *m = cJSON_AddObjectToObject(o, "model");
+		add_str(m, "name", r->spec.model);
+		cJSON_AddNumberToObject(m, "version", (double)r->model_version);
+		add_str(m, "artifact", r->model_digest);
+		cJSON_AddBoolToObject(m, "new", r->model_created);
+	}
 
 	add_str(commit, "id", r->commit.id[0] ? r->commit.id : NULL);
 	add_str(commit, "subject", r->commit.subject);
@@ -65,10 +73,18 @@ cJSON *run_to_json(const struct run *r)
 		cJSON_AddNumberToObject(j, "started_at_ms", (double)s->started_at_ms);
 		cJSON_AddNumberToObject(j, "duration_ms", (double)s->duration_ms);
 		add_str(j, "reason", s->reason);
+		add_str(j, "cache_key", s->key[0] ? s->key : NULL);
+		add_str(j, "cached_from", s->cached_from);
 		{
 			char *log = run_log_path(r, s->component);
 			add_str(j, "log", log);
 			free(log);
+		}
+		if (s->phase == PHASE_RUN && r->comps && r->comps[s->comp].n_outputs) {
+			const struct run_comp *rc = &r->comps[s->comp];
+			cJSON *outs = cJSON_AddObjectToObject(j, "outputs");
+			for (size_t k = 0; k < rc->n_outputs; k++)
+				cJSON_AddStringToObject(outs, rc->outputs[k].name, rc->outputs[k].digest);
 		}
 		cJSON_AddItemToArray(steps, j);
 	}

@@ -181,6 +181,7 @@ struct spec_triggers {
 struct spec {
 	char *pipeline; /* required; [A-Za-z0-9._-]+ */
 	char *model;    /* defaults to pipeline */
+	struct spec_ref model_artifact; /* output registered as the model version; text NULL = not given */
 	struct spec_kvlist params;
 	struct spec_kvlist env;
 	struct spec_component *components; /* in file order; owned */

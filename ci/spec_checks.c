@@ -10,7 +10,7 @@
 #include "common/path.h"
 #include "common/banned.h"
 
-static void spec_ref_release(struct spec_ref *r)
+void spec_ref_release(struct spec_ref *r)
 {
 	free(r->text);
 	free(r->output);
@@ -64,7 +64,7 @@ static void resolve_ref(struct spec_ctx *c, yaml_node_t *n, const char *text, st
 	free(comp);
 }
 
-static void get_ref(struct spec_ctx *c, yaml_node_t *n, const char *name, struct spec_ref *r)
+void spec_get_ref(struct spec_ctx *c, yaml_node_t *n, const char *name, struct spec_ref *r)
 {
 	size_t mark;
 	const char *t;
@@ -131,7 +131,7 @@ static void parse_data(struct spec_ctx *c, struct spec_check_data *d, yaml_node_
 	d->present = 1;
 	if (spec_fields(c, n, f, 3, v) < 0)
 		goto done;
-	get_ref(c, v[0], "dataset", &d->dataset);
+	spec_get_ref(c, v[0], "dataset", &d->dataset);
 	if (v[1]) {
 		size_t m2 = spec_key_push(c, "schema");
 		const char *t = spec_scalar(c, v[1], "a path");
@@ -157,7 +157,7 @@ static void parse_training(struct spec_ctx *c, struct spec_check_training *t, ya
 	t->present = 1;
 	if (spec_fields(c, n, f, 3, v) < 0)
 		goto done;
-	get_ref(c, v[0], "history", &t->history);
+	spec_get_ref(c, v[0], "history", &t->history);
 	if (spec_get_bool(c, v[1], "converges", &t->converges) == 0 && t->converges == 1 && !v[0]) {
 		size_t m2 = spec_key_push(c, "converges");
 		spec_err(c, v[1], "converges needs \"history\" (the training history to check)");
@@ -264,7 +264,7 @@ static void parse_slices(struct spec_ctx *c, struct spec_check_model *m, yaml_no
 	size_t mark = spec_key_push(c, "slices");
 	if (spec_fields(c, n, f, 3, v) < 0)
 		goto done;
-	get_ref(c, v[0], "metrics", &m->slices_metrics);
+	spec_get_ref(c, v[0], "metrics", &m->slices_metrics);
 	if (v[1])
 		parse_tolerances(c, "max_gap", "gap", v[1], &m->max_gap, &m->n_max_gap);
 	spec_get_int(c, v[2], "min_rows", 1, INT64_MAX, &m->slices_min_rows);
@@ -285,7 +285,7 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 	m->present = 1;
 	if (spec_fields(c, n, f, M_N, v) < 0)
 		goto done;
-	get_ref(c, v[M_METRICS], "metrics", &m->metrics);
+	spec_get_ref(c, v[M_METRICS], "metrics", &m->metrics);
 	if (v[M_THRESHOLDS])
 		parse_thresholds(c, m, v[M_THRESHOLDS]);
 	if (spec_get_str(c, v[M_BASELINE], "baseline", "production or MODEL@VERSION", &m->baseline) == 0 &&

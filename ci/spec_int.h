@@ -130,4 +130,8 @@ void spec_parse_root(struct spec_ctx *c, yaml_node_t *root);
 void spec_parse_checks(struct spec_ctx *c, yaml_node_t *n);
 void spec_checks_release(struct spec_checks *k);
 
+/* "component/output" reference at node "n" (key "name"), resolved against declared outputs. */
+void spec_get_ref(struct spec_ctx *c, yaml_node_t *n, const char *name, struct spec_ref *r);
+void spec_ref_release(struct spec_ref *r);
+
 #endif

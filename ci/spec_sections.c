@@ -597,10 +597,11 @@ done:
 
 /* ---------- the root ---------- */
 
-enum { T_PIPELINE, T_MODEL, T_PARAMS, T_ENV, T_COMPONENTS, T_CHECKS, T_ENVIRONMENTS, T_TRIGGERS, T_N };
+enum { T_PIPELINE, T_MODEL, T_MODEL_ARTIFACT, T_PARAMS, T_ENV, T_COMPONENTS, T_CHECKS, T_ENVIRONMENTS, T_TRIGGERS, T_N };
 static const struct spec_field top_fields[T_N] = {
 	[T_PIPELINE] = { "pipeline", 1 },
 	[T_MODEL] = { "model", 0 },
+	[T_MODEL_ARTIFACT] = { "model_artifact", 0 },
 	[T_PARAMS] = { "params", 0 },
 	[T_ENV] = { "env", 0 },
 	[T_COMPONENTS] = { "components", 1 },
@@ -638,6 +639,8 @@ void spec_parse_root(struct spec_ctx *c, yaml_node_t *root)
 		parse_kv(c, v[T_ENV], "env", 1, &s->env);
 	if (v[T_COMPONENTS])
 		parse_components(c, v[T_COMPONENTS]);
+	if (v[T_MODEL_ARTIFACT] && s->n_components)
+		spec_get_ref(c, v[T_MODEL_ARTIFACT], "model_artifact", &s->model_artifact);
 	if (v[T_CHECKS])
 		spec_parse_checks(c, v[T_CHECKS]);
 	if (v[T_ENVIRONMENTS])

@@ -56,9 +56,49 @@ int cmd_parse_int(const struct cmd_ctx *ctx, const char *what, const char *s, in
 /* Colour helpers: return the escape sequence when "on", else "". */
 const char *cmd_col(int on, const char *which);
 
+/* Aligned text tables and formatting shared by the query commands (cmd/table.c). A table collects
+ * cells row by row (ncols per row), each with an optional colour, and prints them padded under a header. */
+struct cJSON;
+struct err;
+struct store;
+struct cmd_tab {
+	size_t ncols;
+	unsigned right;        /* bit i set: column i is right-aligned */
+	struct strvec cells;   /* header first, then the rows, row-major */
+	struct strvec colours; /* colour name per cell, "" = none */
+};
+void cmd_tab_init(struct cmd_tab *t, unsigned right, size_t ncols, ...); /* ncols header strings follow */
+void cmd_tab_add(struct cmd_tab *t, const char *colour, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cmd_tab_print(const struct cmd_tab *t, const struct cmd_ctx *ctx, const char *indent);
+void cmd_tab_release(struct cmd_tab *t);
+/* Print "j" as indented JSON with a newline. */
+void cmd_print_json(const struct cJSON *j);
+/* String member "key" of "o", or "dflt" when absent, null or not a string. */
+const char *cmd_jstr(const struct cJSON *o, const char *key, const char *dflt);
+/* Format a duration member (milliseconds) as "1.23s" / "2m03s", "-" when null; a time member (ms
+ * since the epoch) as UTC "2026-11-25 17:42:03"; a byte count as "12.3 KiB". */
+void cmd_fmt_duration(char *out, size_t n, const struct cJSON *o, const char *key);
+void cmd_fmt_time(char *out, size_t n, const struct cJSON *o, const char *key);
+void cmd_fmt_size(char *out, size_t n, const struct cJSON *o, const char *key);
+/* A JSON value as short text: strings bare, numbers %g, null "-", anything else compact JSON. */
+void cmd_fmt_value(char *out, size_t n, const struct cJSON *v);
+/* Colour name for a run or step status ("passed" green, "failed" red, ...). */
+const char *cmd_status_colour(const char *status);
+/* Open the store of ctx->home if its database exists: 1 opened, 0 no database yet, or -3 after
+ * printing the error (the command returns 3). */
+int cmd_store_open(const struct cmd_ctx *ctx, struct store *st);
+/* Print "e" through cmd_error and return its exit code (3 when unset). */
+int cmd_fail(const struct cmd_ctx *ctx, struct err *e);
+
+int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
 

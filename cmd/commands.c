@@ -5,9 +5,15 @@
 
 #include "cmd/cmd.h"
 
-extern const struct cmd_opt cmd_init_opts[], cmd_run_opts[], cmd_validate_opts[];
+extern const struct cmd_opt cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_logs_opts[], cmd_registry_opts[],
+	cmd_run_opts[], cmd_runs_opts[], cmd_show_opts[], cmd_validate_opts[];
 
 const struct cmd cmd_table[] = {
+	{ "diff", cmd_diff, "compare two runs: params, metrics and the steps that differ", "mlci diff RUN_A RUN_B",
+	  "Show the params and metrics of two runs side by side, differences marked with '*' and metric\n"
+	  "deltas (B - A), then the steps whose status or cache key differ. Run ids may be unique prefixes.\n"
+	  "Exit status 0 (also when they differ), 2 when a run is unknown or a prefix is ambiguous.",
+	  cmd_diff_opts, 2, 2 },
 	{ "help", cmd_help, "show help for mlci or one command", "mlci help [COMMAND]",
 	  "Without an argument, list the commands. With one, show that command's usage and options\n"
 	  "(the same as `mlci COMMAND --help`).",
@@ -18,6 +24,24 @@ const struct cmd cmd_table[] = {
 	  "deploy script and mlci.yaml) into DIR, which must be absent or empty, create a git repository\n"
 	  "there with libgit2 on branch main and commit every file.",
 	  cmd_init_opts, 1, 1 },
+	{ "lineage", cmd_lineage, "show where a model version or artifact came from, as a tree",
+	  "mlci lineage MODEL@VERSION|DIGEST [--depth N]",
+	  "Print the run, commit, component and output that produced a registered model version (MODEL@VERSION,\n"
+	  "or MODEL for its latest version) or an artifact (its sha256 digest, or a unique prefix of at least\n"
+	  "8 hex digits), then its inputs and, recursively, the artifacts upstream of them: the data it was\n"
+	  "trained on and how that data was made. An artifact met twice is shown once.",
+	  cmd_lineage_opts, 1, 1 },
+	{ "logs", cmd_logs, "print the logs of a run's components", "mlci logs RUN [COMPONENT]",
+	  "Print the captured build, test and run output of COMPONENT in RUN, or of every component (in the\n"
+	  "order they ran, each under a '==> component (path) <==' line). RUN may be a unique prefix.\n"
+	  "Exit status 2 for an unknown run or component, 3 when a recorded log file is missing.",
+	  cmd_logs_opts, 1, 2 },
+	{ "registry", cmd_registry, "list registered models, or show one model's versions",
+	  "mlci registry list | show MODEL[@VERSION]",
+	  "'list': every model with its latest version, number of versions, latest run and creation time.\n"
+	  "'show MODEL': all versions, newest first, with run, commit, artifact, previous version and metrics.\n"
+	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
+	  cmd_registry_opts, 1, 2 },
 	{ "run", cmd_run, "run one commit through build, unit tests and the component DAG",
 	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N]",
 	  "Check the commit out into $MLCI_HOME/workspaces/<run>, parse its mlci.yaml, run every\n"
@@ -27,6 +51,18 @@ const struct cmd cmd_table[] = {
 	  "The branch of the run is --branch, else the branch --rev names, else the repo's HEAD branch.\n"
 	  "Exit status: 0 passed, 1 failed, 2 bad usage or spec, 3 infrastructure error, 130 cancelled.",
 	  cmd_run_opts, 0, 0 },
+	{ "runs", cmd_runs, "list recent runs, newest first",
+	  "mlci runs [--pipeline P] [--branch B] [--status S] [--limit N]",
+	  "List the runs recorded in $MLCI_HOME/mlci.db, newest first (20 unless --limit): id, pipeline,\n"
+	  "branch, commit, status, trigger, start time (UTC), duration and how many steps were cached.\n"
+	  "No runs is an empty list, not an error.",
+	  cmd_runs_opts, 0, 0 },
+	{ "show", cmd_show, "show one run: params, steps, artifacts, metrics", "mlci show RUN",
+	  "Show RUN (its id or a unique prefix of it): commit, branch, status, executor, params, then every\n"
+	  "step with start time, duration, exit code, cache key and the run it was cached from, the artifacts\n"
+	  "it read and wrote, its metrics and the model versions it registered.\n"
+	  "Exit status 2 when the run is unknown or the prefix is ambiguous.",
+	  cmd_show_opts, 1, 1 },
 	{ "validate", cmd_validate, "check mlci.yaml and print every error as FILE:LINE:COL", "mlci validate [FILE]",
 	  "Parse FILE (default ./mlci.yaml) and report every problem, not only the first, as\n"
 	  "FILE:LINE:COL: KEY: MESSAGE. Paths in the spec are checked against FILE's directory.\n"

@@ -13,7 +13,8 @@
 #include "common/log.h"
 #include "common/banned.h"
 
-static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs;
+static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs, *opt_resume;
+static int opt_no_cache;
 
 const struct cmd_opt cmd_run_opts[] = {
 	{ 0, "repo", "PATH|URL", "pipeline repository: a local path or a URL (default: .)", &opt_repo, NULL },
@@ -21,6 +22,9 @@ const struct cmd_opt cmd_run_opts[] = {
 	{ 0, "branch", "NAME", "branch the run counts for (default: the branch REV names, else HEAD's)", &opt_branch,
 	  NULL },
 	{ 'j', "jobs", "N", "steps to run in parallel (default: number of CPUs)", &opt_jobs, NULL },
+	{ 0, "no-cache", NULL, "execute every step even when a completed one has the same cache key", NULL,
+	  &opt_no_cache },
+	{ 0, "resume", "RUN", "run RUN's commit again, reusing every step that completed", &opt_resume, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -154,15 +158,26 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct run_step *s = &r->steps[i];
 		fmt_duration(d, sizeof(d), s->duration_ms);
-		printf("%-*s  %-5s  %s%-9s%s  %9s\n", (int)name_w, s->component, step_phase_name(s->phase),
+		printf("%-*s  %-5s  %s%-9s%s  %9s%s%s\n", (int)name_w, s->component, step_phase_name(s->phase),
 		       cmd_col(c, status_colour(s->status)), step_status_name(s->status), cmd_col(c, "reset"),
-		       s->started_at_ms ? d : "-");
+		       s->started_at_ms && s->status != STEP_CACHED ? d : "-", s->cached_from ? "  from run " : "",
+		       s->cached_from ? s->cached_from : "");
 	}
 	fmt_duration(d, sizeof(d), r->finished_at_ms - r->started_at_ms);
 	printf("\nrun %s %s%s%s in %s", r->id, cmd_col(c, r->status == RUN_PASSED ? "green" : "red"),
 	       run_status_name(r->status), cmd_col(c, "reset"), d);
 	if (r->reason)
 		printf(": %s", r->reason);
+	{
+		size_t cached = 0;
+		for (size_t i = 0; i < r->n_steps; i++)
+			cached += r->steps[i].status == STEP_CACHED;
+		if (cached)
+			printf(" (%zu of %zu steps cached)", cached, r->n_steps);
+	}
+	if (r->model_version)
+		printf("\nmodel %s version %lld%s (artifact sha256:%.12s)", r->spec.model, (long long)r->model_version,
+		       r->model_created ? " registered" : " already registered", r->model_digest);
 	printf("\nlogs: %s/\n", r->log_dir);
 }
 
@@ -217,6 +232,13 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	o.jobs = jobs;
 	o.stream_output = ctx->verbose > 0 && !ctx->json;
 	o.stop = &stop_requested;
+	o.no_cache = opt_no_cache;
+	o.resume = opt_resume;
+	if (opt_resume && (opt_repo || opt_rev || opt_branch)) {
+		cmd_error(ctx, "--resume takes the repository, commit and branch of the resumed run; "
+			       "do not combine it with --repo, --rev or --branch");
+		return 2;
+	}
 	o.obs = &obs;
 
 	/* no SA_RESTART: the engine's poll() must wake up to notice the request */

@@ -73,7 +73,7 @@ test_expect_success 'the step environment is exactly the declared one' '
 	grep -q "^MLCI_COMMIT=$(git -C repo rev-parse HEAD)$" "$env_file" &&
 	grep -q "^MLCI_RUN_ID=$(jq_get run.json "d[\"id\"]")$" "$env_file" &&
 	grep -q "^MLCI_OUT=$out/a$" "$env_file" &&
-	SECRET_LEAK=oops mlci run --repo repo -o json >run2.json &&
+	SECRET_LEAK=oops mlci run --repo repo --no-cache -o json >run2.json &&
 	! grep -q SECRET_LEAK "$(outdir run2.json)/a/env.txt" &&
 	cut -d= -f1 "$(outdir run2.json)/a/env.txt" | sort >names &&
 	printf "%s\n" GREETING HOME MLCI_BRANCH MLCI_COMMIT MLCI_COMPONENT MLCI_OUT MLCI_PARAM_ALPHA \
@@ -146,9 +146,9 @@ test_expect_success 'independent components run in parallel with -j 2 and one at
 	  p2: { run: "touch $MLCI_WORKSPACE/../p2.$MLCI_RUN_ID; i=0; while [ ! -e $MLCI_WORKSPACE/../p1.$MLCI_RUN_ID ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; test -e $MLCI_WORKSPACE/../p1.$MLCI_RUN_ID" }
 	YAML
 	commit_all repo par &&
-	mlci run --repo repo -j 2 -o json >run.json &&
+	mlci run --repo repo -j 2 --no-cache -o json >run.json &&
 	test "$(jq_get run.json "d[\"status\"]")" = passed &&
-	test_must_fail 1 mlci run --repo repo -j 1 -o json >run1.json
+	test_must_fail 1 mlci run --repo repo -j 1 --no-cache -o json >run1.json
 '
 
 test_expect_success 'a timeout fails the step and leaves no process behind' '
@@ -197,13 +197,13 @@ test_expect_success 'the branch comes from --branch, else from --rev, else from 
 	git -C repo branch dev/x &&
 	mlci run --repo repo --rev dev/x -o json >b1.json &&
 	test "$(jq_get b1.json "d[\"branch\"]")" = dev/x &&
-	mlci run --repo repo --rev dev/x --branch feature/y -o json >b2.json &&
+	mlci run --repo repo --rev dev/x --branch feature/y --no-cache -o json >b2.json &&
 	test "$(jq_get b2.json "d[\"branch\"]")" = feature/y &&
 	grep -q "^MLCI_BRANCH=feature/y$" "$(outdir b2.json)/a/env.txt"
 '
 
 test_expect_success 'a branch name with shell syntax reaches steps only as data' '
-	mlci run --repo repo --branch "x\$(touch pwned)\`touch pwned2\`" -o json >inj.json &&
+	mlci run --repo repo --no-cache --branch "x\$(touch pwned)\`touch pwned2\`" -o json >inj.json &&
 	test "$(jq_get inj.json "d[\"status\"]")" = passed &&
 	! test -e pwned && ! test -e "$(jq_get inj.json "d[\"workspace\"]")/pwned" &&
 	! test -e "$(jq_get inj.json "d[\"workspace\"]")/pwned2"

@@ -237,6 +237,7 @@ static void test_design_example_fields(void **state)
 	assert_int_equal(s.checks.training.n_no_nan, 1);
 	assert_string_equal(s.checks.training.no_nan[0].output, "model.json");
 	assert_int_equal(s.checks.model.metrics.comp, 2);
+	assert_null(s.model_artifact.text);
 	assert_int_equal(s.checks.model.n_thresholds, 1);
 	assert_string_equal(s.checks.model.thresholds[0].metric, "accuracy");
 	assert_int_equal(s.checks.model.thresholds[0].op, SPEC_GE);
@@ -381,6 +382,15 @@ struct bad_case {
 #define COMP "components:\n  a: {run: x, outputs: [o.csv, m.json]}\n"
 
 static const struct bad_case bad_cases[] = {
+	/* model_artifact */
+	{ "model_artifact unknown output", HDR "model_artifact: a/model.bin\n" COMP,
+	  "mlci.yaml:2:17: model_artifact: component \"a\" declares no output \"model.bin\"", 1 },
+	{ "model_artifact not a reference", HDR "model_artifact: model.json\n" COMP,
+	  "mlci.yaml:2:17: model_artifact: invalid reference \"model.json\" (expected component/output, e.g. "
+	  "\"train/model.json\")",
+	  1 },
+	{ "model_artifact a list", HDR "model_artifact: [a/m.json]\n" COMP,
+	  "mlci.yaml:2:17: model_artifact: expected a reference of the form component/output, got a sequence", 1 },
 	/* input as a whole */
 	{ "empty", "", "mlci.yaml:1:1: empty spec", 1 },
 	{ "only comments", "# nothing\n\n# here\n", "mlci.yaml:1:1: empty spec", 1 },

@@ -1,0 +1,101 @@
+/* lineage.c - `mlci lineage MODEL@VERSION|DIGEST`: where a model version or artifact came from, as a
+ * tree of upstream artifacts. Printing only; the walk is registry/lineage.c's. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/buf.h"
+#include "registry/query.h"
+#include "common/banned.h"
+
+static const char *opt_depth;
+
+const struct cmd_opt cmd_lineage_opts[] = {
+	{ 0, "depth", "N", "follow at most N levels upstream (default 32)", &opt_depth, NULL },
+	{ 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* One line per artifact: "[as] sha256:<12> type size  <- component/output, run R (commit C)". */
+static void print_node(const cJSON *n, const struct cmd_ctx *ctx, struct buf *prefix, int last, int root)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(n, "produced_by"), *inputs, *c;
+	const char *as = cmd_jstr(n, "as", NULL);
+	char size[32];
+	size_t keep = prefix->len;
+	int i = 0, count;
+
+	cmd_fmt_size(size, sizeof(size), n, "size");
+	printf("%s%s", prefix->ptr, root ? "" : last ? "`-- " : "|-- ");
+	if (as)
+		printf("%s%s%s ", cmd_col(ctx->color, "bold"), as, cmd_col(ctx->color, "reset"));
+	printf("sha256:%.12s %s %s", cmd_jstr(n, "digest", "?"), cmd_jstr(n, "type", "?"), size);
+	if (cJSON_IsObject(p))
+		printf("  %s<- %s/%s, run %s (commit %.12s%s%s)%s", cmd_col(ctx->color, "dim"),
+		       cmd_jstr(p, "component", "?"), cmd_jstr(p, "name", "?"), cmd_jstr(p, "run", "?"),
+		       cmd_jstr(p, "commit", "?"), cmd_jstr(p, "branch", NULL) ? ", " : "", cmd_jstr(p, "branch", ""),
+		       cmd_col(ctx->color, "reset"));
+	else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "seen")))
+		printf("  (not produced by any recorded step)");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "seen")))
+		printf("  (see above)");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "truncated")))
+		printf("  (deeper inputs not shown)");
+	putchar('\n');
+	if (!root)
+		buf_addstr(prefix, last ? "    " : "|   ");
+	inputs = cJSON_GetObjectItemCaseSensitive(n, "inputs");
+	count = cJSON_GetArraySize(inputs);
+	cJSON_ArrayForEach(c, inputs) print_node(c, ctx, prefix, ++i == count, 0);
+	buf_setlen(prefix, keep);
+}
+
+int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct strvec args = STRVEC_INIT;
+	struct store st;
+	struct err e = ERR_INIT;
+	cJSON *l = NULL;
+	int code, have, depth = 0;
+
+	code = cmd_parse(cmd_find("lineage"), argc, argv, ctx, &args);
+	if (!code && opt_depth)
+		code = cmd_parse_int(ctx, "--depth", opt_depth, 1, 1000, &depth);
+	if (code) {
+		strvec_clear(&args);
+		return code;
+	}
+	have = cmd_store_open(ctx, &st);
+	if (have <= 0) {
+		if (!have)
+			cmd_error(ctx, "unknown model or artifact '%s' (nothing recorded in %s yet)", args.v[0],
+				  ctx->home);
+		strvec_clear(&args);
+		return have < 0 ? -have : 2;
+	}
+	code = query_lineage(&st, args.v[0], depth, &l, &e);
+	store_close(&st);
+	strvec_clear(&args);
+	if (code < 0)
+		return cmd_fail(ctx, &e);
+	if (ctx->json) {
+		cmd_print_json(l);
+	} else {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(l, "model");
+		struct buf prefix = BUF_INIT;
+		if (cJSON_IsObject(m)) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
+			char created[32];
+			cmd_fmt_time(created, sizeof(created), m, "created_ms");
+			printf("%smodel %s@%d%s  run %s  commit %.12s%s%s%s  created %s\n", cmd_col(ctx->color, "bold"),
+			       cmd_jstr(m, "model", "?"), cJSON_IsNumber(v) ? v->valueint : 0,
+			       cmd_col(ctx->color, "reset"), cmd_jstr(m, "run", "?"), cmd_jstr(m, "commit", "?"),
+			       cmd_jstr(m, "branch", NULL) ? " (" : "", cmd_jstr(m, "branch", ""),
+			       cmd_jstr(m, "branch", NULL) ? ")" : "", created);
+		}
+		print_node(cJSON_GetObjectItemCaseSensitive(l, "artifact"), ctx, &prefix, 1, 1);
+		buf_release(&prefix);
+	}
+	cJSON_Delete(l);
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* registry.c - `mlci registry list` and `mlci registry show MODEL[@VERSION]`: the model registry.
+ * Printing only; the queries are registry/lineage.c's. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/buf.h"
+#include "registry/query.h"
+#include "common/banned.h"
+
+const struct cmd_opt cmd_registry_opts[] = {
+	{ 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+static int jint(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+/* Metrics of a version as "name=value ..." (an object), or compact JSON for anything else. */
+static void fmt_metrics(struct buf *b, const cJSON *m)
+{
+	const cJSON *v;
+	char s[256];
+	if (!cJSON_IsObject(m)) {
+		cmd_fmt_value(s, sizeof(s), m);
+		buf_addstr(b, s);
+		return;
+	}
+	cJSON_ArrayForEach(v, m)
+	{
+		cmd_fmt_value(s, sizeof(s), v);
+		buf_addf(b, "%s%s=%s", b->len ? " " : "", v->string, s);
+	}
+	if (!b->len)
+		buf_addstr(b, "-");
+}
+
+static void print_list(const cJSON *models, const struct cmd_ctx *ctx)
+{
+	struct cmd_tab t;
+	const cJSON *m;
+	cmd_tab_init(&t, 1u << 1 | 1u << 2, 6, "MODEL", "LATEST", "VERSIONS", "RUN", "COMMIT", "CREATED");
+	cJSON_ArrayForEach(m, models)
+	{
+		char created[32];
+		cmd_fmt_time(created, sizeof(created), m, "created_ms");
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "model", "-"));
+		cmd_tab_add(&t, NULL, "%d", jint(m, "latest_version"));
+		cmd_tab_add(&t, NULL, "%d", jint(m, "versions"));
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "latest_run", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(m, "latest_commit", "-"));
+		cmd_tab_add(&t, NULL, "%s", created);
+	}
+	cmd_tab_print(&t, ctx, NULL);
+	cmd_tab_release(&t);
+}
+
+static void print_versions(const cJSON *o, const struct cmd_ctx *ctx)
+{
+	struct cmd_tab t;
+	const cJSON *v;
+	cmd_tab_init(&t, 1u << 0, 8, "VERSION", "RUN", "COMMIT", "BRANCH", "ARTIFACT", "PREVIOUS", "CREATED",
+		     "METRICS");
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o, "versions"))
+	{
+		struct buf b = BUF_INIT;
+		char created[32];
+		cmd_fmt_time(created, sizeof(created), v, "created_ms");
+		fmt_metrics(&b, cJSON_GetObjectItemCaseSensitive(v, "metrics"));
+		cmd_tab_add(&t, NULL, "%d", jint(v, "version"));
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(v, "run", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(v, "commit", "-"));
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(v, "branch", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(v, "artifact", "-"));
+		if (jint(v, "previous"))
+			cmd_tab_add(&t, NULL, "%d", jint(v, "previous"));
+		else
+			cmd_tab_add(&t, NULL, "-");
+		cmd_tab_add(&t, NULL, "%s", created);
+		cmd_tab_add(&t, NULL, "%s", b.ptr);
+		buf_release(&b);
+	}
+	printf("%s%s%s\n", cmd_col(ctx->color, "bold"), cmd_jstr(o, "model", "?"), cmd_col(ctx->color, "reset"));
+	cmd_tab_print(&t, ctx, NULL);
+	cmd_tab_release(&t);
+}
+
+static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
+{
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(v, "transitions"), *x;
+	struct buf b = BUF_INIT;
+	char created[32];
+	const char *status = cmd_jstr(v, "run_status", "-");
+
+	cmd_fmt_time(created, sizeof(created), v, "created_ms");
+	fmt_metrics(&b, cJSON_GetObjectItemCaseSensitive(v, "metrics"));
+	printf("%smodel     %s@%d%s\n", cmd_col(ctx->color, "bold"), cmd_jstr(v, "model", "?"), jint(v, "version"),
+	       cmd_col(ctx->color, "reset"));
+	printf("run       %s (%s%s%s)\n", cmd_jstr(v, "run", "-"),
+	       cmd_col(ctx->color && *cmd_status_colour(status), cmd_status_colour(status)), status,
+	       cmd_col(ctx->color && *cmd_status_colour(status), "reset"));
+	printf("pipeline  %s\n", cmd_jstr(v, "pipeline", "-"));
+	printf("commit    %s%s%s%s\n", cmd_jstr(v, "commit", "-"), cmd_jstr(v, "branch", NULL) ? " (" : "",
+	       cmd_jstr(v, "branch", ""), cmd_jstr(v, "branch", NULL) ? ")" : "");
+	printf("artifact  sha256:%s\n", cmd_jstr(v, "artifact", "-"));
+	if (jint(v, "previous"))
+		printf("previous  %s@%d\n", cmd_jstr(v, "model", "?"), jint(v, "previous"));
+	else
+		printf("previous  -\n");
+	printf("created   %s\n", created);
+	printf("metrics   %s\n", b.ptr);
+	buf_release(&b);
+	if (!cJSON_GetArraySize(tr)) {
+		printf("\nno stage transitions\n");
+		return;
+	}
+	{
+		struct cmd_tab t;
+		cmd_tab_init(&t, 0, 7, "TIME", "ENVIRONMENT", "FROM", "TO", "ACTOR", "STATE COMMIT", "REASON");
+		cJSON_ArrayForEach(x, tr)
+		{
+			char when[32];
+			cmd_fmt_time(when, sizeof(when), x, "time_ms");
+			cmd_tab_add(&t, NULL, "%s", when);
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "environment", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "from", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "to", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "actor", "-"));
+			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(x, "state_commit", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "reason", ""));
+		}
+		printf("\n");
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
+}
+
+int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct strvec args = STRVEC_INIT;
+	struct store st;
+	struct err e = ERR_INIT;
+	cJSON *o = NULL;
+	const char *sub;
+	int code, have, list;
+
+	code = cmd_parse(cmd_find("registry"), argc, argv, ctx, &args);
+	if (code)
+		goto done;
+	sub = args.v[0];
+	list = !strcmp(sub, "list");
+	if ((!list && strcmp(sub, "show")) || (list && args.n != 1) || (!list && args.n != 2)) {
+		if (list || !strcmp(sub, "show"))
+			cmd_error(ctx, "wrong number of arguments for 'mlci registry %s'", sub);
+		else
+			cmd_error(ctx, "unknown registry command '%s' (expected list or show)", sub);
+		fprintf(stderr, "usage: %s\n", cmd_find("registry")->usage);
+		code = 2;
+		goto done;
+	}
+	have = cmd_store_open(ctx, &st);
+	if (have < 0) {
+		code = -have;
+		goto done;
+	}
+	if (!have && !list) {
+		cmd_error(ctx, "unknown model '%s' (nothing registered in %s yet)", args.v[1], ctx->home);
+		code = 2;
+		goto done;
+	}
+	if (!have) {
+		o = cJSON_CreateArray();
+	} else {
+		code = list ? query_models(&st, &o, &e) : query_model_show(&st, args.v[1], &o, &e);
+		store_close(&st);
+		if (code < 0) {
+			code = cmd_fail(ctx, &e);
+			goto done;
+		}
+	}
+	if (ctx->json)
+		cmd_print_json(o);
+	else if (list && !cJSON_GetArraySize(o)) {
+		if (!ctx->quiet)
+			fprintf(stderr, "mlci: no models registered yet\n");
+	} else if (list)
+		print_list(o, ctx);
+	else if (cJSON_GetObjectItemCaseSensitive(o, "versions"))
+		print_versions(o, ctx);
+	else
+		print_version(o, ctx);
+	code = 0;
+done:
+	cJSON_Delete(o);
+	strvec_clear(&args);
+	return code;
+}
