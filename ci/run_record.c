@@ -153,12 +153,41 @@ static void run_key(struct run *r, size_t comp, char key[65])
 	free(up);
 }
 
-/* Input events of a run step: every output of its needs, named "<need>/<output>". */
+static int collect(const char *base, const char *rel, struct strvec *files, struct err *e);
+
+/* Input events for the repository files a step declares in "inputs" (directories expanded): the data
+ * a model was trained on shows up in its lineage. Content goes to the artifact store like outputs. */
+static int record_repo_inputs(struct run *r, const struct run_step *s, struct err *e)
+{
+	const struct spec_component *c = &r->spec.components[s->comp];
+	struct strvec files = STRVEC_INIT;
+	int ret = 0;
+	for (size_t i = 0; i < c->inputs.n && !ret; i++)
+		ret = collect(r->workspace, c->inputs.items[i], &files, e);
+	for (size_t i = 0; i < files.n && !ret; i++) {
+		char digest[65], *src = path_join(r->workspace, files.v[i]), *uri;
+		int64_t size = 0;
+		ret = artifact_put_file(r->home, src, digest, &size, e);
+		free(src);
+		if (ret)
+			break;
+		uri = artifact_path(r->home, digest);
+		ret = store_artifact_put(r->store, digest, size, "source", uri, e);
+		free(uri);
+		if (!ret)
+			ret = store_event_put(r->store, r->id, s->component, digest, "input", files.v[i], e);
+	}
+	strvec_clear(&files);
+	return ret;
+}
+
+/* Input events of a run step: every output of its needs, named "<need>/<output>", and its declared
+ * repository inputs, named by their path. */
 static int record_inputs(struct run *r, const struct run_step *s, struct err *e)
 {
 	const struct spec_component *c = &r->spec.components[s->comp];
 	struct buf name = BUF_INIT;
-	int ret = 0;
+	int ret = record_repo_inputs(r, s, e);
 	for (size_t k = 0; k < c->needs.n && !ret; k++) {
 		const struct run_comp *u = &r->comps[c->need_idx[k]];
 		for (size_t j = 0; j < u->n_outputs && !ret; j++) {
@@ -256,14 +285,14 @@ int record_try_cache(struct run *r, struct run_step *s, int no_cache, struct err
 	return 1;
 }
 
-/* Declared outputs, expanded: a directory output contributes every regular file below it. */
-static int collect(const char *out_dir, const char *rel, struct strvec *files, struct err *e)
+/* Files under "base"/"rel", expanded: a directory contributes every regular file below it. */
+static int collect(const char *base, const char *rel, struct strvec *files, struct err *e)
 {
-	char *full = path_join(out_dir, rel);
+	char *full = path_join(base, rel);
 	struct stat st;
 	int ret = 0;
 	if (lstat(full, &st) < 0) {
-		ret = err_errno(e, MLCI_EINFRA, "could not stat output '%s'", rel);
+		ret = err_errno(e, MLCI_EINFRA, "could not stat '%s'", rel);
 	} else if (S_ISREG(st.st_mode)) {
 		strvec_push(files, rel);
 	} else if (S_ISDIR(st.st_mode)) {
@@ -271,19 +300,19 @@ static int collect(const char *out_dir, const char *rel, struct strvec *files, s
 		struct dirent *de;
 		if (!d) {
 			free(full);
-			return err_errno(e, MLCI_EINFRA, "could not read output directory '%s'", rel);
+			return err_errno(e, MLCI_EINFRA, "could not read directory '%s'", rel);
 		}
 		while (!ret && (de = readdir(d))) {
 			char *sub;
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			sub = path_join(rel, de->d_name);
-			ret = collect(out_dir, sub, files, e);
+			ret = collect(base, sub, files, e);
 			free(sub);
 		}
 		closedir(d);
 	} else {
-		ret = err_set(e, MLCI_EFAILED, "output '%s' is not a regular file or directory", rel);
+		ret = err_set(e, MLCI_EFAILED, "'%s' is not a regular file or directory", rel);
 	}
 	free(full);
 	return ret;

@@ -43,13 +43,16 @@ const struct cmd cmd_table[] = {
 	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
 	  cmd_registry_opts, 1, 2 },
 	{ "run", cmd_run, "run one commit through build, unit tests and the component DAG",
-	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N]",
+	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N] [--no-cache] [--resume RUN]",
 	  "Check the commit out into $MLCI_HOME/workspaces/<run>, parse its mlci.yaml, run every\n"
 	  "component's build then test (the CI phase; any failure stops the run before the DAG), then each\n"
 	  "component's run in dependency order, independent components in parallel. Logs go to\n"
 	  "$MLCI_HOME/logs/<run>/<component>.log, outputs to $MLCI_HOME/runs/<run>/out/<component>/.\n"
 	  "The branch of the run is --branch, else the branch --rev names, else the repo's HEAD branch.\n"
-	  "Exit status: 0 passed, 1 failed, 2 bad usage or spec, 3 infrastructure error, 130 cancelled.",
+	  "Steps whose cache key already passed are reused (cached) unless --no-cache; --resume RUN runs\n"
+	  "RUN's commit again, reusing what completed. A passing run registers its model version.\n"
+	  "Exit status: 0 passed, 1 failed, 2 bad usage or spec, 3 infrastructure error, 128+N cancelled\n"
+	  "by signal N.",
 	  cmd_run_opts, 0, 0 },
 	{ "runs", cmd_runs, "list recent runs, newest first",
 	  "mlci runs [--pipeline P] [--branch B] [--status S] [--limit N]",

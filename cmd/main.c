@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "common/banned.h"
 
 static void usage(FILE *f)
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
 	struct cmd_ctx ctx;
 	const struct cmd *c;
 	int i = 1, code;
+	char *home_abs = NULL;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.home = getenv("MLCI_HOME");
@@ -94,12 +96,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* steps run in other directories and get paths under the home: it must be absolute */
+	if (ctx.home[0] != '/' || strstr(ctx.home, "/..") || strstr(ctx.home, "/./")) {
+		home_abs = path_absolute(ctx.home);
+		if (!home_abs) {
+			cmd_error(&ctx, "could not determine the current directory");
+			return 3;
+		}
+		ctx.home = home_abs;
+	}
 	c = cmd_find(argv[i]);
 	if (!c) {
 		cmd_error(&ctx, "unknown command '%s' (see 'mlci --help')", argv[i]);
 		return 2;
 	}
 	code = c->fn(argc - i, argv + i, &ctx);
+	free(home_abs);
 	if (code == CMD_HELP_SHOWN)
 		code = 0;
 	log_set_level(LOG_NORMAL);

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "common/path.h"
 #include "common/banned.h"
 
 const char *cmd_col(int on, const char *which)
@@ -125,6 +127,12 @@ static int apply_common(const struct cmd_opt *o, const char *val, struct cmd_ctx
 	} else if (!strcmp(o->long_name, "verbose")) {
 		ctx->verbose++;
 	} else if (!strcmp(o->long_name, "home")) {
+		/* absolute, like main() makes it: steps run elsewhere and get paths under it */
+		static char abs_home[4096];
+		char *a = path_absolute(val);
+		if (a && (size_t)snprintf(abs_home, sizeof(abs_home), "%s", a) < sizeof(abs_home))
+			val = abs_home;
+		free(a);
 		ctx->home = val;
 	}
 	return 0;

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/alloc.h"
@@ -60,6 +61,46 @@ int path_normalise(const char *rel, struct buf *out)
 		buf_add(out, seg, n);
 	}
 	return 0;
+}
+
+char *path_absolute(const char *p)
+{
+	struct buf joined = BUF_INIT, out = BUF_INIT;
+	char cwd[PATH_MAX];
+	const char *q;
+	if (p[0] == '/') {
+		buf_addstr(&joined, p);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return NULL;
+		buf_addf(&joined, "%s/%s", cwd, p);
+	}
+	/* segment by segment; ".." pops one (and stays at "/" at the root, as the kernel does) */
+	for (q = joined.ptr; *q;) {
+		const char *seg = q;
+		size_t n;
+		while (*q && *q != '/')
+			q++;
+		n = (size_t)(q - seg);
+		if (*q == '/')
+			q++;
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out.len && out.ptr[out.len - 1] != '/')
+				out.len--;
+			if (out.len)
+				out.len--; /* the slash before the popped segment */
+			buf_setlen(&out, out.len);
+			continue;
+		}
+		buf_addch(&out, '/');
+		buf_add(&out, seg, n);
+	}
+	buf_release(&joined);
+	if (!out.len)
+		buf_addch(&out, '/');
+	return buf_detach(&out, NULL);
 }
 
 int path_check_relative(const char *rel, const char **why)

@@ -13,6 +13,9 @@ char *path_join(const char *a, const char *b);
 int path_check_relative(const char *rel, const char **why);
 /* Normalise "rel" lexically (drop ".", empty segments, resolve "x/.." pairs) into "out". */
 int path_normalise(const char *rel, struct buf *out);
+/* "p" made absolute against the current directory and normalised lexically ("a/../b" -> "b");
+ * malloc'd, or NULL when the current directory cannot be read. Symlinks are not resolved. */
+char *path_absolute(const char *p);
 /* Resolve "rel" under "root" following symlinks as far as the path exists; fail if the result leaves root.
  * On success "out" holds the absolute path (the non-existing tail appended unresolved). */
 int path_resolve_under(const char *root, const char *rel, struct buf *out, struct err *e);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - `make demo`: write the example pipeline with mlci init, then carry a commit on a dev branch
-# through mlci run (CI phase + DAG). Later issues extend it to registry and promotion.
+# through mlci run (CI phase + DAG + store + registry), re-run it from the cache, and show the registry
+# and lineage. Later issues extend it to checks and promotion.
 set -eu
 MLCI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DEMO=${MLCI_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/mlci-demo.XXXXXX")}
@@ -23,7 +24,18 @@ git log --oneline -n 2
 step "mlci run (build, unit tests, then the DAG)"
 "$MLCI" run
 
-step "the model's metrics"
-cat "$MLCI_HOME"/runs/*/out/evaluate/metrics.json
+step "mlci run again: nothing changed, so every step is reused from the cache"
+"$MLCI" run
+
+step "mlci runs"
+"$MLCI" runs
+
+step "mlci registry show bc-classifier (one version: the cached run registered nothing new)"
+"$MLCI" registry show bc-classifier
+
+step "mlci lineage bc-classifier@1: the model back to the data it was trained on"
+"$MLCI" lineage bc-classifier@1
+
 echo
+echo "Promotion to test/staging/production is not implemented yet (see the open issues)."
 echo "demo state kept in $DEMO (MLCI_HOME=$MLCI_HOME)"

@@ -223,6 +223,13 @@ test_expect_success 'a file:// URL works the same as a path (mirrored under MLCI
 	grep -q "version=v1" "$(outdir url3.json)/a/a.txt"
 '
 
+test_expect_success 'a relative --home is made absolute, so steps in other directories get usable paths' '
+	(cd repo && mlci --home ../relhome run -o json >../rel.json) &&
+	test "$(jq_get rel.json "d[\"status\"]")" = passed &&
+	case "$(jq_get rel.json "d[\"outputs\"]")" in "$SCRATCH"/relhome/*) ;; *) exit 1 ;; esac &&
+	test -s "$SCRATCH/relhome/mlci.db"
+'
+
 test_expect_success 'an unknown revision and a missing repo exit 2 and 3' '
 	test_must_fail 2 mlci run --repo repo --rev no-such-branch 2>err &&
 	test_grep "no-such-branch" err &&

@@ -271,6 +271,30 @@ static void test_resolve_bad_root(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+static void expect_abs(const char *in, const char *want)
+{
+	char *got = path_absolute(in);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_absolute(void **state)
+{
+	char cwd[4096], want[4200];
+	(void)state;
+	expect_abs("/a/b", "/a/b");
+	expect_abs("/a/./b//c/", "/a/b/c");
+	expect_abs("/a/b/../c", "/a/c");
+	expect_abs("/a/../../b", "/b");
+	expect_abs("/..", "/");
+	expect_abs("/", "/");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/x", strcmp(cwd, "/") ? cwd : "");
+	expect_abs("x", want);
+	expect_abs("./y/../x", want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +305,7 @@ int main(void)
 		T(test_resolve_outside),
 		T(test_resolve_dangling_link),
 		T(test_resolve_bad_root),
+		T(test_absolute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
