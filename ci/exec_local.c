@@ -103,7 +103,10 @@ static int append_header(const char *log_path, const struct run_step *s, const c
 	int ret = 0;
 	if (fd < 0)
 		return err_errno(e, MLCI_EINFRA, "could not open log '%s'", log_path);
-	buf_addf(&h, "=== mlci: %s %s in %s\n=== $ %s\n", s->component, step_phase_name(s->phase), cwd, s->command);
+	buf_addf(&h, "=== mlci: %s %s in %s\n", s->component, step_phase_name(s->phase), cwd);
+	if (s->rebuild)
+		buf_addstr(&h, "=== (the build was reused from the cache; it runs again first in this fresh checkout)\n");
+	buf_addf(&h, "=== $ %s\n", s->command);
 	if (write(fd, h.ptr, h.len) != (ssize_t)h.len)
 		ret = err_errno(e, MLCI_EINFRA, "could not write log '%s'", log_path);
 	close(fd);
@@ -118,6 +121,7 @@ int exec_local_start(const struct run *r, struct run_step *s, int stream_output,
 	struct proc_opts o;
 	char *cwd = c->path ? path_join(r->workspace, c->path) : xstrdup(r->workspace);
 	char *log = run_log_path(r, c->name);
+	struct buf cmdline = BUF_INIT;
 	int ret = -1;
 
 	if (s->phase == PHASE_RUN) {
@@ -139,6 +143,12 @@ int exec_local_start(const struct run *r, struct run_step *s, int stream_output,
 	}
 	memset(&o, 0, sizeof(o));
 	o.cmd = s->command;
+	if (s->rebuild && c->build) {
+		/* the CI phase reused a cached build, but this run step executes in a fresh checkout:
+		 * its build products must exist, so the build runs again first (in a subshell each) */
+		buf_addf(&cmdline, "(\n%s\n) && (\n%s\n)", c->build, s->command);
+		o.cmd = cmdline.ptr;
+	}
 	o.cwd = cwd;
 	o.env = env->v;
 	o.log_path = log;
@@ -158,5 +168,6 @@ int exec_local_start(const struct run *r, struct run_step *s, int stream_output,
 done:
 	free(cwd);
 	free(log);
+	buf_release(&cmdline);
 	return ret;
 }

@@ -375,6 +375,15 @@ static int cpu_count(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* 1 when component "comp" has a build step that was satisfied from the cache in this run. */
+static int build_was_cached(const struct run *r, size_t comp)
+{
+	for (size_t i = 0; i < r->n_steps; i++)
+		if (r->steps[i].comp == comp && r->steps[i].phase == PHASE_BUILD)
+			return r->steps[i].status == STEP_CACHED;
+	return 0;
+}
+
 /* The scheduler loop: start every ready step while fewer than "jobs" run, wait for one to end. */
 static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 {
@@ -426,6 +435,8 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 						progress = 1;
 						continue;
 					}
+					if (s->phase == PHASE_RUN)
+						s->rebuild = build_was_cached(r, s->comp);
 				}
 				struct strvec env = STRVEC_INIT;
 				if (exec_local_start(r, s, o->stream_output, &env, &secrets, e) < 0) {

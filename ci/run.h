@@ -32,6 +32,7 @@ struct run_step {
 	char *stream_prefix; /* "component | " for streamed output; owned */
 	char key[65];        /* cache key ("" until computed) */
 	char *cached_from;   /* run whose result was reused when status is STEP_CACHED; owned */
+	int rebuild;         /* run step only: its build was cached, so execute the build first */
 };
 
 /* A declared output of a finished component, as stored in the artifact store. */

@@ -77,7 +77,7 @@ int fs_rm_rf(const char *path, struct err *e)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -116,7 +116,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		err_errno(e, MLCI_EINFRA, "could not open '%s' for writing", tmp.ptr);
 		goto done;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		err_errno(e, MLCI_EINFRA, "could not write '%s'", tmp.ptr);
 		close(fd);
 		unlink(tmp.ptr);
@@ -157,7 +157,7 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 		}
 		if (n == 0)
 			break;
-		if (write_all(out, tmp, (size_t)n) < 0) {
+		if (fs_write_all(out, tmp, (size_t)n) < 0) {
 			ret = err_errno(e, MLCI_EINFRA, "could not write '%s'", dst);
 			break;
 		}

@@ -8,6 +8,8 @@
 
 #include "common/error.h"
 
+/* write(2) all of "data", retrying on EINTR and short writes; -1 with errno set. */
+int fs_write_all(int fd, const void *data, size_t len);
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 /* Remove "path" recursively (no error when it does not exist). Does not follow symlinks. */
 int fs_rm_rf(const char *path, struct err *e);

@@ -42,21 +42,6 @@ char *artifact_path(const char *home, const char *digest)
 	return buf_detach(&b, NULL);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Make a rename durable (best effort: not every filesystem can fsync a directory). */
 static void sync_dir(const char *dir)
 {
@@ -104,7 +89,7 @@ static int copy_hashing(const char *src, const char *dir, const char *base, mode
 		if (n == 0)
 			break;
 		sha256_update(&c, chunk, (size_t)n);
-		if (write_all(out, chunk, (size_t)n) < 0) {
+		if (fs_write_all(out, chunk, (size_t)n) < 0) {
 			err_errno(e, MLCI_EINFRA, "could not write '%s'", tmp->ptr);
 			goto done;
 		}

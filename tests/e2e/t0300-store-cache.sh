@@ -104,6 +104,29 @@ test_expect_success 'a change that leaves an output identical stops the re-runs 
 	test "$(statuses r4.json)" = "a.test=passed a.run=passed b.run=cached c.run=passed"
 '
 
+test_expect_success 'a cached build runs again before a run step that must execute' '
+	rm -rf brepo && make_repo brepo && mkdir -p brepo/up brepo/tool &&
+	cat >brepo/mlci.yaml <<-\YAML &&
+	pipeline: rebuild
+	components:
+	  up: { path: up, run: "cat v.txt > $MLCI_OUT/v.txt", outputs: [v.txt] }
+	  tool:
+	    path: tool
+	    needs: [up]
+	    build: echo built > built.txt
+	    test: test -f built.txt
+	    run: test -f built.txt && cat "$MLCI_IN_UP/v.txt" > "$MLCI_OUT/r.txt"
+	    outputs: [r.txt]
+	YAML
+	echo 1 >brepo/up/v.txt && echo x >brepo/tool/keep && commit_all brepo one &&
+	mlci run --repo brepo -o json >b1.json &&
+	echo 2 >brepo/up/v.txt && commit_all brepo two &&
+	mlci run --repo brepo -o json >b2.json &&
+	test "$(statuses b2.json)" = "tool.build=cached tool.test=cached up.run=passed tool.run=passed" &&
+	test "$(cat "$(jq_get b2.json "d[\"outputs\"]")/tool/r.txt")" = 2 &&
+	test_grep "build was reused from the cache" "$(jq_get b2.json "d[\"logs\"]")/tool.log"
+'
+
 test_expect_success '--no-cache executes every step' '
 	mlci run --repo repo --no-cache -o json >r5.json &&
 	test "$(statuses r5.json)" = "a.test=passed a.run=passed b.run=passed c.run=passed"
