@@ -43,7 +43,7 @@ const struct cmd cmd_table[] = {
 	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
 	  cmd_registry_opts, 1, 2 },
 	{ "run", cmd_run, "run one commit through build, unit tests and the component DAG",
-	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N] [--no-cache] [--resume RUN]",
+	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N] [--no-cache] [--resume RUN] [--junit FILE]",
 	  "Check the commit out into $MLCI_HOME/workspaces/<run>, parse its mlci.yaml, run every\n"
 	  "component's build then test (the CI phase; any failure stops the run before the DAG), then each\n"
 	  "component's run in dependency order, independent components in parallel. Logs go to\n"

@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include "ci/run.h"
+#include "ci/junit.h"
 #include "ci/run_json.h"
 #include "cmd/cmd.h"
 #include "common/log.h"
 #include "common/banned.h"
 
-static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs, *opt_resume;
+static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs, *opt_resume, *opt_junit;
 static int opt_no_cache;
 
 const struct cmd_opt cmd_run_opts[] = {
@@ -25,6 +26,7 @@ const struct cmd_opt cmd_run_opts[] = {
 	{ 0, "no-cache", NULL, "execute every step even when a completed one has the same cache key", NULL,
 	  &opt_no_cache },
 	{ 0, "resume", "RUN", "run RUN's commit again, reusing every step that completed", &opt_resume, NULL },
+	{ 0, "junit", "FILE", "also write the steps as JUnit XML to FILE", &opt_junit, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -278,6 +280,15 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 			printf("%s %s\n", r.id, run_status_name(r.status));
 		}
 		code = exit_code_for(&r);
+	}
+	if (opt_junit && r.n_steps) {
+		struct err je = ERR_INIT;
+		if (junit_write(&r, opt_junit, &je) < 0) {
+			cmd_error(ctx, "--junit: %s", err_msg(&je));
+			if (code == 0)
+				code = 3;
+		}
+		err_release(&je);
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -104,6 +104,18 @@ test_expect_success 'a failing unit test fails the run in the CI phase and names
 	jq_get run.json "d[\"steps\"][3][\"reason\"]" | grep -q "CI phase failed (comp_c test failed)"
 '
 
+test_expect_success '--junit writes the steps as JUnit XML with the failure' '
+	test_must_fail 1 mlci run --repo repo --no-cache --junit junit.xml >/dev/null &&
+	python3 -c "
+import xml.etree.ElementTree as ET
+s=ET.parse(\"junit.xml\").getroot().find(\"testsuite\")
+assert s.get(\"name\")==\"demo\" and s.get(\"tests\")==\"6\" and s.get(\"failures\")==\"1\" and s.get(\"skipped\")==\"3\", s.attrib
+f=[c for c in s.findall(\"testcase\") if c.find(\"failure\") is not None]
+assert [(c.get(\"classname\"), c.get(\"name\")) for c in f]==[(\"comp_c\",\"test\")], f
+assert \"exited with status 4\" in f[0].find(\"failure\").get(\"message\")
+"
+'
+
 test_expect_success 'the text summary names the failing component and phase' '
 	test_must_fail 1 mlci run --repo repo >out 2>err &&
 	test_grep "comp_c  *test  *failed" out &&
