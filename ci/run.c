@@ -95,6 +95,11 @@ void run_release(struct run *r)
 	}
 	free(r->resumed_from);
 	free(r->model_digest);
+	if (r->policy) {
+		spec_release(r->policy);
+		free(r->policy);
+	}
+	free(r->policy_commit);
 	free(r->steps);
 	free(r->home);
 	free(r->repo);
@@ -482,6 +487,38 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 	return cancelled;
 }
 
+/* Promotion rules come from the trusted side, never from the commit under test: the mlci.yaml of the
+ * repository's main branch. No main, or an invalid spec there, means no promotion (and says why). */
+static void load_policy(struct run *r, struct ws_source *src)
+{
+	struct ws_commit main_commit;
+	struct buf text = BUF_INIT;
+	struct spec_diags d;
+	struct err e = ERR_INIT;
+	spec_diags_init(&d);
+	if (ws_resolve(src, "main", NULL, &main_commit, &e) < 0) {
+		log_verbose("no branch main: no promotion policy");
+		goto done;
+	}
+	if (ws_read_file(src, main_commit.id, "mlci.yaml", &text, &e) == 1) {
+		r->policy = xcalloc(1, sizeof(*r->policy));
+		spec_init(r->policy);
+		if (spec_parse_buffer(r->policy, text.ptr, text.len, "mlci.yaml@main", &d) < 0) {
+			log_warn("mlci.yaml on main is invalid: no promotion policy");
+			spec_release(r->policy);
+			free(r->policy);
+			r->policy = NULL;
+		} else {
+			r->policy_commit = xstrdup(main_commit.id);
+		}
+	}
+	ws_commit_release(&main_commit);
+done:
+	spec_diags_release(&d);
+	buf_release(&text);
+	err_release(&e);
+}
+
 /* Everything before the steps: directories, checkout, spec. */
 static int prepare(struct run *r, const struct run_opts *o, const char *rev, const char *branch,
 		   struct ws_source *src, struct err *e)
@@ -527,6 +564,7 @@ static int prepare(struct run *r, const struct run_opts *o, const char *rev, con
 		goto done;
 	if (record_prepare_keys(r, src, e) < 0)
 		goto done;
+	load_policy(r, src);
 	ret = 0;
 done:
 	buf_release(&b);

@@ -101,6 +101,8 @@ struct run {
 	int64_t model_version;   /* registered version, 0 = none */
 	int model_created;       /* 1 when this run created that version */
 	char *model_digest;      /* owned; NULL = none */
+	struct spec *policy;     /* environments from the trusted side (mlci.yaml on main); NULL = none; owned */
+	char *policy_commit;     /* the main commit the policy was read from; owned */
 };
 
 void run_init(struct run *r);

@@ -299,3 +299,39 @@ done:
 	git_commit_free(commit);
 	return ret;
 }
+
+int ws_read_file(struct ws_source *src, const char *commit_id, const char *path, struct buf *out, struct err *e)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int ret = -1;
+
+	if (git_oid_fromstr(&oid, commit_id) < 0 || git_commit_lookup(&commit, src->repo, &oid) < 0)
+		return git_fail(e, "could not look up commit");
+	if (git_commit_tree(&tree, commit) < 0) {
+		git_fail(e, "could not read tree");
+		goto done;
+	}
+	if (git_tree_entry_bypath(&entry, tree, path) < 0 || git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		ret = 0;
+		goto done;
+	}
+	if (git_blob_lookup(&blob, src->repo, git_tree_entry_id(entry)) < 0) {
+		git_fail(e, "could not read blob");
+		goto done;
+	}
+	if (buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) < 0) {
+		err_set(e, MLCI_EUSAGE, "'%s' in commit %.12s is too large", path, commit_id);
+		goto done;
+	}
+	ret = 1;
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}

@@ -3,6 +3,7 @@
 #ifndef MLCI_WORKSPACE_H
 #define MLCI_WORKSPACE_H
 
+#include "common/buf.h"
 #include "common/error.h"
 
 struct git_repository;
@@ -40,6 +41,9 @@ void ws_commit_release(struct ws_commit *c);
 /* Write the tree of "commit_id" into "dir" (created; must not exist or be empty). The source repo's
  * index, HEAD and work tree are left untouched. */
 int ws_checkout(struct ws_source *src, const char *commit_id, const char *dir, struct err *e);
+
+/* Append the content of file "path" in commit "commit_id" to "out"; 1 when read, 0 when absent. */
+int ws_read_file(struct ws_source *src, const char *commit_id, const char *path, struct buf *out, struct err *e);
 
 /* The id of the tree at "path" (repo-relative, "" = root) in "commit_id", as 40 hex chars. */
 int ws_tree_id(struct ws_source *src, const char *commit_id, const char *path, char out[41], struct err *e);

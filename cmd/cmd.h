@@ -90,15 +90,20 @@ int cmd_store_open(const struct cmd_ctx *ctx, struct store *st);
 /* Print "e" through cmd_error and return its exit code (3 when unset). */
 int cmd_fail(const struct cmd_ctx *ctx, struct err *e);
 
+int cmd_data(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_history(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_load(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_status(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
 

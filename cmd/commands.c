@@ -5,10 +5,23 @@
 
 #include "cmd/cmd.h"
 
-extern const struct cmd_opt cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_logs_opts[], cmd_registry_opts[],
-	cmd_run_opts[], cmd_runs_opts[], cmd_show_opts[], cmd_validate_opts[];
+extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[];
+extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
+	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
 
 const struct cmd cmd_table[] = {
+	{ "data", cmd_data, "check a dataset against a schema, or measure its drift against a reference",
+	  "mlci data check DATA --schema FILE | drift CURRENT --reference REF [options]",
+	  "'check': read DATA (CSV, or JSON Lines for .jsonl/.ndjson) in one pass and report every anomaly\n"
+	  "against the schema FILE: missing or unexpected column, wrong type, out of range, unknown category,\n"
+	  "null where not allowed, empty dataset, rows with the wrong number of fields; each with its count,\n"
+	  "share of rows and first line numbers (docs/checks.md). Exit status 0 when no anomaly is an error\n"
+	  "(warnings allowed), 1 when one is or DATA is malformed, 2 for a bad schema, 3 when DATA is unreadable.\n"
+	  "'drift': per-feature statistics of CURRENT against REF (a CSV/JSON Lines file or statistics saved\n"
+	  "with --save-stats): PSI and Kolmogorov-Smirnov for numeric features, chi-squared, Jensen-Shannon\n"
+	  "and L-infinity for categorical ones, the score always reported; exit 1 when the share of drifted\n"
+	  "features exceeds --max-drift-share (default 0: any drifted feature).",
+	  cmd_data_opts, 1, -1 },
 	{ "diff", cmd_diff, "compare two runs: params, metrics and the steps that differ", "mlci diff RUN_A RUN_B",
 	  "Show the params and metrics of two runs side by side, differences marked with '*' and metric\n"
 	  "deltas (B - A), then the steps whose status or cache key differ. Run ids may be unique prefixes.\n"
@@ -18,6 +31,10 @@ const struct cmd cmd_table[] = {
 	  "Without an argument, list the commands. With one, show that command's usage and options\n"
 	  "(the same as `mlci COMMAND --help`).",
 	  NULL, 0, 1 },
+	{ "history", cmd_history, "list every promotion and rollback of one environment", "mlci history ENV",
+	  "Every commit of the state repo that changed ENV's desired state, newest first: the state commit,\n"
+	  "time, model version, source commit, run, the rule that promoted it and who did.",
+	  cmd_history_opts, 1, 1 },
 	{ "init", cmd_init, "write a working example pipeline repo (git init + first commit)",
 	  "mlci init DIR [--template NAME]",
 	  "Write the example ML pipeline (data, components with unit tests, serving, schema, contracts,\n"
@@ -31,6 +48,17 @@ const struct cmd cmd_table[] = {
 	  "8 hex digits), then its inputs and, recursively, the artifacts upstream of them: the data it was\n"
 	  "trained on and how that data was made. An artifact met twice is shown once.",
 	  cmd_lineage_opts, 1, 1 },
+	{ "load", cmd_load, "load-test an HTTP service: requests/s, latency percentiles, errors",
+	  "mlci load URL (--rate R | --max) [--duration D] [--connections C] [--threads T] [options]",
+	  "Send requests to URL over C keep-alive connections (libcurl multi, one event loop per thread) for\n"
+	  "D (default 10s): at a constant total rate R (open loop; latency counts from each request's intended\n"
+	  "send time, so a slow server cannot hide its queueing - like wrk2) or, with --max, each connection\n"
+	  "sending again as soon as it has an answer (closed loop, like wrk). Requests in flight at the end are\n"
+	  "awaited. Prints requests, req/s achieved vs target, latency p50/p90/p99/p99.9/max/mean, errors by\n"
+	  "kind (connect, timeout, 4xx, 5xx, closed, other) and bytes. At most 100 million requests per run.\n"
+	  "Exit status 0, 1 when a --p99-ms/--min-qps/--max-error-rate threshold fails, 2 bad usage, 3 when\n"
+	  "the test itself could not run.",
+	  cmd_load_opts, 1, 1 },
 	{ "logs", cmd_logs, "print the logs of a run's components", "mlci logs RUN [COMPONENT]",
 	  "Print the captured build, test and run output of COMPONENT in RUN, or of every component (in the\n"
 	  "order they ran, each under a '==> component (path) <==' line). RUN may be a unique prefix.\n"
@@ -60,12 +88,24 @@ const struct cmd cmd_table[] = {
 	  "branch, commit, status, trigger, start time (UTC), duration and how many steps were cached.\n"
 	  "No runs is an empty list, not an error.",
 	  cmd_runs_opts, 0, 0 },
+	{ "schema", cmd_schema, "infer a data schema (types, nulls, ranges, domains) from a dataset",
+	  "mlci schema infer DATA",
+	  "'infer': read DATA (CSV, or JSON Lines for .jsonl/.ndjson) in one pass and print a schema as YAML\n"
+	  "(docs/checks.md): per column its type (int, float, string, bool), nullable, the observed min and max,\n"
+	  "and a categorical domain when it has at most 20 distinct values. Redirect it to schema.yaml and\n"
+	  "edit it: then `mlci data check DATA --schema schema.yaml`.",
+	  cmd_schema_opts, 2, 2 },
 	{ "show", cmd_show, "show one run: params, steps, artifacts, metrics", "mlci show RUN",
 	  "Show RUN (its id or a unique prefix of it): commit, branch, status, executor, params, then every\n"
 	  "step with start time, duration, exit code, cache key and the run it was cached from, the artifacts\n"
 	  "it read and wrote, its metrics and the model versions it registered.\n"
 	  "Exit status 2 when the run is unknown or the prefix is ambiguous.",
 	  cmd_show_opts, 1, 1 },
+	{ "status", cmd_status, "show what each environment runs and what waits to be promoted", "mlci status",
+	  "Per environment, the desired state at the tip of the state repo ($MLCI_HOME/state.git): model\n"
+	  "version, commit, branch, run, since when and by whom; then the pending promotion candidates with\n"
+	  "what they wait for (e.g. approvals 0/1).",
+	  cmd_status_opts, 0, 0 },
 	{ "validate", cmd_validate, "check mlci.yaml and print every error as FILE:LINE:COL", "mlci validate [FILE]",
 	  "Parse FILE (default ./mlci.yaml) and report every problem, not only the first, as\n"
 	  "FILE:LINE:COL: KEY: MESSAGE. Paths in the spec are checked against FILE's directory.\n"

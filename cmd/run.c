@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "ci/run.h"
 #include "ci/junit.h"
 #include "ci/run_json.h"
+#include "cd/promote.h"
 #include "cmd/cmd.h"
 #include "common/log.h"
 #include "common/banned.h"
@@ -183,6 +185,14 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 	printf("\nlogs: %s/\n", r->log_dir);
 }
 
+/* Who runs mlci: the OS account (promotions and approvals are attributed to it). */
+static const char *os_user(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *u = getenv("USER");
+	return pw && pw->pw_name ? pw->pw_name : u && *u ? u : "unknown";
+}
+
 static int exit_code_for(const struct run *r)
 {
 	switch (r->status) {
@@ -268,18 +278,38 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 			cJSON_Delete(j);
 		}
 	} else {
+		struct promote_outcome po;
+		struct err pe = ERR_INIT;
+		int prc = promote_after_run(&r, os_user(), &po, &pe);
 		if (ctx->json) {
 			cJSON *j = run_to_json(&r);
+			cJSON *pj = cJSON_AddObjectToObject(j, "promotion");
+			cJSON_AddStringToObject(pj, "action", prc < 0 ? "error" : promote_action_name(po.action));
+			if (po.environment)
+				cJSON_AddStringToObject(pj, "environment", po.environment);
+			cJSON_AddStringToObject(pj, "detail", prc < 0 ? err_msg(&pe) : po.detail ? po.detail : "");
+			if (po.state_commit[0])
+				cJSON_AddStringToObject(pj, "state_commit", po.state_commit);
 			char *text = cJSON_Print(j);
 			printf("%s\n", text);
 			free(text);
 			cJSON_Delete(j);
 		} else if (!ctx->quiet) {
 			print_summary(&r, ctx, v.name_w);
+			if (prc == 0 && po.detail)
+				printf("promotion: %s\n", po.detail);
 		} else {
 			printf("%s %s\n", r.id, run_status_name(r.status));
 		}
 		code = exit_code_for(&r);
+		if (prc < 0) {
+			cmd_error(ctx, "promotion: %s", err_msg(&pe));
+			code = pe.code ? pe.code : 3;
+		} else if (po.action == PROMOTE_FAILED && code == 0) {
+			code = 1;
+		}
+		promote_outcome_release(&po);
+		err_release(&pe);
 	}
 	if (opt_junit && r.n_steps) {
 		struct err je = ERR_INIT;

@@ -43,11 +43,18 @@ struct sqlite3;
  *        FOREIGN KEY(model, version) REFERENCES model_versions(model, version))
  *        -- append-only: triggers abort any UPDATE or DELETE
  *
+ *   -- version 2
+ *   promotions(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, environment TEXT NOT NULL, model TEXT,
+ *        version INTEGER, run TEXT NOT NULL REFERENCES runs(id), commit_id TEXT NOT NULL, branch TEXT,
+ *        status TEXT NOT NULL CHECK(status IN ('pending','promoted','superseded','failed','cancelled')),
+ *        waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)
+ *        INDEX promotions_by_env ON promotions(environment, status)
+ *
  * Statuses are the strings of ci/run.h (run_status_name, step_status_name) plus "interrupted" for a
  * run whose mlci process died.
  */
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store {
 	struct sqlite3 *db; /* owned */

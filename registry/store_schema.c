@@ -47,7 +47,17 @@ static const char migration_1[] =
 	"CREATE TRIGGER stage_transitions_no_delete BEFORE DELETE ON stage_transitions\n"
 	"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n";
 
+/* Version 2: promotion candidates (pending, promoted, superseded, failed) per environment. */
+static const char migration_2[] =
+	"CREATE TABLE promotions(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL,\n"
+	"  environment TEXT NOT NULL, model TEXT, version INTEGER, run TEXT NOT NULL REFERENCES runs(id),\n"
+	"  commit_id TEXT NOT NULL, branch TEXT, status TEXT NOT NULL\n"
+	"  CHECK(status IN ('pending','promoted','superseded','failed','cancelled')),\n"
+	"  waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);\n"
+	"CREATE INDEX promotions_by_env ON promotions(environment, status);\n";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	NULL,
 	migration_1,
+	migration_2,
 };

@@ -186,7 +186,8 @@ static void artifact_ok(struct store *st, const char *digest)
 static void check_current_schema(struct store *st)
 {
 	static const char *const tables[] = { "schema_version", "runs",    "steps",          "artifacts",
-					      "events",         "metrics", "model_versions", "stage_transitions" };
+					      "events",         "metrics", "model_versions", "stage_transitions",
+					      "promotions" };
 	assert_int_equal(q_int(st, "SELECT count(*) FROM schema_version", NULL), 1);
 	assert_int_equal(q_int(st, "SELECT version FROM schema_version", NULL), STORE_SCHEMA_VERSION);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -237,7 +238,60 @@ struct schema_fixture {
 	const char *check; /* NULL, or a query returning 1 after migration */
 };
 
+/* Version 1 exactly as released (store_schema.c migration_1), with a row in every table. */
+#define SCHEMA_V1 "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);\n" \
+		"CREATE TABLE runs(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, repo TEXT NOT NULL,\n" \
+		"  commit_id TEXT NOT NULL, branch TEXT, trigger TEXT NOT NULL, status TEXT NOT NULL,\n" \
+		"  host TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL, params TEXT NOT NULL,\n" \
+		"  mlci_version TEXT NOT NULL, resumed_from TEXT REFERENCES runs(id),\n" \
+		"  started_ms INTEGER NOT NULL, finished_ms INTEGER, reason TEXT);\n" \
+		"CREATE INDEX runs_by_status ON runs(status);\n" \
+		"CREATE TABLE steps(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n" \
+		"  component TEXT NOT NULL,\n" \
+		"  phase TEXT NOT NULL CHECK(phase IN ('build','test','run','check')),\n" \
+		"  status TEXT NOT NULL, started_ms INTEGER, finished_ms INTEGER, duration_ms INTEGER,\n" \
+		"  exit_code INTEGER, cache_key TEXT, cached_from TEXT REFERENCES runs(id), log_path TEXT,\n" \
+		"  reason TEXT, PRIMARY KEY(run, component, phase));\n" \
+		"CREATE INDEX steps_by_key ON steps(cache_key, phase, status);\n" \
+		"CREATE TABLE artifacts(digest TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL,\n" \
+		"  uri TEXT NOT NULL, created_ms INTEGER NOT NULL);\n" \
+		"CREATE TABLE events(id INTEGER PRIMARY KEY,\n" \
+		"  run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, component TEXT NOT NULL,\n" \
+		"  artifact TEXT NOT NULL REFERENCES artifacts(digest),\n" \
+		"  kind TEXT NOT NULL CHECK(kind IN ('input','output')), name TEXT NOT NULL);\n" \
+		"CREATE INDEX events_by_artifact ON events(artifact);\n" \
+		"CREATE INDEX events_by_run ON events(run, component);\n" \
+		"CREATE TABLE metrics(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n" \
+		"  name TEXT NOT NULL, slice TEXT NOT NULL DEFAULT '', value REAL NOT NULL,\n" \
+		"  PRIMARY KEY(run, name, slice));\n" \
+		"CREATE TABLE model_versions(model TEXT NOT NULL, version INTEGER NOT NULL,\n" \
+		"  run TEXT NOT NULL REFERENCES runs(id), commit_id TEXT NOT NULL,\n" \
+		"  artifact TEXT NOT NULL REFERENCES artifacts(digest), metrics TEXT NOT NULL,\n" \
+		"  previous INTEGER, created_ms INTEGER NOT NULL,\n" \
+		"  PRIMARY KEY(model, version), UNIQUE(model, artifact, commit_id));\n" \
+		"CREATE TABLE stage_transitions(id INTEGER PRIMARY KEY, model TEXT NOT NULL,\n" \
+		"  version INTEGER NOT NULL, environment TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,\n" \
+		"  actor TEXT NOT NULL, reason TEXT, state_commit TEXT, time_ms INTEGER NOT NULL,\n" \
+		"  FOREIGN KEY(model, version) REFERENCES model_versions(model, version));\n" \
+		"CREATE TRIGGER stage_transitions_no_update BEFORE UPDATE ON stage_transitions\n" \
+		"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n" \
+		"CREATE TRIGGER stage_transitions_no_delete BEFORE DELETE ON stage_transitions\n" \
+		"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n"
+
 static const struct schema_fixture fixtures[] = {
+	{ "version 1: a run, step, artifact, event, metric and model version",
+	  SCHEMA_V1 "INSERT INTO schema_version VALUES (1);"
+		    "INSERT INTO runs VALUES ('r1','p','repo','c1','main','manual','passed','h','u',1,'{}','0.1.0',"
+		    "NULL,1,2,NULL);"
+		    "INSERT INTO steps VALUES ('r1','a','run','passed',1,2,1,0,'k',NULL,NULL,NULL);"
+		    "INSERT INTO artifacts VALUES ('d1',1,'output','u',1);"
+		    "INSERT INTO events VALUES (1,'r1','a','d1','output','o');"
+		    "INSERT INTO metrics VALUES ('r1','accuracy','',0.9);"
+		    "INSERT INTO model_versions VALUES ('m',1,'r1','c1','d1','{}',NULL,1);"
+		    "INSERT INTO stage_transitions VALUES (1,'m',1,'test',NULL,'test','u',NULL,NULL,1);",
+	  "SELECT (SELECT count(*) FROM runs WHERE id = 'r1') + (SELECT count(*) FROM steps) +"
+	  " (SELECT count(*) FROM events) + (SELECT count(*) FROM metrics) + (SELECT count(*) FROM model_versions) +"
+	  " (SELECT count(*) FROM stage_transitions) + (SELECT count(*) FROM promotions) = 6" },
 	{ "version 0: no tables at all", "", NULL },
 	{ "version 0: empty schema_version table", "CREATE TABLE schema_version(version INTEGER NOT NULL);", NULL },
 	{ "version 0: schema_version row 0",

@@ -1,0 +1,106 @@
+#!/bin/sh
+# bench_load.sh - `mlci load --max` against wrk (the baseline), both closed loop with 1 thread and 8
+# connections for 5 s, alternating twice each, against nginx serving a static JSON on 127.0.0.1.
+# Goal (issue 5): mlci >= 90% of wrk's req/s and >= 20 000 req/s. Needs wrk and nginx (Debian packages
+# wrk, nginx-light): installed with apt-get when missing and run as root, else the bench is skipped.
+set -u
+MLCI=${MLCI:-$(cd "$(dirname "$0")/.." && pwd)/mlci}
+DURATION=${BENCH_LOAD_DURATION:-5}
+CONNS=8
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+if ! have wrk || ! have nginx; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "installing wrk and nginx-light (apt-get)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk nginx-light >/dev/null 2>&1 ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk nginx >/dev/null 2>&1
+	fi
+fi
+if ! have wrk || ! have nginx; then
+	echo "skipped: bench_load needs wrk and nginx (apt-get install wrk nginx-light) and could not install them"
+	exit 0
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlci-bench-load.XXXXXX")
+NGINX_PID=
+stop() {
+	if [ -n "$NGINX_PID" ]; then
+		kill "$NGINX_PID" 2>/dev/null
+		i=0
+		while kill -0 "$NGINX_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	fi
+	rm -rf "$DIR"
+}
+trap stop EXIT INT TERM
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$DIR/www" "$DIR/tmp"
+chmod 755 "$DIR" "$DIR/www" # run as root, nginx's worker drops to an unprivileged user
+printf '{"model_name":"bc-classifier","outputs":[{"name":"probability","datatype":"FP32","shape":[1],"data":[0.93]}]}\n' \
+	>"$DIR/www/predict.json"
+# one worker: the same single core budget the 1-thread clients get; no logs
+cat >"$DIR/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $DIR/nginx.pid;
+error_log $DIR/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $DIR/tmp; proxy_temp_path $DIR/tmp; fastcgi_temp_path $DIR/tmp;
+	uwsgi_temp_path $DIR/tmp; scgi_temp_path $DIR/tmp;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$PORT;
+		root $DIR/www;
+		default_type application/json;
+	}
+}
+CONF
+"$NGINX" -c "$DIR/nginx.conf" -p "$DIR" 2>"$DIR/nginx.out" &
+NGINX_PID=$!
+URL="http://127.0.0.1:$PORT/predict.json"
+i=0
+until curl -sf "$URL" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+		echo "error: nginx did not start:"
+		tail -n 5 "$DIR/nginx.out" "$DIR/error.log" 2>/dev/null
+		exit 1
+	fi
+	sleep 0.1
+done
+
+echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'), static JSON on $URL; $CONNS connections, 1 thread, ${DURATION}s, alternating"
+# wrk: "Requests/sec: N" and, with --latency, "99% X(us|ms|s)"
+wrk_run() {
+	wrk -t1 -c$CONNS -d${DURATION}s --latency "$URL" >"$DIR/wrk.out" 2>&1 || { cat "$DIR/wrk.out"; return 1; }
+	rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$DIR/wrk.out")
+	p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }' "$DIR/wrk.out")
+	echo "$rps $p99"
+}
+mlci_run() {
+	"$MLCI" -o json load "$URL" --max --connections $CONNS --threads 1 --duration ${DURATION}s >"$DIR/mlci.out" ||
+		{ cat "$DIR/mlci.out"; return 1; }
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["qps"], d["latency_ms"]["p99"], d["errors"]["total"])' \
+		"$DIR/mlci.out"
+}
+
+wrk_sum=0
+mlci_sum=0
+for round in 1 2; do
+	set -- $(wrk_run) || exit 1
+	printf '  round %d  wrk   %10.0f req/s  p99 %7.3f ms\n' "$round" "$1" "$2"
+	wrk_sum=$(python3 -c "print($wrk_sum + $1)")
+	set -- $(mlci_run) || exit 1
+	printf '  round %d  mlci  %10.0f req/s  p99 %7.3f ms  (%s errors)\n' "$round" "$1" "$2" "$3"
+	mlci_sum=$(python3 -c "print($mlci_sum + $1)")
+done
+python3 - "$wrk_sum" "$mlci_sum" <<'PY'
+import sys
+w, m = float(sys.argv[1]) / 2, float(sys.argv[2]) / 2
+print("  mean     wrk %.0f req/s, mlci %.0f req/s: mlci/wrk = %.2f (goal >= 0.90); mlci >= 20000 req/s: %s"
+      % (w, m, m / w if w else 0, "yes" if m >= 20000 else "no"))
+PY

@@ -1,0 +1,18 @@
+/* deploy.h - deploy hooks run after a state commit: a local command today (webhook and ssh are parsed
+ * by the spec but not implemented yet). It reports success or failure; rollback is cd/promote.c's. */
+#ifndef MLCI_DEPLOY_H
+#define MLCI_DEPLOY_H
+
+#include <cjson/cJSON.h>
+
+#include "ci/run.h"
+
+/* Run "command" with /bin/sh -c in the run's workspace with MLCI_ENV, MLCI_PIPELINE, MLCI_RUN_ID,
+ * MLCI_COMMIT, MLCI_MODEL_NAME, MLCI_MODEL_VERSION, MLCI_MODEL (path of the registered model file),
+ * MLCI_STATE_JSON (a file holding "state"), MLCI_ARTIFACTS_DIR (the run's outputs), PATH, HOME and any
+ * MLCI_DEPLOY_* variable of mlci's own environment; output to $MLCI_HOME/logs/<run>/deploy-<env>.log. 0 when it exited 0; -1 with the
+ * reason in "e" (MLCI_EFAILED for a failing command). */
+int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state,
+		   struct err *e);
+
+#endif

@@ -1,0 +1,15 @@
+/* status.h - what runs where: every environment's current state (from the state repo), the pending
+ * candidates (from the store), and one environment's history. Read-only; cmd/ renders the JSON. */
+#ifndef MLCI_STATUS_H
+#define MLCI_STATUS_H
+
+#include <cjson/cJSON.h>
+
+#include "common/error.h"
+
+/* {"environments": [{environment, state, state_commit}], "pending": [...]} of "$home". */
+int status_collect(const char *home, cJSON **out, struct err *e);
+/* [{state_commit, time, state}] of "env", newest first. */
+int status_history(const char *home, const char *env, cJSON **out, struct err *e);
+
+#endif

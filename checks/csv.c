@@ -1,0 +1,522 @@
+/* csv.c - the streaming CSV (RFC 4180) and JSON Lines tokeniser behind checks/csv.h.
+ * It parses CSV in place in 1 MiB read blocks (no per-field copy or malloc); it must not interpret values. */
+#include "checks/csv.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/banned.h"
+
+#define NO_FIELD ((size_t)-1) /* offset of a JSON Lines field whose key is missing */
+
+/* Bytes that end a run of plain data in an unquoted CSV field. */
+static unsigned char unquoted_stop[256];
+static int tables_ready;
+
+static void init_tables(void)
+{
+	if (tables_ready)
+		return;
+	unquoted_stop[(unsigned char)','] = 1;
+	unquoted_stop[(unsigned char)'\n'] = 1;
+	unquoted_stop[(unsigned char)'\r'] = 1;
+	tables_ready = 1;
+}
+
+static int malformed(struct csv_reader *r, struct err *e, uint64_t line, const char *what)
+{
+	return err_set(e, MLCI_EFAILED, "%s:%llu: %s", r->path, (unsigned long long)line, what);
+}
+
+/* Make sure unread bytes are in iobuf: 1 when there are, 0 at end of file, -1 on a read error. Bytes
+ * before io_pos may be overwritten, which is fine: fields are copied into "rec" as they are scanned. */
+static int refill(struct csv_reader *r, struct err *e)
+{
+	size_t n;
+	if (r->io_pos < r->io_len)
+		return 1;
+	if (r->eof)
+		return 0;
+	n = fread(r->iobuf, 1, r->io_cap, r->f);
+	r->io_pos = 0;
+	r->io_len = n;
+	if (n == 0) {
+		r->eof = 1;
+		if (ferror(r->f))
+			return err_set(e, MLCI_EINFRA, "%s: read error", r->path);
+		return 0;
+	}
+	r->bytes += n;
+	if (!r->started) {
+		r->started = 1;
+		if (n >= 3 && !memcmp(r->iobuf, "\xef\xbb\xbf", 3))
+			r->io_pos = 3;
+		if (r->io_pos == r->io_len)
+			return refill(r, e);
+	}
+	return 1;
+}
+
+/* ---------- CSV ---------- */
+
+/* Move the unread bytes from "from" to the start of iobuf and read more after them; grow iobuf (up to
+ * max_record) when they fill it. Returns the number of bytes read (0 at end of file), -1 on error. */
+static long fill(struct csv_reader *r, size_t from, struct err *e)
+{
+	size_t keep = r->io_len - from, n;
+	if (from && keep)
+		memmove(r->iobuf, r->iobuf + from, keep);
+	r->io_len = keep;
+	r->io_pos = 0;
+	if (keep == r->io_cap) {
+		if (r->io_cap >= r->max_record)
+			return err_set(e, MLCI_EFAILED, "%s:%llu: record longer than %zu bytes", r->path,
+				       (unsigned long long)r->next_line, r->max_record);
+		r->io_cap = r->io_cap * 2 > r->max_record ? r->max_record : r->io_cap * 2;
+		r->iobuf = xrealloc(r->iobuf, r->io_cap + 1); /* +1: room for the NUL after the last field */
+	}
+	n = fread(r->iobuf + keep, 1, r->io_cap - keep, r->f);
+	if (n == 0) {
+		r->eof = 1;
+		if (ferror(r->f))
+			return err_set(e, MLCI_EINFRA, "%s: read error", r->path);
+		return 0;
+	}
+	r->bytes += n;
+	r->io_len += n;
+	if (!r->started) {
+		r->started = 1;
+		if (r->io_len >= 3 && !memcmp(r->iobuf, "\xef\xbb\xbf", 3)) {
+			memmove(r->iobuf, r->iobuf + 3, r->io_len - 3);
+			r->io_len -= 3;
+		}
+	}
+	return (long)n;
+}
+
+static void grow_fields(struct csv_reader *r, size_t need)
+{
+	if (need > r->alloc_offsets) {
+		ALLOC_GROW(r->offsets, need, r->alloc_offsets);
+		r->quoted = xrealloc(r->quoted, r->alloc_offsets);
+		r->ends = xrealloc(r->ends, r->alloc_offsets * sizeof(*r->ends));
+	}
+}
+
+static int too_long(struct csv_reader *r, struct err *e, uint64_t line, size_t field)
+{
+	return err_set(e, MLCI_EFAILED, "%s:%llu: field %zu is longer than %zu bytes", r->path,
+		       (unsigned long long)line, field, r->max_field);
+}
+
+/*
+ * One CSV record, parsed in place in iobuf: 1 read, 0 end of file, -1 error. A first scan finds the
+ * fields (start, end, quoted) without writing; when the record is incomplete at the end of the buffer,
+ * the record is moved to the front, more is read and the scan restarts. Only a complete record is
+ * rewritten: a NUL after each field, quoted fields unescaped ("" -> ") in place. Fields then point into
+ * iobuf, so nothing is copied or allocated per field.
+ */
+static int csv_read_record(struct csv_reader *r, struct err *e)
+{
+	unsigned char *buf;
+	size_t p, end, nf;
+	uint64_t lines;
+	long k;
+	for (;;) { /* skip blank lines */
+		if (r->io_pos >= r->io_len) {
+			if (r->eof)
+				return 0;
+			if ((k = fill(r, r->io_pos, e)) < 0)
+				return -1;
+			continue;
+		}
+		buf = (unsigned char *)r->iobuf;
+		if (buf[r->io_pos] == '\n') {
+			r->io_pos++;
+			r->next_line++;
+			continue;
+		}
+		if (buf[r->io_pos] == '\r') {
+			if (r->io_pos + 1 >= r->io_len && !r->eof) {
+				if (fill(r, r->io_pos, e) < 0)
+					return -1;
+				continue;
+			}
+			if (r->io_pos + 1 < r->io_len && buf[r->io_pos + 1] == '\n') {
+				r->io_pos++;
+				r->next_line++;
+			}
+			r->io_pos++; /* a lone CR at a record start is skipped too */
+			continue;
+		}
+		break;
+	}
+	r->line = r->next_line;
+restart:
+	buf = (unsigned char *)r->iobuf;
+	p = r->io_pos;
+	end = r->io_len;
+	nf = 0;
+	lines = 0;
+	for (;;) { /* one field per iteration; p is its first byte */
+		size_t fs = p, q;
+		if (nf >= CSV_MAX_COLUMNS)
+			return malformed(r, e, r->line, "too many fields in one record");
+		grow_fields(r, nf + 1);
+		if (p < end && buf[p] == '"') {
+			uint64_t qline = r->line + lines;
+			q = p + 1;
+			for (;;) {
+				while (q < end && buf[q] != '"') {
+					if (buf[q] == '\n')
+						lines++;
+					q++;
+				}
+				if (q + 1 >= end && !r->eof)
+					goto need_more;
+				if (q >= end)
+					return malformed(r, e, qline, "unterminated quoted field");
+				if (q + 1 < end && buf[q + 1] == '"') {
+					q += 2;
+					continue;
+				}
+				break;
+			}
+			if (q - p - 1 > r->max_field)
+				return too_long(r, e, r->line, nf + 1);
+			r->offsets[nf] = fs;
+			r->ends[nf] = q; /* the closing quote */
+			r->quoted[nf++] = 1;
+			q++;
+			if (q >= end) {
+				p = q;
+				break; /* end of file */
+			}
+			if (buf[q] == ',') {
+				p = q + 1;
+				continue;
+			}
+			if (buf[q] == '\n') {
+				p = q + 1;
+				lines++;
+				break;
+			}
+			if (buf[q] == '\r') {
+				if (q + 1 >= end && !r->eof)
+					goto need_more;
+				if (q + 1 < end && buf[q + 1] == '\n') {
+					p = q + 2;
+					lines++;
+					break;
+				}
+			}
+			return malformed(r, e, r->line + lines, "text after the closing quote of a quoted field");
+		}
+		q = p;
+		for (;;) {
+			while (q < end && !unquoted_stop[buf[q]])
+				q++;
+			if (q >= end) {
+				if (!r->eof)
+					goto need_more;
+				break;
+			}
+			if (buf[q] == '\r') {
+				if (q + 1 >= end && !r->eof)
+					goto need_more;
+				if (q + 1 < end && buf[q + 1] == '\n')
+					break;
+				q++; /* a lone CR is data */
+				continue;
+			}
+			break;
+		}
+		if (q - fs > r->max_field)
+			return too_long(r, e, r->line + lines, nf + 1);
+		r->offsets[nf] = fs;
+		r->ends[nf] = q;
+		r->quoted[nf++] = 0;
+		if (q >= end) {
+			p = q;
+			break;
+		}
+		if (buf[q] == ',') {
+			p = q + 1;
+			continue;
+		}
+		p = q + (buf[q] == '\r' ? 2 : 1);
+		lines++;
+		break;
+	need_more:
+		if (end - fs > r->max_field + 2)
+			return too_long(r, e, r->line + lines, nf + 1);
+		if ((k = fill(r, r->io_pos, e)) < 0)
+			return -1;
+		goto restart;
+	}
+	/* the record is complete: terminate and unescape its fields in place */
+	ALLOC_GROW(r->fields, nf, r->alloc_fields);
+	for (size_t i = 0; i < nf; i++) {
+		size_t s = r->offsets[i], t = r->ends[i];
+		if (r->quoted[i]) {
+			size_t d = s;
+			for (size_t j = s + 1; j < t; j++) {
+				buf[d++] = buf[j];
+				if (buf[j] == '"')
+					j++; /* the second quote of "" */
+			}
+			buf[d] = '\0';
+			r->fields[i].len = d - s;
+		} else {
+			buf[t] = '\0';
+			r->fields[i].len = t - s;
+		}
+		r->fields[i].ptr = (const char *)buf + s;
+		r->fields[i].quoted = r->quoted[i];
+	}
+	r->n_fields = nf;
+	r->io_pos = p;
+	r->next_line = r->line + lines;
+	return 1;
+}
+
+/* ---------- JSON Lines ---------- */
+
+/* JSON Lines: point r->fields at the fields assembled in "rec" (which may have moved while growing). */
+static void publish(struct csv_reader *r)
+{
+	ALLOC_GROW(r->fields, r->n_fields, r->alloc_fields);
+	for (size_t i = 0; i < r->n_fields; i++) {
+		size_t start = r->offsets[i];
+		if (start == NO_FIELD) {
+			r->fields[i].ptr = NULL;
+			r->fields[i].len = 0;
+			r->fields[i].quoted = 0;
+			continue;
+		}
+		r->fields[i].ptr = r->rec.ptr + start;
+		r->fields[i].len = strlen(r->rec.ptr + start);
+		r->fields[i].quoted = r->quoted[i];
+	}
+}
+
+/* The next non-blank line into rec (without its line break): 1, 0 at end of file, -1 error. */
+static int read_line(struct csv_reader *r, struct err *e)
+{
+	size_t limit = r->max_field * 16;
+	int k;
+	for (;;) {
+		int blank = 1;
+		buf_reset(&r->rec);
+		r->line = r->next_line;
+		for (;;) {
+			const char *s, *nl;
+			k = refill(r, e);
+			if (k < 0)
+				return -1;
+			if (k == 0) {
+				if (!r->rec.len)
+					return 0;
+				break;
+			}
+			s = r->iobuf + r->io_pos;
+			nl = memchr(s, '\n', r->io_len - r->io_pos);
+			size_t n = nl ? (size_t)(nl - s) : r->io_len - r->io_pos;
+			if (r->rec.len + n > limit)
+				return err_set(e, MLCI_EFAILED, "%s:%llu: line is longer than %zu bytes", r->path,
+					       (unsigned long long)r->line, limit);
+			buf_add(&r->rec, s, n);
+			r->io_pos += n;
+			if (nl) {
+				r->io_pos++;
+				r->next_line++;
+				break;
+			}
+		}
+		for (size_t i = 0; i < r->rec.len; i++)
+			if (!strchr(" \t\r", r->rec.ptr[i])) {
+				blank = 0;
+				break;
+			}
+		if (!blank)
+			return 1;
+	}
+}
+
+static int parse_object(struct csv_reader *r, struct err *e)
+{
+	cJSON *o = cJSON_ParseWithLength(r->rec.ptr, r->rec.len);
+	if (!o || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return malformed(r, e, r->line, o ? "not a JSON object" : "invalid JSON");
+	}
+	r->json = o;
+	return 0;
+}
+
+static void add_number(struct buf *b, double d)
+{
+	char s[64];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(s, sizeof(s), "%.*g", prec, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	buf_addstr(b, s);
+}
+
+/* Turn the pending object into fields in header order. */
+static int json_fields(struct csv_reader *r, struct err *e)
+{
+	cJSON *o = r->json;
+	(void)e;
+	buf_reset(&r->rec);
+	r->n_fields = 0;
+	if (r->n_names > r->alloc_offsets) {
+		ALLOC_GROW(r->offsets, r->n_names, r->alloc_offsets);
+		r->quoted = xrealloc(r->quoted, r->alloc_offsets);
+	}
+	for (size_t i = 0; i < r->n_names; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(o, r->names[i]);
+		r->quoted[i] = 0;
+		if (!v) {
+			r->offsets[r->n_fields++] = NO_FIELD;
+			continue;
+		}
+		r->offsets[r->n_fields++] = r->rec.len;
+		if (cJSON_IsString(v)) {
+			buf_addstr(&r->rec, v->valuestring ? v->valuestring : "");
+			r->quoted[i] = 1;
+		} else if (cJSON_IsNumber(v)) {
+			add_number(&r->rec, v->valuedouble);
+		} else if (cJSON_IsBool(v)) {
+			buf_addstr(&r->rec, cJSON_IsTrue(v) ? "true" : "false");
+		} else if (!cJSON_IsNull(v)) {
+			char *t = cJSON_PrintUnformatted(v);
+			buf_addstr(&r->rec, t ? t : "");
+			free(t);
+			r->quoted[i] = 1;
+		}
+		buf_addch(&r->rec, '\0');
+	}
+	cJSON_Delete(o);
+	r->json = NULL;
+	return 0;
+}
+
+/* ---------- public ---------- */
+
+int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_format format, struct err *e)
+{
+	int k;
+	init_tables();
+	memset(r, 0, sizeof(*r));
+	r->format = format;
+	r->f = f;
+	r->path = xstrdup(name ? name : "-");
+	r->max_field = CSV_MAX_FIELD_DEFAULT;
+	buf_init(&r->rec, 0);
+	r->io_cap = CSV_IO_SIZE;
+	r->max_record = CSV_MAX_RECORD;
+	r->iobuf = xmalloc(r->io_cap + 1);
+	r->next_line = 1;
+	if (format == CSV_FORMAT_JSONL) {
+		cJSON *it;
+		k = read_line(r, e);
+		if (k > 0)
+			k = parse_object(r, e) ? -1 : 1;
+		if (k <= 0)
+			goto fail;
+		cJSON_ArrayForEach(it, (cJSON *)r->json) r->n_names++;
+		r->names = xcalloc(r->n_names ? r->n_names : 1, sizeof(char *));
+		r->n_names = 0;
+		cJSON_ArrayForEach(it, (cJSON *)r->json)
+		{
+			int dup = 0;
+			for (size_t i = 0; i < r->n_names; i++)
+				dup |= !strcmp(r->names[i], it->string ? it->string : "");
+			if (!dup) /* cJSON keeps duplicate keys; the first one wins, as in lookups */
+				r->names[r->n_names++] = xstrdup(it->string ? it->string : "");
+		}
+		return 0;
+	}
+	k = csv_read_record(r, e);
+	if (k <= 0)
+		goto fail;
+	r->names = xcalloc(r->n_fields, sizeof(char *));
+	for (size_t i = 0; i < r->n_fields; i++)
+		r->names[i] = xstrdup(r->fields[i].ptr);
+	r->n_names = r->n_fields;
+	r->n_fields = 0;
+	return 0;
+fail:
+	if (k == 0)
+		err_set(e, MLCI_EFAILED, "%s: empty file: no header", r->path);
+	r->f = NULL; /* the caller still owns the stream */
+	csv_close(r);
+	return -1;
+}
+
+int csv_open(struct csv_reader *r, const char *path, struct err *e)
+{
+	size_t n = strlen(path);
+	enum csv_format fmt = CSV_FORMAT_CSV;
+	FILE *f;
+	if ((n > 6 && !strcmp(path + n - 6, ".jsonl")) || (n > 7 && !strcmp(path + n - 7, ".ndjson")))
+		fmt = CSV_FORMAT_JSONL;
+	f = fopen(path, "rb");
+	if (!f)
+		return err_errno(e, MLCI_EINFRA, "could not open '%s' for reading", path);
+	if (csv_open_stream(r, f, path, fmt, e)) {
+		fclose(f);
+		return -1;
+	}
+	r->own_file = 1;
+	return 0;
+}
+
+int csv_next(struct csv_reader *r, struct err *e)
+{
+	int k;
+	if (r->format == CSV_FORMAT_JSONL) {
+		if (!r->json) {
+			k = read_line(r, e);
+			if (k <= 0)
+				return k;
+			if (parse_object(r, e))
+				return -1;
+		}
+		json_fields(r, e);
+	} else {
+		k = csv_read_record(r, e);
+		if (k <= 0)
+			return k;
+		r->records++;
+		return 1;
+	}
+	publish(r);
+	r->records++;
+	return 1;
+}
+
+void csv_close(struct csv_reader *r)
+{
+	if (r->f && r->own_file)
+		fclose(r->f);
+	r->f = NULL;
+	for (size_t i = 0; i < r->n_names; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->fields);
+	free(r->offsets);
+	free(r->quoted);
+	free(r->ends);
+	free(r->iobuf);
+	free(r->path);
+	buf_release(&r->rec);
+	cJSON_Delete(r->json);
+	memset(r, 0, sizeof(*r));
+}

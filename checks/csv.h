@@ -1,0 +1,86 @@
+/* csv.h - streaming CSV (RFC 4180) and JSON Lines reader: one record at a time, bounded memory.
+ * It tokenises only; types, schemas and statistics are checks/schema.c's and checks/stats.c's job. */
+#ifndef MLCI_CSV_H
+#define MLCI_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+enum csv_format { CSV_FORMAT_CSV, CSV_FORMAT_JSONL };
+
+#define CSV_MAX_FIELD_DEFAULT ((size_t)1 << 20)   /* longest field, bytes */
+#define CSV_MAX_COLUMNS       100000              /* most fields in one record */
+#define CSV_IO_SIZE           ((size_t)1 << 20)   /* read buffer: reads are this large, never per char */
+#define CSV_MAX_RECORD        ((size_t)256 << 20) /* longest CSV record, bytes (the read buffer grows to it) */
+
+/* A field of the current record; valid until the next csv_next call. */
+struct csv_field {
+	const char *ptr; /* NUL-terminated; quotes removed, "" unescaped. JSON Lines: NULL for a missing key */
+	size_t len;
+	int quoted; /* the field was quoted in the file ("" is then an empty string, not a null); JSON Lines:
+		       the value was a JSON string */
+};
+
+/*
+ * Reading rules (documented in docs/checks.md):
+ * - CSV: fields separated by ',', records by LF or CRLF (a lone CR is data); a field starting with '"'
+ *   is quoted and may hold ',', '"' (written "") and line breaks; the last record may lack a newline.
+ *   A UTF-8 byte-order mark at the start is skipped. Blank lines are skipped. A '"' inside an unquoted
+ *   field is kept as data (as Python's csv module does).
+ * - Errors (csv_next returns -1, e->code MLCI_EFAILED, message "FILE:LINE: ..."): an unterminated quoted
+ *   field (LINE = where it started), text after a closing quote, a field longer than max_field, more
+ *   than CSV_MAX_COLUMNS fields, a record longer than max_record; a read error is MLCI_EINFRA.
+ * - A record with a different number of fields than the header is NOT an error: csv_next returns it with
+ *   n_fields != n_names and the caller decides (the schema check reports it as a "bad_row" anomaly).
+ * - JSON Lines: one object per line, blank lines skipped; the header is the keys of the first object in
+ *   order; later keys not in the header are ignored; values: strings as is (quoted = 1), numbers in
+ *   shortest round-trip form, true/false, null as an empty unquoted field, arrays/objects as compact JSON.
+ */
+struct csv_reader {
+	enum csv_format format;
+	FILE *f;    /* owned when opened by csv_open */
+	char *path; /* owned; for messages */
+	/* the header: column names, owned */
+	char **names;
+	size_t n_names;
+	/* the current record */
+	struct csv_field *fields;
+	size_t n_fields, alloc_fields;
+	uint64_t line;    /* 1-based line where the current record starts */
+	uint64_t records; /* data records read so far (header excluded) */
+	size_t max_field; /* longest field allowed, bytes (default CSV_MAX_FIELD_DEFAULT) */
+	uint64_t bytes;   /* bytes read from the file so far */
+	/* internal */
+	struct buf rec; /* JSON Lines: bytes of the current record, each field NUL-terminated */
+	size_t *offsets;
+	unsigned char *quoted; /* per field of the record being read */
+	size_t *ends;          /* CSV: where each field ends in iobuf */
+	size_t io_cap;         /* iobuf holds io_cap + 1 bytes */
+	size_t max_record;     /* the longest CSV record (default CSV_MAX_RECORD) */
+	size_t alloc_offsets;
+	char *iobuf;
+	size_t io_len, io_pos;
+	uint64_t next_line;
+	int eof;
+	int own_file;
+	int started; /* BOM check done */
+	void *json;  /* JSON Lines: the parsed current object (cJSON *) */
+};
+
+/* Open "path" (format from the extension: .jsonl/.ndjson = JSON Lines, else CSV) and read the header
+ * (CSV: the first record; JSON Lines: the keys of the first object, in order). An empty file is an
+ * error ("no header"). */
+int csv_open(struct csv_reader *r, const char *path, struct err *e);
+/* The same over an open stream "f" (not closed by csv_close); "name" is used in messages. */
+int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_format format, struct err *e);
+/* Read the next record into r->fields. Returns 1 when a record was read, 0 at end of file, -1 on
+ * malformed input ("data.csv:17: unterminated quoted field" etc.). For JSON Lines, fields follow the
+ * header's order; a missing key gives a field with ptr NULL. CRLF and LF both end records. */
+int csv_next(struct csv_reader *r, struct err *e);
+void csv_close(struct csv_reader *r);
+
+#endif

@@ -1,0 +1,826 @@
+/* stats.c - per-column statistics in one pass: Welford mean/variance, a log-bucketed quantile sketch
+ * with a stated error bound, bounded category counts, and their JSON form. It must not print, read
+ * data files (checks/stats_file.c does) or allocate per value. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/stats.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/banned.h"
+
+const double stats_quantile_ps[STATS_NQ] = { 0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99 };
+
+/* Largest key of a finite double: exponent 0x7fe, all 7 mantissa bits set. */
+#define KEY_MAX ((int32_t)((0x7feu << 7) | 127u))
+
+/* ---------------------------------------------------------------- sketch */
+
+static int32_t key_of(double ax)
+{
+	uint64_t bits;
+	memcpy(&bits, &ax, sizeof(bits));
+	return (int32_t)((bits >> 45) & 0x3ffffu);
+}
+
+static double key_bound(int32_t k)
+{
+	uint64_t bits = (uint64_t)k << 45;
+	double d;
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
+/* Harmonic midpoint of bucket "k": within |x|/257 of every x in it. */
+static double key_value(int32_t k)
+{
+	double lo = key_bound(k), hi = k >= KEY_MAX ? INFINITY : key_bound(k + 1);
+	if (!isfinite(hi))
+		return lo;
+	return lo * (2.0 / (1.0 + lo / hi)); /* 2*lo*hi/(lo+hi) without overflowing near DBL_MAX */
+}
+
+/* Re-lay "s" so that key "k" fits: grow (keeping at least half the window free), re-centre, or, past
+ * STATS_SKETCH_MAX_BUCKETS, merge the smallest keys into the lowest kept one. */
+static void store_make_room(struct stats_store *s, int32_t k)
+{
+	int32_t nmin = k < s->kmin ? k : s->kmin, nmax = k > s->kmax ? k : s->kmax, lo;
+	int64_t span = (int64_t)nmax - nmin + 1;
+	uint32_t cap = s->cap;
+	uint64_t *counts;
+	int32_t floor_key = nmin;
+
+	if (span > STATS_SKETCH_MAX_BUCKETS) {
+		/* collapse, leaving an eighth of headroom above for values that keep growing */
+		int64_t l = (int64_t)nmax + STATS_SKETCH_MAX_BUCKETS / 8 - STATS_SKETCH_MAX_BUCKETS + 1;
+		if (l > nmax)
+			l = nmax;
+		if (l + STATS_SKETCH_MAX_BUCKETS - 1 > KEY_MAX + (int64_t)STATS_SKETCH_MAX_BUCKETS)
+			l = nmax;
+		floor_key = (int32_t)l;
+		cap = STATS_SKETCH_MAX_BUCKETS;
+		lo = floor_key;
+		s->collapsed = 1;
+	} else {
+		while ((int64_t)cap < 2 * span && cap < STATS_SKETCH_MAX_BUCKETS)
+			cap *= 2;
+		lo = (int32_t)(nmin - ((int64_t)cap - span) / 2);
+	}
+	counts = xcalloc(cap, sizeof(*counts));
+	for (uint32_t i = 0; i < s->cap; i++) {
+		int32_t key = s->lo + (int32_t)i;
+		if (!s->counts[i])
+			continue;
+		if (key < floor_key)
+			key = floor_key;
+		counts[key - lo] += s->counts[i];
+	}
+	free(s->counts);
+	s->counts = counts;
+	s->cap = cap;
+	s->lo = lo;
+	if (s->kmin < floor_key)
+		s->kmin = floor_key;
+}
+
+static void store_add(struct stats_store *s, int32_t k, uint64_t n)
+{
+	if (!s->counts) {
+		s->cap = 64;
+		s->counts = xcalloc(s->cap, sizeof(*s->counts));
+		s->lo = k - 32;
+		s->kmin = s->kmax = k;
+	}
+	if (k < s->lo || (int64_t)k >= (int64_t)s->lo + s->cap)
+		store_make_room(s, k);
+	if (k < s->lo) /* collapsed */
+		k = s->lo;
+	s->counts[k - s->lo] += n;
+	s->n += n;
+	if (k < s->kmin)
+		s->kmin = k;
+	if (k > s->kmax)
+		s->kmax = k;
+}
+
+static void sketch_add(struct stats_sketch *sk, double x)
+{
+	if (x == 0)
+		sk->zero++;
+	else if (x > 0)
+		store_add(&sk->pos, key_of(x), 1);
+	else
+		store_add(&sk->neg, key_of(-x), 1);
+}
+
+static void sketch_release(struct stats_sketch *sk)
+{
+	free(sk->pos.counts);
+	free(sk->neg.counts);
+	memset(sk, 0, sizeof(*sk));
+}
+
+size_t stats_sketch_ordinals(const struct stats_sketch *sk, int64_t **ord_out, uint64_t **cnt_out)
+{
+	size_t cap = (sk->neg.counts ? sk->neg.cap : 0) + (sk->pos.counts ? sk->pos.cap : 0) + 1, n = 0;
+	int64_t *ord = xmalloc(cap * sizeof(*ord));
+	uint64_t *cnt = xmalloc(cap * sizeof(*cnt));
+	if (sk->neg.counts)
+		for (uint32_t i = sk->neg.cap; i-- > 0;)
+			if (sk->neg.counts[i]) {
+				ord[n] = -((int64_t)sk->neg.lo + i + 1);
+				cnt[n++] = sk->neg.counts[i];
+			}
+	if (sk->zero) {
+		ord[n] = 0;
+		cnt[n++] = sk->zero;
+	}
+	if (sk->pos.counts)
+		for (uint32_t i = 0; i < sk->pos.cap; i++)
+			if (sk->pos.counts[i]) {
+				ord[n] = (int64_t)sk->pos.lo + i + 1;
+				cnt[n++] = sk->pos.counts[i];
+			}
+	*ord_out = ord;
+	*cnt_out = cnt;
+	return n;
+}
+
+double stats_ordinal_upper(int64_t o)
+{
+	if (o == 0)
+		return 0;
+	if (o > 0)
+		return key_bound((int32_t)o); /* +inf above the largest finite bucket */
+	return -key_bound((int32_t)(-o - 1));
+}
+
+double stats_quantile(const struct stats_col *c, double p)
+{
+	const struct stats_sketch *sk = &c->sk;
+	uint64_t n = sk->neg.n + sk->zero + sk->pos.n, r, cum = 0;
+	double v = NAN;
+	if (!n || !(p >= 0 && p <= 1))
+		return NAN;
+	r = (uint64_t)floor(p * (double)(n - 1));
+	if (r >= n - 1)
+		return c->max; /* the extremes are known exactly */
+	if (r == 0)
+		return c->min;
+	if (r < sk->neg.n) {
+		for (uint32_t i = sk->neg.cap; i-- > 0;) {
+			cum += sk->neg.counts[i];
+			if (cum > r) {
+				v = -key_value(sk->neg.lo + (int32_t)i);
+				break;
+			}
+		}
+	} else if (r < sk->neg.n + sk->zero) {
+		v = 0;
+	} else {
+		cum = sk->neg.n + sk->zero;
+		for (uint32_t i = 0; i < sk->pos.cap; i++) {
+			cum += sk->pos.counts[i];
+			if (cum > r) {
+				v = key_value(sk->pos.lo + (int32_t)i);
+				break;
+			}
+		}
+	}
+	if (v < c->min)
+		v = c->min;
+	if (v > c->max)
+		v = c->max;
+	return v;
+}
+
+/* ---------------------------------------------------------------- categories */
+
+static uint32_t hash_bytes(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void cats_rehash(struct stats_cats *t, size_t n_slots)
+{
+	struct stats_cat *old = t->slots;
+	size_t old_n = t->n_slots;
+	t->slots = xcalloc(n_slots, sizeof(*t->slots));
+	t->n_slots = n_slots;
+	for (size_t i = 0; i < old_n; i++) {
+		size_t j;
+		if (!old[i].s)
+			continue;
+		for (j = old[i].hash & (n_slots - 1); t->slots[j].s; j = (j + 1) & (n_slots - 1))
+			;
+		t->slots[j] = old[i];
+	}
+	free(old);
+}
+
+/* Count "n" occurrences of value "p"; new values past the limit go to "other". */
+static void cats_add(struct stats_cats *t, const char *p, size_t len, uint64_t n)
+{
+	uint32_t h;
+	size_t j;
+	if (len > STATS_MAX_CATEGORY_LEN) {
+		t->other += n;
+		return;
+	}
+	if (!t->slots)
+		cats_rehash(t, 64);
+	h = hash_bytes(p, len);
+	for (j = h & (t->n_slots - 1); t->slots[j].s; j = (j + 1) & (t->n_slots - 1)) {
+		struct stats_cat *c = &t->slots[j];
+		if (c->hash == h && c->len == len && !memcmp(c->s, p, len)) {
+			c->count += n;
+			return;
+		}
+	}
+	if (t->n >= STATS_MAX_CATEGORIES) {
+		t->other += n;
+		return;
+	}
+	t->slots[j].s = xstrndup(p, len);
+	t->slots[j].len = len;
+	t->slots[j].hash = h;
+	t->slots[j].count = n;
+	t->n++;
+	if (2 * t->n > t->n_slots)
+		cats_rehash(t, t->n_slots * 2);
+}
+
+uint64_t stats_category_count(const struct stats_col *c, const char *p, size_t len)
+{
+	const struct stats_cats *t = &c->cats;
+	uint32_t h;
+	if (!t->slots)
+		return 0;
+	h = hash_bytes(p, len);
+	for (size_t j = h & (t->n_slots - 1); t->slots[j].s; j = (j + 1) & (t->n_slots - 1))
+		if (t->slots[j].hash == h && t->slots[j].len == len && !memcmp(t->slots[j].s, p, len))
+			return t->slots[j].count;
+	return 0;
+}
+
+static void cats_release(struct stats_cats *t)
+{
+	for (size_t i = 0; i < t->n_slots; i++)
+		free(t->slots[i].s);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static int cat_cmp(const void *a, const void *b)
+{
+	const struct stats_cat *x = *(const struct stats_cat *const *)a, *y = *(const struct stats_cat *const *)b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	c = memcmp(x->s, y->s, l);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+size_t stats_categories(const struct stats_col *c, const struct stats_cat ***out)
+{
+	const struct stats_cat **v = xmalloc((c->cats.n + 1) * sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < c->cats.n_slots; i++)
+		if (c->cats.slots[i].s)
+			v[n++] = &c->cats.slots[i];
+	qsort(v, n, sizeof(*v), cat_cmp);
+	*out = v;
+	return n;
+}
+
+/* ---------------------------------------------------------------- values */
+
+int stats_is_null(const char *p, size_t len)
+{
+	switch (len) {
+	case 0:
+		return 1;
+	case 2:
+		return !memcmp(p, "NA", 2);
+	case 3:
+		return !memcmp(p, "NaN", 3) || !memcmp(p, "nan", 3);
+	case 4:
+		return !memcmp(p, "null", 4) || !memcmp(p, "None", 4) || !memcmp(p, "NULL", 4);
+	default:
+		return 0;
+	}
+}
+
+static const double pow10_exact[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+static int parse_slow(const char *p, size_t len, double *out)
+{
+	char small[64], *copy = small, *end;
+	double d;
+	int ok;
+	if (len >= sizeof(small))
+		copy = xmalloc(len + 1);
+	memcpy(copy, p, len);
+	copy[len] = '\0';
+	errno = 0;
+	d = strtod(copy, &end);
+	/* strtod's ERANGE on underflow still returns the right (subnormal or zero) value */
+	ok = end != copy && (size_t)(end - copy) == len && isfinite(d);
+	if (copy != small)
+		free(copy);
+	if (ok)
+		*out = d;
+	return ok;
+}
+
+/* Clinger's fast path: a decimal with at most 19 significant digits whose mantissa fits in 53 bits and
+ * whose power of ten is at most 22 is one exact multiplication or division away, correctly rounded,
+ * i.e. the same double strtod returns. Anything else (hex, inf, spaces, long mantissas) goes to strtod. */
+int stats_parse_number(const char *p, size_t len, double *out)
+{
+	const char *s = p, *e = p + len;
+	uint64_t m = 0;
+	int digits = 0, neg = 0, exp10 = 0, any = 0;
+	double d;
+	if (s < e && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	while (s < e && *s >= '0' && *s <= '9') {
+		any = 1;
+		if (m || *s != '0') {
+			if (++digits > 19)
+				return parse_slow(p, len, out);
+			m = m * 10 + (uint64_t)(*s - '0');
+		}
+		s++;
+	}
+	if (s < e && *s == '.') {
+		s++;
+		while (s < e && *s >= '0' && *s <= '9') {
+			any = 1;
+			if (m || *s != '0') {
+				if (++digits > 19)
+					return parse_slow(p, len, out);
+				m = m * 10 + (uint64_t)(*s - '0');
+			}
+			exp10--;
+			s++;
+		}
+	}
+	if (!any)
+		return parse_slow(p, len, out);
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		int eneg = 0, ev = 0, edig = 0;
+		s++;
+		if (s < e && (*s == '-' || *s == '+'))
+			eneg = *s++ == '-';
+		while (s < e && *s >= '0' && *s <= '9') {
+			if (ev < 10000)
+				ev = ev * 10 + (*s - '0');
+			edig++;
+			s++;
+		}
+		if (!edig)
+			return parse_slow(p, len, out);
+		exp10 += eneg ? -ev : ev;
+	}
+	if (s != e || m > (1ull << 53) || exp10 < -22 || exp10 > 22)
+		return parse_slow(p, len, out);
+	d = (double)m;
+	if (exp10 < 0)
+		d /= pow10_exact[-exp10];
+	else
+		d *= pow10_exact[exp10];
+	*out = neg ? -d : d;
+	return 1;
+}
+
+void stats_add_number(struct stats_col *c, double x)
+{
+	double d, y;
+	c->count++;
+	if (isnan(x)) {
+		c->nulls++;
+		return;
+	}
+	if (!isfinite(x)) {
+		c->non_numeric = 1;
+		return;
+	}
+	c->n_num++;
+	/* Welford on x - shift (the first value): with data far from zero (1e9 + noise) the running mean
+	 * stays small, so its rounding does not swamp the variance */
+	if (c->n_num == 1)
+		c->shift = x;
+	y = x - c->shift;
+	d = y - c->smean;
+	c->smean += d / (double)c->n_num;
+	c->m2 += d * (y - c->smean);
+	c->mean = c->shift + c->smean;
+	if (c->n_num == 1 || x < c->min)
+		c->min = x;
+	if (c->n_num == 1 || x > c->max)
+		c->max = x;
+	sketch_add(&c->sk, x);
+}
+
+void stats_add(struct stats_col *c, const char *p, size_t len)
+{
+	double x;
+	if (!p || stats_is_null(p, len)) {
+		c->count++;
+		c->nulls++;
+		return;
+	}
+	if (!c->non_numeric && stats_parse_number(p, len, &x)) {
+		stats_add_number(c, x);
+		if (c->cats.tracking) {
+			cats_add(&c->cats, p, len, 1);
+			/* a numeric column with many distinct values: stop hashing them (see stats_col_type) */
+			if (c->cats.other)
+				c->cats.tracking = 0;
+		}
+		return;
+	}
+	c->count++;
+	if (!c->non_numeric) {
+		c->non_numeric = 1;
+		if (!c->cats.tracking) {
+			/* the numeric values seen since counting stopped are not known one by one: "other" */
+			uint64_t known = c->cats.other;
+			for (size_t i = 0; i < c->cats.n_slots; i++)
+				known += c->cats.slots[i].s ? c->cats.slots[i].count : 0;
+			c->cats.other += c->n_num - known;
+			c->cats.tracking = 1;
+		}
+	}
+	cats_add(&c->cats, p, len, 1);
+}
+
+/* ---------------------------------------------------------------- columns */
+
+void stats_init(struct stats *s, const char *const *names, size_t n_names)
+{
+	memset(s, 0, sizeof(*s));
+	s->n_cols = n_names;
+	s->cols = xcalloc(n_names ? n_names : 1, sizeof(*s->cols));
+	for (size_t i = 0; i < n_names; i++) {
+		s->cols[i].name = xstrdup(names[i] ? names[i] : "");
+		s->cols[i].cats.tracking = 1;
+	}
+}
+
+void stats_release(struct stats *s)
+{
+	for (size_t i = 0; i < s->n_cols; i++) {
+		free(s->cols[i].name);
+		sketch_release(&s->cols[i].sk);
+		cats_release(&s->cols[i].cats);
+	}
+	free(s->cols);
+	free(s->source);
+	memset(s, 0, sizeof(*s));
+}
+
+enum stats_type stats_col_type(const struct stats_col *c)
+{
+	if (c->non_numeric)
+		return STATS_CATEGORICAL;
+	return c->n_num ? STATS_NUMERIC : STATS_EMPTY;
+}
+
+const char *stats_type_name(enum stats_type t)
+{
+	return t == STATS_NUMERIC ? "numeric" : t == STATS_CATEGORICAL ? "categorical" : "empty";
+}
+
+uint64_t stats_col_n(const struct stats_col *c)
+{
+	return stats_col_type(c) == STATS_NUMERIC ? c->n_num : c->count - c->nulls;
+}
+
+double stats_col_std(const struct stats_col *c)
+{
+	if (c->n_num < 2)
+		return NAN;
+	return sqrt(c->m2 / (double)(c->n_num - 1));
+}
+
+const struct stats_col *stats_find(const struct stats *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_cols; i++)
+		if (!strcmp(s->cols[i].name, name))
+			return &s->cols[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static cJSON *store_json(const struct stats_store *s, int neg)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t i = 0; s->counts && i < s->cap; i++)
+		if (s->counts[i]) {
+			cJSON *pair = cJSON_CreateArray();
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber(s->lo + (int32_t)i));
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)s->counts[i]));
+			cJSON_AddItemToArray(a, pair);
+		}
+	(void)neg;
+	return a;
+}
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *col_json(const struct stats_col *c)
+{
+	cJSON *o = cJSON_CreateObject(), *q, *sk, *h;
+	enum stats_type t = stats_col_type(c);
+	cJSON_AddStringToObject(o, "name", c->name);
+	cJSON_AddStringToObject(o, "type", stats_type_name(t));
+	cJSON_AddNumberToObject(o, "count", (double)c->count);
+	cJSON_AddNumberToObject(o, "nulls", (double)c->nulls);
+	if (t == STATS_NUMERIC) {
+		int64_t *ord;
+		uint64_t *cnt, cum = 0, n = c->n_num;
+		size_t nb = stats_sketch_ordinals(&c->sk, &ord, &cnt), b = 0;
+		cJSON *edges, *counts;
+		cJSON_AddNumberToObject(o, "numeric", (double)c->n_num);
+		add_num(o, "mean", c->mean);
+		add_num(o, "std", stats_col_std(c));
+		add_num(o, "min", c->min);
+		add_num(o, "max", c->max);
+		q = cJSON_AddObjectToObject(o, "quantiles");
+		for (int i = 0; i < STATS_NQ; i++) {
+			char k[8];
+			snprintf(k, sizeof(k), "p%d", (int)lround(stats_quantile_ps[i] * 100));
+			add_num(q, k, stats_quantile(c, stats_quantile_ps[i]));
+		}
+		/* deciles as a fixed-bin histogram (upper bucket edges), for people reading the file */
+		h = cJSON_AddObjectToObject(o, "histogram");
+		edges = cJSON_AddArrayToObject(h, "upper_edges");
+		counts = cJSON_AddArrayToObject(h, "counts");
+		for (int d = 1; d <= 10 && nb; d++) {
+			uint64_t want = d == 10 ? n : (uint64_t)floor((double)d / 10.0 * (double)(n - 1)) + 1,
+				 start = cum;
+			if (cum >= want)
+				continue;
+			while (b < nb && cum < want)
+				cum += cnt[b++];
+			cJSON_AddItemToArray(edges,
+					     cJSON_CreateNumber(d == 10 ? c->max : stats_ordinal_upper(ord[b - 1])));
+			cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)(cum - start)));
+		}
+		free(ord);
+		free(cnt);
+		sk = cJSON_AddObjectToObject(o, "sketch");
+		cJSON_AddNumberToObject(sk, "resolution", STATS_SKETCH_RES);
+		cJSON_AddNumberToObject(sk, "zero", (double)c->sk.zero);
+		cJSON_AddItemToObject(sk, "pos", store_json(&c->sk.pos, 0));
+		cJSON_AddItemToObject(sk, "neg", store_json(&c->sk.neg, 1));
+		cJSON_AddBoolToObject(sk, "collapsed", c->sk.pos.collapsed || c->sk.neg.collapsed);
+	} else if (t == STATS_CATEGORICAL) {
+		const struct stats_cat **v;
+		size_t n = stats_categories(c, &v);
+		cJSON *a = cJSON_AddArrayToObject(o, "categories");
+		cJSON_AddNumberToObject(o, "distinct", (double)n);
+		for (size_t i = 0; i < n; i++) {
+			cJSON *pair = cJSON_CreateArray();
+			char *s = xstrndup(v[i]->s, v[i]->len);
+			cJSON_AddItemToArray(pair, cJSON_CreateString(s));
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)v[i]->count));
+			cJSON_AddItemToArray(a, pair);
+			free(s);
+		}
+		cJSON_AddNumberToObject(o, "other", (double)c->cats.other);
+		free(v);
+	}
+	return o;
+}
+
+cJSON *stats_to_json(const struct stats *s)
+{
+	cJSON *j = cJSON_CreateObject(), *cols;
+	cJSON_AddStringToObject(j, "format", "mlci-stats/1");
+	if (s->source)
+		cJSON_AddStringToObject(j, "source", s->source);
+	cJSON_AddNumberToObject(j, "rows", (double)s->rows);
+	cJSON_AddNumberToObject(j, "quantile_relative_error", STATS_REL_ERROR);
+	cols = cJSON_AddArrayToObject(j, "columns");
+	for (size_t i = 0; i < s->n_cols; i++)
+		cJSON_AddItemToArray(cols, col_json(&s->cols[i]));
+	return j;
+}
+
+#define MAX_COUNT 9007199254740992.0 /* 2^53: counts are stored as JSON numbers */
+
+static int get_count(const cJSON *o, const char *key, uint64_t *out, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_COUNT) ||
+	    v->valuedouble != floor(v->valuedouble))
+		return err_set(e, MLCI_EUSAGE, "'%s' must be a non-negative integer", key);
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static int get_real(const cJSON *o, const char *key, double *out, struct err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return err_set(e, MLCI_EUSAGE, "'%s' must be a number", key);
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int load_store(struct stats_store *s, const cJSON *a, const char *what, struct err *e)
+{
+	const cJSON *pair;
+	int64_t prev = -1;
+	if (!cJSON_IsArray(a))
+		return err_set(e, MLCI_EUSAGE, "'sketch.%s' must be an array of [key, count]", what);
+	cJSON_ArrayForEach(pair, a)
+	{
+		const cJSON *k = cJSON_GetArrayItem(pair, 0), *n = cJSON_GetArrayItem(pair, 1);
+		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(k) || !cJSON_IsNumber(n) ||
+		    !(k->valuedouble >= 0 && k->valuedouble <= KEY_MAX) || k->valuedouble != floor(k->valuedouble) ||
+		    !(n->valuedouble >= 1 && n->valuedouble <= MAX_COUNT) || n->valuedouble != floor(n->valuedouble))
+			return err_set(e, MLCI_EUSAGE, "'sketch.%s' entries must be [key 0..%d, count >= 1]", what,
+				       (int)KEY_MAX);
+		if ((int64_t)k->valuedouble <= prev)
+			return err_set(e, MLCI_EUSAGE, "'sketch.%s' keys must increase", what);
+		prev = (int64_t)k->valuedouble;
+		if ((double)s->n + n->valuedouble > MAX_COUNT)
+			return err_set(e, MLCI_EUSAGE, "'sketch.%s' counts are too large", what);
+		store_add(s, (int32_t)prev, (uint64_t)n->valuedouble);
+	}
+	return 0;
+}
+
+static int load_col(struct stats_col *c, const cJSON *o, struct err *e)
+{
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type"));
+	if (get_count(o, "count", &c->count, e) < 0 || get_count(o, "nulls", &c->nulls, e) < 0)
+		return -1;
+	if (c->nulls > c->count)
+		return err_set(e, MLCI_EUSAGE, "'nulls' exceeds 'count'");
+	if (!type)
+		return err_set(e, MLCI_EUSAGE, "'type' must be a string");
+	if (!strcmp(type, "numeric")) {
+		const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "sketch");
+		double sd = 0;
+		if (get_count(o, "numeric", &c->n_num, e) < 0 || get_real(o, "mean", &c->mean, e) < 0 ||
+		    get_real(o, "min", &c->min, e) < 0 || get_real(o, "max", &c->max, e) < 0)
+			return -1;
+		if (c->n_num < 1 || c->n_num > c->count - c->nulls || c->min > c->max || c->mean < c->min ||
+		    c->mean > c->max)
+			return err_set(e, MLCI_EUSAGE, "inconsistent numeric summary (count, min, mean, max)");
+		if (c->n_num >= 2 && (get_real(o, "std", &sd, e) < 0 || sd < 0))
+			return err_set(e, MLCI_EUSAGE, "'std' must be a non-negative number");
+		c->m2 = sd * sd * (double)(c->n_num - 1);
+		c->shift = c->mean;
+		if (!cJSON_IsObject(sk))
+			return err_set(e, MLCI_EUSAGE, "'sketch' must be an object");
+		if (get_count(sk, "zero", &c->sk.zero, e) < 0)
+			return err_prefix(e, "sketch");
+		if (load_store(&c->sk.pos, cJSON_GetObjectItemCaseSensitive(sk, "pos"), "pos", e) < 0 ||
+		    load_store(&c->sk.neg, cJSON_GetObjectItemCaseSensitive(sk, "neg"), "neg", e) < 0)
+			return -1;
+		if ((double)c->sk.pos.n + (double)c->sk.neg.n + (double)c->sk.zero != (double)c->n_num)
+			return err_set(e, MLCI_EUSAGE, "sketch counts do not add up to 'numeric'");
+		c->cats.tracking = 0;
+	} else if (!strcmp(type, "categorical")) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "categories"), *pair;
+		uint64_t other, total;
+		c->non_numeric = 1;
+		if (!cJSON_IsArray(a))
+			return err_set(e, MLCI_EUSAGE, "'categories' must be an array of [value, count]");
+		if (get_count(o, "other", &other, e) < 0)
+			return -1;
+		total = other;
+		cJSON_ArrayForEach(pair, a)
+		{
+			const cJSON *v = cJSON_GetArrayItem(pair, 0), *n = cJSON_GetArrayItem(pair, 1);
+			if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsString(v) ||
+			    !cJSON_IsNumber(n) || !(n->valuedouble >= 1 && n->valuedouble <= MAX_COUNT) ||
+			    n->valuedouble != floor(n->valuedouble))
+				return err_set(e, MLCI_EUSAGE, "'categories' entries must be [string, count >= 1]");
+			if ((double)total + n->valuedouble > MAX_COUNT)
+				return err_set(e, MLCI_EUSAGE, "category counts are too large");
+			total += (uint64_t)n->valuedouble;
+			cats_add(&c->cats, v->valuestring, strlen(v->valuestring), (uint64_t)n->valuedouble);
+		}
+		c->cats.other += other;
+		if (total != c->count - c->nulls)
+			return err_set(e, MLCI_EUSAGE, "category counts do not add up to count - nulls");
+	} else if (strcmp(type, "empty") != 0 || c->count != c->nulls) {
+		return err_set(e, MLCI_EUSAGE, "'type' must be numeric, categorical or empty (with only nulls)");
+	}
+	return 0;
+}
+
+int stats_from_json(struct stats *s, const cJSON *j, struct err *e)
+{
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns"), *c;
+	const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "format"));
+	const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "source"));
+	size_t i = 0;
+	memset(s, 0, sizeof(*s));
+	if (!cJSON_IsObject(j) || !fmt || strcmp(fmt, "mlci-stats/1") != 0)
+		return err_set(e, MLCI_EUSAGE, "not an mlci statistics file (\"format\": \"mlci-stats/1\" missing)");
+	if (!cJSON_IsArray(cols))
+		return err_set(e, MLCI_EUSAGE, "'columns' must be an array");
+	stats_init(s, NULL, 0);
+	free(s->cols);
+	s->n_cols = (size_t)cJSON_GetArraySize(cols);
+	s->cols = xcalloc(s->n_cols ? s->n_cols : 1, sizeof(*s->cols));
+	if (src)
+		s->source = xstrdup(src);
+	if (get_count(j, "rows", &s->rows, e) < 0)
+		goto fail;
+	cJSON_ArrayForEach(c, cols)
+	{
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
+		struct stats_col *col = &s->cols[i++];
+		col->cats.tracking = 1;
+		col->name = xstrdup(name ? name : "");
+		if (!cJSON_IsObject(c) || !name) {
+			err_set(e, MLCI_EUSAGE, "column %zu: 'name' must be a string", i);
+			goto fail;
+		}
+		if (load_col(col, c, e) < 0) {
+			err_prefix(e, "column '%s'", name);
+			goto fail;
+		}
+		if (col->count != s->rows) {
+			err_set(e, MLCI_EUSAGE, "column '%s': 'count' differs from 'rows'", name);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	stats_release(s);
+	return -1;
+}
+
+int stats_load_buffer(struct stats *s, const char *text, size_t len, struct err *e)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	int r;
+	memset(s, 0, sizeof(*s));
+	if (!j)
+		return err_set(e, MLCI_EUSAGE, "not valid JSON");
+	r = stats_from_json(s, j, e);
+	cJSON_Delete(j);
+	return r;
+}
+
+int stats_load(struct stats *s, const char *path, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	int r;
+	memset(s, 0, sizeof(*s));
+	b.max = (size_t)1 << 30;
+	if (buf_read_file(&b, path) < 0) {
+		buf_release(&b);
+		return err_errno(e, MLCI_EUSAGE, "could not read '%s'", path);
+	}
+	r = stats_load_buffer(s, b.ptr, b.len, e);
+	buf_release(&b);
+	return r < 0 ? err_prefix(e, "%s", path) : 0;
+}
+
+int stats_save(const struct stats *s, const char *path, struct err *e)
+{
+	cJSON *j = stats_to_json(s);
+	char *text = cJSON_Print(j);
+	struct buf b = BUF_INIT;
+	int r;
+	cJSON_Delete(j);
+	if (!text)
+		return err_set(e, MLCI_EINFRA, "could not serialise statistics");
+	buf_addstr(&b, text);
+	buf_addch(&b, '\n');
+	free(text);
+	r = fs_write_atomic(path, b.ptr, b.len, 0644, e);
+	buf_release(&b);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* status.c - `mlci status`: what each environment runs (from the state repo) and what waits to be
+ * promoted (from the store). Printing only; cd/status.c collects. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cd/status.h"
+#include "cmd/cmd.h"
+#include "common/banned.h"
+
+const struct cmd_opt cmd_status_opts[] = {
+	{ 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+/* "bc-classifier@3", or "-" when the state has no model. */
+static void model_ref(char *out, size_t n, const cJSON *state)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
+	const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
+	if (cJSON_IsNumber(v))
+		snprintf(out, n, "%s@%d", cmd_jstr(m, "name", "?"), v->valueint);
+	else
+		snprintf(out, n, "-");
+}
+
+int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct strvec args = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	cJSON *o = NULL;
+	const cJSON *it;
+	int code = cmd_parse(cmd_find("status"), argc, argv, ctx, &args);
+	strvec_clear(&args);
+	if (code)
+		return code;
+	if (status_collect(ctx->home, &o, &e) < 0) {
+		cmd_error(ctx, "status: %s", err_msg(&e));
+		code = e.code ? e.code : 3;
+		err_release(&e);
+		return code;
+	}
+	if (ctx->json) {
+		cmd_print_json(o);
+	} else {
+		struct cmd_tab t;
+		const cJSON *envs = cJSON_GetObjectItemCaseSensitive(o, "environments");
+		const cJSON *pending = cJSON_GetObjectItemCaseSensitive(o, "pending");
+		if (!cJSON_GetArraySize(envs))
+			printf("no environment has been promoted to yet\n");
+		cmd_tab_init(&t, 0, 7, "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
+		cJSON_ArrayForEach(it, envs)
+		{
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
+			char model[160];
+			model_ref(model, sizeof(model), st);
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+			cmd_tab_add(&t, NULL, "%s", model);
+			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "branch", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "run", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_at", "-"));
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_by", "-"));
+		}
+		if (cJSON_GetArraySize(envs))
+			cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+		if (cJSON_GetArraySize(pending)) {
+			printf("\npending promotions:\n");
+			cmd_tab_init(&t, 0, 5, "ENVIRONMENT", "MODEL", "RUN", "COMMIT", "WAITING FOR");
+			cJSON_ArrayForEach(it, pending)
+			{
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+				if (cJSON_IsNumber(v))
+					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
+				else
+					cmd_tab_add(&t, NULL, "-");
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "run", "-"));
+				cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(it, "commit", "-"));
+				cmd_tab_add(&t, "yellow", "%s", cmd_jstr(it, "waiting_for", "-"));
+			}
+			cmd_tab_print(&t, ctx, NULL);
+			cmd_tab_release(&t);
+		}
+	}
+	cJSON_Delete(o);
+	return 0;
+}

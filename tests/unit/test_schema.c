@@ -1,0 +1,254 @@
+/* test_schema.c - unit tests of checks/schema*.c: the template's schema file, inference on the template's
+ * data, the exact anomalies of a corrupted copy, file:line:col errors, warnings, null tokens, write/parse. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checks/schema.h"
+#include "common/alloc.h"
+#include "common/path.h"
+#include "common/banned.h"
+
+static char *top_path(const char *rel)
+{
+	const char *t = getenv("TOP");
+	return path_join(t && *t ? t : ".", rel);
+}
+
+static char *write_tmp(const char *content)
+{
+	char *path = xstrdup("/tmp/mlci-test-schema-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (long)strlen(content));
+	close(fd);
+	return path;
+}
+
+static void test_template_schema_parses(void **state)
+{
+	char *p = top_path("templates/default/schema.yaml");
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	(void)state;
+	if (schema_parse_file(&s, p, &d))
+		fail_msg("%s", d.v[0]);
+	assert_int_equal(s.n_cols, 33);
+	assert_string_equal(s.cols[30].name, "diagnosis");
+	assert_int_equal(s.cols[30].n_domain, 2);
+	assert_int_equal(s.cols[0].type, SCHEMA_FLOAT);
+	assert_true(s.cols[0].has_min && s.cols[0].min == 4.0);
+	schema_release(&s);
+	strvec_clear(&d);
+	free(p);
+}
+
+/* Infer on the real data, write it, read it back, validate the data: zero anomalies. */
+static void test_infer_validates_real_data(void **state)
+{
+	char *data = top_path("templates/default/data/breast_cancer.csv"), *tmp;
+	struct schema s, s2;
+	struct strvec d = STRVEC_INIT;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	struct buf y = BUF_INIT;
+	uint64_t rows = 0;
+	(void)state;
+	assert_int_equal(schema_infer_file(&s, data, &rows, &e), 0);
+	assert_int_equal(rows, 569);
+	assert_int_equal(s.n_cols, 31);
+	assert_int_equal(s.cols[0].type, SCHEMA_FLOAT);
+	assert_true(s.cols[0].min == 6.981 && s.cols[0].max == 28.11);
+	assert_int_equal(s.cols[30].type, SCHEMA_STRING);
+	assert_int_equal(s.cols[30].n_domain, 2);
+	assert_int_equal(s.cols[0].nullable, 0);
+	schema_write_yaml(&s, "test", &y);
+	tmp = write_tmp(y.ptr);
+	if (schema_parse_file(&s2, tmp, &d))
+		fail_msg("%s\n%s", d.v[0], y.ptr);
+	assert_int_equal(s2.n_cols, s.n_cols);
+	for (size_t i = 0; i < s.n_cols; i++) {
+		assert_string_equal(s.cols[i].name, s2.cols[i].name);
+		assert_true(s.cols[i].min == s2.cols[i].min && s.cols[i].max == s2.cols[i].max);
+	}
+	assert_int_equal(schema_validate_file(&s2, data, &rep, &e), 0);
+	assert_int_equal(rep.rows, 569);
+	assert_int_equal(rep.n, 0);
+	schema_report_release(&rep);
+	unlink(tmp);
+	free(tmp);
+	buf_release(&y);
+	schema_release(&s);
+	schema_release(&s2);
+	strvec_clear(&d);
+	free(data);
+}
+
+static const struct schema_anomaly *find(const struct schema_report *rep, const char *col, enum schema_anomaly_kind k)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		if (!strcmp(rep->items[i].column, col) && rep->items[i].kind == k)
+			return &rep->items[i];
+	fail_msg("no %s anomaly for column '%s'", schema_anomaly_name(k), col);
+	return NULL;
+}
+
+/* tests/fixtures/data/breast_cancer_corrupt.csv: the first 20 rows of the template's data with
+ * mean_texture dropped, a column "extra" added, "abc" as mean_radius on line 3, mean_area 99999 on
+ * lines 5 and 7, diagnosis "unknown" on line 10, mean_smoothness empty on lines 12-13 and NA on 14. */
+static void test_corrupted_copy(void **state)
+{
+	char *data = top_path("templates/default/data/breast_cancer.csv");
+	char *bad = top_path("tests/fixtures/data/breast_cancer_corrupt.csv");
+	struct schema s;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	const struct schema_anomaly *a;
+	(void)state;
+	assert_int_equal(schema_infer_file(&s, data, NULL, &e), 0);
+	assert_int_equal(schema_validate_file(&s, bad, &rep, &e), 0);
+	assert_int_equal(rep.rows, 20);
+	assert_int_equal(rep.n, 6);
+	assert_int_equal(rep.errors, 6);
+	a = find(&rep, "mean_texture", ANOMALY_MISSING_COLUMN);
+	assert_int_equal(a->count, 1);
+	a = find(&rep, "extra", ANOMALY_UNEXPECTED_COLUMN);
+	assert_int_equal(a->count, 1);
+	a = find(&rep, "mean_radius", ANOMALY_WRONG_TYPE);
+	assert_int_equal(a->count, 1);
+	assert_int_equal(a->lines[0], 3);
+	assert_string_equal(a->example, "abc");
+	a = find(&rep, "mean_area", ANOMALY_OUT_OF_RANGE);
+	assert_int_equal(a->count, 2);
+	assert_int_equal(a->n_lines, 2);
+	assert_int_equal(a->lines[0], 5);
+	assert_int_equal(a->lines[1], 7);
+	assert_true(schema_anomaly_share(&rep, a) == 0.1);
+	a = find(&rep, "diagnosis", ANOMALY_UNKNOWN_CATEGORY);
+	assert_int_equal(a->count, 1);
+	assert_int_equal(a->lines[0], 10);
+	a = find(&rep, "mean_smoothness", ANOMALY_NULL);
+	assert_int_equal(a->count, 3);
+	assert_int_equal(a->lines[0], 12);
+	assert_int_equal(a->lines[2], 14);
+	schema_report_release(&rep);
+	schema_release(&s);
+	free(data);
+	free(bad);
+}
+
+static void expect_diag(const char *yaml, const char *want)
+{
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	int found = 0;
+	assert_int_equal(schema_parse_buffer(&s, yaml, strlen(yaml), "s.yaml", &d), -1);
+	for (size_t i = 0; i < d.n; i++)
+		found |= strstr(d.v[i], want) != NULL;
+	if (!found)
+		fail_msg("no diag '%s' (first: %s)", want, d.n ? d.v[0] : "none");
+	strvec_clear(&d);
+}
+
+static void test_bad_schema_file_line_col(void **state)
+{
+	(void)state;
+	expect_diag("columns:\n  - name: a\n    type: flaot\n", "s.yaml:3:11: type: unknown type 'flaot'");
+	expect_diag("columns:\n  - { name: a, type: int, colour: red }\n",
+		    "s.yaml:2:27: columns[0]: unknown key 'colour'");
+	expect_diag("columns:\n  - { name: a, type: float, min: 3, max: 1 }\n", "min 3 is greater than max 1");
+	expect_diag("columns:\n  - { name: a, type: int }\n  - { name: a, type: int }\n",
+		    "s.yaml:3:5: column 'a' is defined twice");
+	expect_diag("columns: [ {name: a, type: int\n", "s.yaml:2:1:");
+	expect_diag("", "empty schema");
+	expect_diag("columns:\n  - { name: a, type: string, min: 1 }\n", "min/max need type int or float");
+	expect_diag("columns:\n  - { type: int }\n", "missing 'name'");
+	expect_diag("colums: []\n", "unknown key 'colums'");
+}
+
+/* Warnings, null tokens in numeric columns, bool and int types, quoted empty strings, empty data. */
+static void test_warnings_nulls_and_types(void **state)
+{
+	const char *yaml = "unexpected_columns: warn\n"
+			   "columns:\n"
+			   "  - { name: n, type: float, nullable: false, warn: true, max: 10 }\n"
+			   "  - { name: i, type: int, domain: [1, 2] }\n"
+			   "  - { name: b, type: bool, nullable: true }\n"
+			   "  - { name: s, type: string }\n"
+			   "  - { name: gone, type: int, required: false }\n";
+	char *csv = write_tmp("n,i,b,s,x\nNA,1,true,\"\",1\n11,02,NaN,a,1\n1.5,3,1,b,1\n");
+	char *empty = write_tmp("n,i,b,s\n");
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	const struct schema_anomaly *a;
+	(void)state;
+	assert_int_equal(schema_parse_buffer(&s, yaml, strlen(yaml), "s.yaml", &d), 0);
+	assert_int_equal(schema_validate_file(&s, csv, &rep, &e), 0);
+	a = find(&rep, "n", ANOMALY_NULL);
+	assert_int_equal(a->warn, 1);
+	a = find(&rep, "n", ANOMALY_OUT_OF_RANGE);
+	assert_int_equal(a->lines[0], 3);
+	a = find(&rep, "i", ANOMALY_UNKNOWN_CATEGORY); /* 02 is 2 for an int domain; 3 is not */
+	assert_int_equal(a->count, 1);
+	assert_int_equal(a->lines[0], 4);
+	a = find(&rep, "x", ANOMALY_UNEXPECTED_COLUMN);
+	assert_int_equal(a->warn, 1);
+	assert_int_equal(rep.n, 4); /* a quoted "" is a string, not a null; "gone" is not required */
+	assert_int_equal(rep.errors, 1);
+	assert_int_equal(rep.warnings, 3);
+	schema_report_release(&rep);
+	assert_int_equal(schema_validate_file(&s, empty, &rep, &e), 0);
+	find(&rep, "", ANOMALY_EMPTY_DATASET);
+	assert_int_equal(rep.errors, 1);
+	schema_report_release(&rep);
+	schema_release(&s);
+	unlink(csv);
+	unlink(empty);
+	free(csv);
+	free(empty);
+}
+
+static void test_infer_types_and_domains(void **state)
+{
+	char *csv = write_tmp("i,f,b,s,many,nul\n1,1.5,true,a,v1,\n2,NA,False,\"true\",v2,\n-3,2,true,a,v3,\n");
+	struct schema s;
+	struct err e = ERR_INIT;
+	struct buf y = BUF_INIT;
+	(void)state;
+	assert_int_equal(schema_infer_file(&s, csv, NULL, &e), 0);
+	assert_int_equal(s.cols[0].type, SCHEMA_INT);
+	assert_int_equal(s.cols[0].n_domain, 3);
+	assert_true(s.cols[0].min == -3);
+	assert_int_equal(s.cols[1].type, SCHEMA_FLOAT);
+	assert_int_equal(s.cols[1].nullable, 1);
+	assert_null(s.cols[1].domain);
+	assert_int_equal(s.cols[2].type, SCHEMA_BOOL);
+	assert_int_equal(s.cols[3].type, SCHEMA_STRING);
+	assert_int_equal(s.cols[5].type, SCHEMA_STRING);
+	assert_int_equal(s.cols[5].nullable, 1);
+	schema_write_yaml(&s, NULL, &y);
+	assert_non_null(strstr(y.ptr, "domain: [a, \"true\"]")); /* a string that YAML would read as a bool */
+	buf_release(&y);
+	schema_release(&s);
+	unlink(csv);
+	free(csv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_template_schema_parses),   cmocka_unit_test(test_infer_validates_real_data),
+		cmocka_unit_test(test_corrupted_copy),           cmocka_unit_test(test_bad_schema_file_line_col),
+		cmocka_unit_test(test_warnings_nulls_and_types), cmocka_unit_test(test_infer_types_and_domains),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
