@@ -22,6 +22,7 @@
 #include "common/fs.h"
 #include "common/path.h"
 #include "registry/artifacts.h"
+#include "tests/unit/testutil.h"
 #include "common/banned.h"
 
 #define HELLO_DIGEST "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
@@ -31,25 +32,20 @@ static char *home;
 
 static int setup(void **state)
 {
-	char tmpl[PATH_MAX];
-	const char *t = getenv("TMPDIR");
 	(void)state;
-	snprintf(tmpl, sizeof(tmpl), "%s/mlci-test-artifacts-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpl))
+	tmpdir = test_scratch_dir("artifacts");
+	if (!tmpdir)
 		return -1;
-	tmpdir = xstrdup(tmpl);
 	home = path_join(tmpdir, "home");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct err e = ERR_INIT;
 	int r;
 	(void)state;
-	r = fs_rm_rf(tmpdir, &e);
-	err_release(&e);
-	free(tmpdir);
+	r = test_scratch_remove(tmpdir);
+	tmpdir = NULL;
 	free(home);
 	return r;
 }

@@ -19,30 +19,26 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/path.h"
+#include "tests/unit/testutil.h"
 #include "common/banned.h"
 
 static char *tmpdir;
 
 static int setup(void **state)
 {
-	char tmpl[PATH_MAX];
-	const char *t = getenv("TMPDIR");
 	(void)state;
-	snprintf(tmpl, sizeof(tmpl), "%s/mlci-test-buf-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpl))
+	tmpdir = test_scratch_dir("buf");
+	if (!tmpdir)
 		return -1;
-	tmpdir = strdup(tmpl);
-	return tmpdir ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct err e = ERR_INIT;
 	int r;
 	(void)state;
-	r = fs_rm_rf(tmpdir, &e);
-	err_release(&e);
-	free(tmpdir);
+	r = test_scratch_remove(tmpdir);
+	tmpdir = NULL;
 	return r;
 }
 

@@ -15,6 +15,7 @@
 #include "common/fs.h"
 #include "common/path.h"
 #include "common/sha256.h"
+#include "tests/unit/testutil.h"
 #include "common/banned.h"
 
 #define EMPTY_HEX  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -26,24 +27,19 @@ static char *tmpdir;
 
 static int setup(void **state)
 {
-	char tmpl[PATH_MAX];
-	const char *t = getenv("TMPDIR");
 	(void)state;
-	snprintf(tmpl, sizeof(tmpl), "%s/mlci-test-sha256-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpl))
+	tmpdir = test_scratch_dir("sha256");
+	if (!tmpdir)
 		return -1;
-	tmpdir = strdup(tmpl);
-	return tmpdir ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct err e = ERR_INIT;
 	int r;
 	(void)state;
-	r = fs_rm_rf(tmpdir, &e);
-	err_release(&e);
-	free(tmpdir);
+	r = test_scratch_remove(tmpdir);
+	tmpdir = NULL;
 	return r;
 }
 
