@@ -389,13 +389,14 @@ static int build_was_cached(const struct run *r, size_t comp)
 	return 0;
 }
 
-/* The scheduler loop: start every ready step while fewer than "jobs" run, wait for one to end. */
+/* The scheduler loop: start every ready step while fewer than "jobs" run, wait for one to end.
+ * Returns 1 when a stop request cancelled the run, else 0. */
 static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 {
 	struct proc **running = xcalloc(r->n_steps ? r->n_steps : 1, sizeof(*running));
 	struct strvec secrets = STRVEC_INIT;
 	size_t n_running = 0;
-	int ret = 0, cancelled = 0;
+	int cancelled = 0;
 
 	exec_local_secrets(r, &secrets);
 	for (;;) {
@@ -483,7 +484,6 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 	}
 	free(running);
 	strvec_clear(&secrets);
-	(void)ret;
 	return cancelled;
 }
 
