@@ -1,5 +1,5 @@
-/* deploy.h - deploy hooks run after a state commit: a local command today (webhook and ssh are parsed
- * by the spec but not implemented yet). It reports success or failure; rollback is cd/promote.c's. */
+/* deploy.h - deploy hooks run after a state commit: a local command (deploy.c) and an HTTP webhook
+ * (webhook.c). They report success or failure; rollback is cd/promote.c's. */
 #ifndef MLCI_DEPLOY_H
 #define MLCI_DEPLOY_H
 
@@ -14,5 +14,11 @@
  * reason in "e" (MLCI_EFAILED for a failing command). */
 int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state,
 		   struct err *e);
+
+/* POST "state" (JSON) to "url" with headers X-Mlci-Event: promote, X-Mlci-Environment: <env> and, when
+ * $MLCI_DEPLOY_WEBHOOK_SECRET is set, X-Mlci-Signature-256: sha256=<HMAC-SHA256 of the body>. Success is
+ * a 2xx answer; connection errors and 5xx are retried (3 attempts, 1 s then 2 s apart), a 4xx is final.
+ * -1 with MLCI_EFAILED and the last reason otherwise. */
+int deploy_webhook(const char *env, const char *url, const cJSON *state, struct err *e);
 
 #endif

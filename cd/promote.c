@@ -128,6 +128,19 @@ static int add_promotion(struct run *r, const char *env, const char *status, con
 	return store_promotion_add(r->store, &p, NULL, e);
 }
 
+/* The environment's deploy hooks in order: command, then webhook. An ssh hook cannot be carried out by
+ * this mlci, so it fails the deploy (and the promotion is rolled back) instead of passing unseen. */
+static int run_hooks(const struct run *r, const struct spec_environment *env, const cJSON *state, struct err *e)
+{
+	if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, e) < 0)
+		return -1;
+	if (env->deploy_webhook && deploy_webhook(env->name, env->deploy_webhook, state, e) < 0)
+		return -1;
+	if (env->deploy_ssh)
+		return err_set(e, MLCI_EFAILED, "ssh deploy to %s: this mlci has no ssh deploy hook", env->deploy_ssh);
+	return 0;
+}
+
 /* Commit the state, record it, deploy; roll back (a new commit restoring the previous state) when the
  * deploy hook fails. */
 static int do_promote(struct run *r, const struct spec_environment *env, const char *actor,
@@ -148,7 +161,8 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		const cJSON *pm = cJSON_GetObjectItemCaseSensitive(previous, "model");
 		const cJSON *pv = cJSON_IsObject(pm) ? cJSON_GetObjectItemCaseSensitive(pm, "version") : NULL;
 		long long have = cJSON_IsNumber(pv) ? (long long)pv->valuedouble : 0;
-		if (cJSON_IsString(pc) && !strcmp(pc->valuestring, r->commit.id) && have == (long long)r->model_version) {
+		if (cJSON_IsString(pc) && !strcmp(pc->valuestring, r->commit.id) &&
+		    have == (long long)r->model_version) {
 			say(out, PROMOTE_NONE, "%s already runs commit %.12s%s: nothing to promote", env->name,
 			    r->commit.id, r->model_version ? " with this model version" : "");
 			ret = 0;
@@ -167,7 +181,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	if (record_transition(r, env->name, env->name, actor, why, out->state_commit, e) < 0)
 		goto done;
 
-	if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, &de) < 0) {
+	if (run_hooks(r, env, state, &de) < 0) {
 		/* the environment must not keep a state that failed to deploy */
 		char back[41];
 		cJSON *restore = previous ? cJSON_Duplicate(previous, 1) : cJSON_CreateObject();
@@ -196,12 +210,8 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	}
 	if (add_promotion(r, env->name, "promoted", NULL, out->state_commit, e) < 0)
 		goto done;
-	if (env->deploy_webhook || env->deploy_ssh)
-		say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s); %s deploy hooks are not implemented yet",
-		    env->name, out->state_commit, why, env->deploy_webhook ? "webhook" : "ssh");
-	else
-		say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s)%s", env->name, out->state_commit, why,
-		    env->deploy_command ? ", deployed" : "");
+	say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s)%s", env->name, out->state_commit, why,
+	    env->deploy_command || env->deploy_webhook ? ", deployed" : "");
 	ret = 0;
 done:
 	err_release(&de);

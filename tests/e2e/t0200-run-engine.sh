@@ -138,8 +138,8 @@ test_expect_success 'when one component fails, its running sibling finishes and 
 	pipeline: sib
 	components:
 	  root: { run: "true" }
-	  slow: { needs: [root], run: "sleep 0.5; echo done > $MLCI_OUT/s", outputs: [s] }
-	  bad: { needs: [root], run: "exit 3" }
+	  slow: { needs: [root], run: "i=0; while [ ! -e $MLCI_WORKSPACE/../bad.$MLCI_RUN_ID ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo done > $MLCI_OUT/s", outputs: [s] }
+	  bad: { needs: [root], run: "touch $MLCI_WORKSPACE/../bad.$MLCI_RUN_ID; exit 3" }
 	  after_bad: { needs: [bad], run: "true" }
 	  after_slow: { needs: [slow], run: "true" }
 	YAML

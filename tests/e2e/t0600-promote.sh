@@ -116,4 +116,40 @@ test_expect_success 'mlci history lists the environment'"'"'s state commits newe
 	mlci history test >h.txt && test_grep "^STATE " h.txt
 '
 
+# start_receiver NAME STATUS MAX: webhook receiver in the background; waits until it listens
+start_receiver() {
+	python3 "$TOP/tests/e2e/webhook_receiver.py" "$1.port" "$1.log" s3cret "$2" "$3" &
+	rpid=$!
+	i=0
+	while [ ! -s "$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	test -s "$1.port"
+}
+# hook_spec PORT: main's spec for the webhook pipeline, pointing at the receiver on PORT
+hook_spec() {
+	printf "pipeline: hook\ncomponents:\n  t: { path: t, run: \"cp a \$MLCI_OUT/model.txt\", outputs: [model.txt] }\nenvironments:\n  test: { promote: auto, branches: [\"dev/*\"], deploy: { webhook: \"http://127.0.0.1:%s/deploy\" } }\n" "$1" >wrepo/mlci.yaml
+}
+
+test_expect_success 'a webhook deploy POSTs the state, HMAC-signed with the configured secret' '
+	start_receiver ok 200 1 &&
+	make_repo wrepo && mkdir wrepo/t && echo a >wrepo/t/a && hook_spec "$(cat ok.port)" &&
+	commit_all wrepo one && git -C wrepo switch -q -c dev/w && echo b >wrepo/t/a && commit_all wrepo two &&
+	MLCI_DEPLOY_WEBHOOK_SECRET=s3cret mlci run --repo wrepo -o json >w1.json &&
+	wait $rpid &&
+	test "$(js "d[\"promotion\"][\"action\"]" <w1.json)" = promoted &&
+	test_grep "^signed test {" ok.log &&
+	test_grep "\"run\":\"$(js "d[\"id\"]" <w1.json)\"" ok.log
+'
+
+test_expect_success 'a webhook answering 500 is retried, then the environment is rolled back' '
+	start_receiver bad 500 3 &&
+	git -C wrepo switch -q main && hook_spec "$(cat bad.port)" && commit_all wrepo "receiver moved" &&
+	git -C wrepo switch -q dev/w && echo c >wrepo/t/a && commit_all wrepo three &&
+	good=$(state test | js "d[\"run\"]") &&
+	MLCI_DEPLOY_WEBHOOK_SECRET=s3cret test_must_fail 1 mlci run --repo wrepo -o json >w2.json &&
+	wait $rpid &&
+	test "$(grep -c "^signed test" bad.log)" = 3 &&
+	js "d[\"promotion\"][\"detail\"]" <w2.json | grep -q "answered HTTP 500 (attempt 3 of 3)" &&
+	test "$(state test | js "d[\"run\"]")" = "$good"
+'
+
 test_done
