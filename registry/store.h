@@ -10,7 +10,7 @@
 struct sqlite3;
 
 /*
- * Schema, version 1 (registry/store_schema.c holds the migrations; never edit a released one, add one):
+ * Schema, version 3 (registry/store_schema.c holds the migrations; never edit a released one, add one):
  *
  *   schema_version(version INTEGER NOT NULL)                      -- exactly one row
  *   runs(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, repo TEXT NOT NULL, commit_id TEXT NOT NULL,
@@ -50,11 +50,36 @@ struct sqlite3;
  *        waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL)
  *        INDEX promotions_by_env ON promotions(environment, status)
  *
+ *   -- version 3
+ *   checks(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT NOT NULL,
+ *        kind TEXT NOT NULL CHECK(kind IN ('data','training','model','infra','service')),
+ *        status TEXT NOT NULL CHECK(status IN ('pass','warn','fail','skipped')),
+ *        summary TEXT NOT NULL,                                    -- one line, figures included
+ *        details TEXT NOT NULL DEFAULT '{}',                       -- JSON object of measured figures
+ *        started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL, PRIMARY KEY(run, name))
+ *   dataset_stats(dataset TEXT PRIMARY KEY REFERENCES artifacts(digest),   -- a dataset artifact
+ *        stats TEXT NOT NULL REFERENCES artifacts(digest),          -- its saved statistics file
+ *        created_ms INTEGER NOT NULL)
+ *   branch_heads(repo TEXT NOT NULL, branch TEXT NOT NULL, commit_id TEXT NOT NULL,   -- mlci watch
+ *        run TEXT REFERENCES runs(id),
+ *        status TEXT NOT NULL DEFAULT 'seen' CHECK(status IN ('seen','running','done','deleted')),
+ *        updated_ms INTEGER NOT NULL, PRIMARY KEY(repo, branch))
+ *   approvals(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, environment TEXT NOT NULL,
+ *        model TEXT NOT NULL, version INTEGER NOT NULL, artifact TEXT NOT NULL,  -- bound to the digest
+ *        approver TEXT NOT NULL, time_ms INTEGER NOT NULL,
+ *        UNIQUE(pipeline, environment, model, version, artifact, approver))
+ *   pins(pipeline TEXT NOT NULL, environment TEXT NOT NULL, model TEXT, version INTEGER,
+ *        actor TEXT NOT NULL, reason TEXT, state_commit TEXT, time_ms INTEGER NOT NULL,
+ *        PRIMARY KEY(pipeline, environment))                      -- set by rollback, removed by unpin
+ *   env_locks(pipeline TEXT NOT NULL, environment TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL,
+ *        pid INTEGER NOT NULL, acquired_ms INTEGER NOT NULL,
+ *        PRIMARY KEY(pipeline, environment))                       -- one promotion per environment
+ *
  * Statuses are the strings of ci/run.h (run_status_name, step_status_name) plus "interrupted" for a
  * run whose mlci process died.
  */
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store {
 	struct sqlite3 *db; /* owned */

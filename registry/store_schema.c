@@ -56,8 +56,35 @@ static const char migration_2[] =
 	"  waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);\n"
 	"CREATE INDEX promotions_by_env ON promotions(environment, status);\n";
 
+/* Version 3: check verdicts, dataset statistics, watched branch heads, approvals, environment pins
+ * and per-environment promotion locks. */
+static const char migration_3[] =
+	"CREATE TABLE checks(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  name TEXT NOT NULL,\n"
+	"  kind TEXT NOT NULL CHECK(kind IN ('data','training','model','infra','service')),\n"
+	"  status TEXT NOT NULL CHECK(status IN ('pass','warn','fail','skipped')),\n"
+	"  summary TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}',\n"
+	"  started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL, PRIMARY KEY(run, name));\n"
+	"CREATE TABLE dataset_stats(dataset TEXT PRIMARY KEY REFERENCES artifacts(digest),\n"
+	"  stats TEXT NOT NULL REFERENCES artifacts(digest), created_ms INTEGER NOT NULL);\n"
+	"CREATE TABLE branch_heads(repo TEXT NOT NULL, branch TEXT NOT NULL, commit_id TEXT NOT NULL,\n"
+	"  run TEXT REFERENCES runs(id), status TEXT NOT NULL DEFAULT 'seen'\n"
+	"  CHECK(status IN ('seen','running','done','deleted')),\n"
+	"  updated_ms INTEGER NOT NULL, PRIMARY KEY(repo, branch));\n"
+	"CREATE TABLE approvals(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, environment TEXT NOT NULL,\n"
+	"  model TEXT NOT NULL, version INTEGER NOT NULL, artifact TEXT NOT NULL, approver TEXT NOT NULL,\n"
+	"  time_ms INTEGER NOT NULL,\n"
+	"  UNIQUE(pipeline, environment, model, version, artifact, approver));\n"
+	"CREATE TABLE pins(pipeline TEXT NOT NULL, environment TEXT NOT NULL, model TEXT, version INTEGER,\n"
+	"  actor TEXT NOT NULL, reason TEXT, state_commit TEXT, time_ms INTEGER NOT NULL,\n"
+	"  PRIMARY KEY(pipeline, environment));\n"
+	"CREATE TABLE env_locks(pipeline TEXT NOT NULL, environment TEXT NOT NULL, holder TEXT NOT NULL,\n"
+	"  host TEXT NOT NULL, pid INTEGER NOT NULL, acquired_ms INTEGER NOT NULL,\n"
+	"  PRIMARY KEY(pipeline, environment));\n";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	NULL,
 	migration_1,
 	migration_2,
+	migration_3,
 };

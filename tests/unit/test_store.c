@@ -187,7 +187,8 @@ static void check_current_schema(struct store *st)
 {
 	static const char *const tables[] = { "schema_version", "runs",    "steps",          "artifacts",
 					      "events",         "metrics", "model_versions", "stage_transitions",
-					      "promotions" };
+					      "promotions",     "checks",  "dataset_stats",  "branch_heads",
+					      "approvals",      "pins",    "env_locks" };
 	assert_int_equal(q_int(st, "SELECT count(*) FROM schema_version", NULL), 1);
 	assert_int_equal(q_int(st, "SELECT version FROM schema_version", NULL), STORE_SCHEMA_VERSION);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -278,7 +279,28 @@ struct schema_fixture {
 		"CREATE TRIGGER stage_transitions_no_delete BEFORE DELETE ON stage_transitions\n" \
 		"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n"
 
+/* Version 2 exactly as released: version 1 plus migration_2. */
+#define SCHEMA_V2 SCHEMA_V1 \
+		"CREATE TABLE promotions(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL,\n" \
+		"  environment TEXT NOT NULL, model TEXT, version INTEGER, run TEXT NOT NULL REFERENCES runs(id),\n" \
+		"  commit_id TEXT NOT NULL, branch TEXT, status TEXT NOT NULL\n" \
+		"  CHECK(status IN ('pending','promoted','superseded','failed','cancelled')),\n" \
+		"  waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);\n" \
+		"CREATE INDEX promotions_by_env ON promotions(environment, status);\n"
+
 static const struct schema_fixture fixtures[] = {
+	{ "version 2: version 1 rows plus a pending promotion",
+	  SCHEMA_V2 "INSERT INTO schema_version VALUES (2);"
+		    "INSERT INTO runs VALUES ('r1','p','repo','c1','main','manual','passed','h','u',1,'{}','0.1.0',"
+		    "NULL,1,2,NULL);"
+		    "INSERT INTO artifacts VALUES ('d1',1,'output','u',1);"
+		    "INSERT INTO model_versions VALUES ('m',1,'r1','c1','d1','{}',NULL,1);"
+		    "INSERT INTO stage_transitions VALUES (1,'m',1,'test',NULL,'test','u',NULL,NULL,1);"
+		    "INSERT INTO promotions VALUES (1,'p','staging','m',1,'r1','c1','main','pending','approvals 0/1',"
+		    "NULL,1,1);",
+	  "SELECT (SELECT count(*) FROM runs WHERE id = 'r1') + (SELECT count(*) FROM model_versions) +"
+	  " (SELECT count(*) FROM stage_transitions) + (SELECT count(*) FROM promotions WHERE status = 'pending') +"
+	  " (SELECT count(*) FROM checks) + (SELECT count(*) FROM pins) = 4" },
 	{ "version 1: a run, step, artifact, event, metric and model version",
 	  SCHEMA_V1 "INSERT INTO schema_version VALUES (1);"
 		    "INSERT INTO runs VALUES ('r1','p','repo','c1','main','manual','passed','h','u',1,'{}','0.1.0',"
