@@ -1,4 +1,4 @@
-/* junit.c - JUnit XML report of a run: testsuite = the run, testcase = "component.phase" step,
+/* junit.c - JUnit XML report of a run: testsuite = the run, testcase = "component.phase" step or a check,
  * <failure> for failed, <skipped> for skipped/cancelled/cached. It must not print or decide anything. */
 #include "ci/junit.h"
 
@@ -47,9 +47,13 @@ int junit_write(const struct run *r, const char *path, struct err *e)
 		failures += st == STEP_FAILED;
 		skipped += st == STEP_SKIPPED || st == STEP_CANCELLED || st == STEP_CACHED || st == STEP_PENDING;
 	}
+	for (size_t i = 0; i < r->checks.n; i++) {
+		failures += r->checks.items[i].status == VERDICT_FAIL;
+		skipped += r->checks.items[i].status == VERDICT_SKIPPED;
+	}
 	buf_addstr(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
 	esc(&x, r->spec.pipeline ? r->spec.pipeline : "mlci");
-	buf_addf(&x, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%zu\" time=\"%.3f\" id=\"", r->n_steps,
+	buf_addf(&x, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%zu\" time=\"%.3f\" id=\"", r->n_steps + r->checks.n,
 		 failures, r->status == RUN_ERROR ? 1 : 0, skipped,
 		 (double)(r->finished_at_ms > r->started_at_ms ? r->finished_at_ms - r->started_at_ms : 0) / 1000.0);
 	esc(&x, r->id);
@@ -87,6 +91,35 @@ int junit_write(const struct run *r, const char *path, struct err *e)
 		default:
 			buf_addstr(&x, "/>\n");
 		}
+	}
+	/* checks: classname "checks", name = the check; warn passes with its summary in <system-out> */
+	for (size_t i = 0; i < r->checks.n; i++) {
+		const struct verdict *v = &r->checks.items[i];
+		buf_addstr(&x, "    <testcase classname=\"checks\" name=\"");
+		esc(&x, v->name);
+		buf_addf(&x, "\" time=\"%.3f\">\n", (double)v->duration_ms / 1000.0);
+		switch (v->status) {
+		case VERDICT_FAIL:
+			buf_addstr(&x, "      <failure message=\"");
+			esc(&x, v->summary);
+			buf_addstr(&x, "\"/>\n");
+			break;
+		case VERDICT_SKIPPED:
+			buf_addstr(&x, "      <skipped message=\"");
+			esc(&x, v->summary);
+			buf_addstr(&x, "\"/>\n");
+			break;
+		case VERDICT_WARN:
+			buf_addstr(&x, "      <system-out>warn: ");
+			esc(&x, v->summary);
+			buf_addstr(&x, "</system-out>\n");
+			break;
+		default:
+			buf_addstr(&x, "      <system-out>");
+			esc(&x, v->summary);
+			buf_addstr(&x, "</system-out>\n");
+		}
+		buf_addstr(&x, "    </testcase>\n");
 	}
 	buf_addstr(&x, "  </testsuite>\n</testsuites>\n");
 	ret = fs_write_atomic(path, x.ptr, x.len, 0644, e);

@@ -16,6 +16,7 @@
 #include "ci/dag.h"
 #include "ci/exec_local.h"
 #include "ci/run_json.h"
+#include "ci/run_checks.h"
 #include "ci/run_record.h"
 #include "common/alloc.h"
 #include "common/fs.h"
@@ -100,6 +101,7 @@ void run_release(struct run *r)
 		free(r->policy);
 	}
 	free(r->policy_commit);
+	verdicts_release(&r->checks);
 	free(r->steps);
 	free(r->home);
 	free(r->repo);
@@ -389,6 +391,30 @@ static int build_was_cached(const struct run *r, size_t comp)
 	return 0;
 }
 
+/* A component's run step passed or came from the cache: run the checks whose turn it is. A failing
+ * data check skips the components that consume the dataset's component, as a failed step would. */
+static void after_component(struct run *r, const struct run_opts *o)
+{
+	size_t comp;
+	if (!run_checks_advance(r, 0, o->obs))
+		return;
+	comp = r->spec.checks.data.dataset.comp;
+	for (size_t i = 0; i < r->n_steps; i++) {
+		struct run_step *s = &r->steps[i];
+		const struct spec_component *c = &r->spec.components[s->comp];
+		int consumer = 0;
+		if (s->status != STEP_PENDING || s->phase != PHASE_RUN)
+			continue;
+		for (size_t k = 0; k < c->needs.n; k++)
+			consumer |= c->need_idx[k] == comp;
+		if (!consumer)
+			continue;
+		s->status = STEP_SKIPPED;
+		set_reason(&s->reason, "data check failed");
+		notify(o, r, s, 0);
+	}
+}
+
 /* The scheduler loop: start every ready step while fewer than "jobs" run, wait for one to end.
  * Returns 1 when a stop request cancelled the run, else 0. */
 static int schedule(struct run *r, const struct run_opts *o, struct err *e)
@@ -438,6 +464,8 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 						s->status = STEP_CACHED;
 						s->duration_ms = 0;
 						notify(o, r, s, 0);
+						if (s->phase == PHASE_RUN)
+							after_component(r, o);
 						progress = 1;
 						continue;
 					}
@@ -481,7 +509,11 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 		n_running--;
 		finish_step(r, &r->steps[idx]);
 		notify(o, r, &r->steps[idx], 0);
+		if (r->steps[idx].phase == PHASE_RUN && r->steps[idx].status == STEP_PASSED)
+			after_component(r, o);
 	}
+	if (!cancelled)
+		run_checks_advance(r, 1, o->obs);
 	free(running);
 	strvec_clear(&secrets);
 	return cancelled;
@@ -650,6 +682,11 @@ int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 			set_reason(&r->reason, "%s %s %s", s->component, step_phase_name(s->phase),
 				   s->reason ? s->reason : "failed");
 		}
+	}
+	if (r->status == RUN_PASSED && run_checks_first_failure(r)) {
+		const struct verdict *v = run_checks_first_failure(r);
+		r->status = RUN_FAILED;
+		set_reason(&r->reason, "check %s failed: %s", v->name, v->summary);
 	}
 	if (cancelled) {
 		r->status = RUN_CANCELLED;

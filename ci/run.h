@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "checks/verdict.h"
 #include "ci/spec.h"
 #include "ci/workspace.h"
 #include "common/error.h"
@@ -62,6 +63,8 @@ struct run_observer {
 	void (*step_end)(void *payload, const struct run *r, const struct run_step *s);
 	/* called about every OBSERVER_TICK_MS while steps run, e.g. to refresh elapsed times */
 	void (*tick)(void *payload, const struct run *r);
+	/* a check (ci/run_checks.c) reached its verdict */
+	void (*check_end)(void *payload, const struct run *r, const struct verdict *v);
 	void *payload;
 };
 
@@ -103,6 +106,8 @@ struct run {
 	char *model_digest;      /* owned; NULL = none */
 	struct spec *policy;     /* environments from the trusted side (mlci.yaml on main); NULL = none; owned */
 	char *policy_commit;     /* the main commit the policy was read from; owned */
+	struct verdicts checks;  /* verdicts of the pipeline checks, in the order they ran (ci/run_checks.c) */
+	int check_stage;         /* next check stage to consider (ci/run_checks.c); internal */
 };
 
 void run_init(struct run *r);

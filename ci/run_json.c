@@ -88,6 +88,22 @@ cJSON *run_to_json(const struct run *r)
 		}
 		cJSON_AddItemToArray(steps, j);
 	}
+	{
+		cJSON *checks = cJSON_AddArrayToObject(o, "checks");
+		for (size_t i = 0; i < r->checks.n; i++) {
+			const struct verdict *v = &r->checks.items[i];
+			cJSON *j = cJSON_CreateObject();
+			add_str(j, "name", v->name);
+			add_str(j, "kind", v->kind);
+			add_str(j, "status", verdict_status_name(v->status));
+			add_str(j, "summary", v->summary);
+			cJSON_AddNumberToObject(j, "started_ms", (double)v->started_ms);
+			cJSON_AddNumberToObject(j, "duration_ms", (double)v->duration_ms);
+			cJSON_AddItemToObject(j, "details",
+					      v->details ? cJSON_Duplicate(v->details, 1) : cJSON_CreateObject());
+			cJSON_AddItemToArray(checks, j);
+		}
+	}
 	if (r->diags.n) {
 		cJSON *errs = cJSON_AddArrayToObject(o, "spec_errors");
 		struct buf b = BUF_INIT;

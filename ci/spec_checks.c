@@ -151,14 +151,42 @@ done:
 
 static void parse_training(struct spec_ctx *c, struct spec_check_training *t, yaml_node_t *n)
 {
-	static const struct spec_field f[] = { { "history", 0 }, { "converges", 0 }, { "no_nan", 0 } };
-	yaml_node_t *v[3];
+	static const struct spec_field f[] = {
+		{ "history", 0 }, { "converges", 0 }, { "no_nan", 0 }, { "overfit_sample", 0 }
+	};
+	yaml_node_t *v[4];
 	size_t mark = spec_key_push(c, "training");
+	int conv_ok;
 	t->present = 1;
-	if (spec_fields(c, n, f, 3, v) < 0)
+	if (spec_fields(c, n, f, 4, v) < 0)
 		goto done;
 	spec_get_ref(c, v[0], "history", &t->history);
-	if (spec_get_bool(c, v[1], "converges", &t->converges) == 0 && t->converges == 1 && !v[0]) {
+	if (v[1] && v[1]->type == YAML_MAPPING_NODE) {
+		/* converges: { window: N, ratio: R } */
+		static const struct spec_field cf[] = { { "window", 0 }, { "ratio", 0 } };
+		yaml_node_t *cv[2];
+		size_t m2 = spec_key_push(c, "converges");
+		t->converges = 1;
+		conv_ok = 0;
+		if (spec_fields(c, v[1], cf, 2, cv) == 0) {
+			spec_get_int(c, cv[0], "window", 1, 1000000, &t->converges_window);
+			spec_get_num(c, cv[1], "ratio", 0, 1, 1, &t->converges_ratio);
+		}
+		spec_key_pop(c, m2);
+	} else {
+		conv_ok = spec_get_bool(c, v[1], "converges", &t->converges);
+	}
+	if (v[3] && !spec_is_null(v[3])) {
+		static const struct spec_field of[] = { { "run", 1 }, { "max_loss", 1 } };
+		yaml_node_t *ov[2];
+		size_t m2 = spec_key_push(c, "overfit_sample");
+		if (spec_fields(c, v[3], of, 2, ov) == 0) {
+			spec_get_str(c, ov[0], "run", "a command", &t->overfit_run);
+			spec_get_num(c, ov[1], "max_loss", 0, 0, 1e300, &t->overfit_max_loss);
+		}
+		spec_key_pop(c, m2);
+	}
+	if (conv_ok == 0 && t->converges == 1 && !v[0]) {
 		size_t m2 = spec_key_push(c, "converges");
 		spec_err(c, v[1], "converges needs \"history\" (the training history to check)");
 		spec_key_pop(c, m2);
@@ -274,11 +302,11 @@ done:
 
 static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
 {
-	enum { M_METRICS, M_THRESHOLDS, M_BASELINE, M_TOLERANCE, M_SLICES, M_N };
+	enum { M_METRICS, M_THRESHOLDS, M_BASELINE, M_TOLERANCE, M_SLICES, M_LOWER, M_N };
 	static const struct spec_field f[M_N] = {
 		[M_METRICS] = { "metrics", 1 },   [M_THRESHOLDS] = { "thresholds", 0 },
 		[M_BASELINE] = { "baseline", 0 }, [M_TOLERANCE] = { "tolerance", 0 },
-		[M_SLICES] = { "slices", 0 },
+		[M_SLICES] = { "slices", 0 },     [M_LOWER] = { "lower_is_better", 0 },
 	};
 	yaml_node_t *v[M_N];
 	size_t mark = spec_key_push(c, "model");
@@ -305,6 +333,8 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 	}
 	if (v[M_SLICES])
 		parse_slices(c, m, v[M_SLICES]);
+	spec_get_list(c, v[M_LOWER], "lower_is_better", 0, "a metric name", spec_conv_str, "metric",
+		      &m->lower_is_better);
 done:
 	spec_key_pop(c, mark);
 }
@@ -458,6 +488,8 @@ void spec_checks_release(struct spec_checks *k)
 	for (size_t i = 0; i < k->model.n_max_gap; i++)
 		free(k->model.max_gap[i].metric);
 	free(k->model.max_gap);
+	spec_strlist_release(&k->model.lower_is_better);
+	free(k->training.overfit_run);
 	spec_strlist_release(&k->infra.commands);
 	free(k->infra.accelerator);
 	free(k->service.start);

@@ -28,7 +28,7 @@ const struct cmd_opt cmd_run_opts[] = {
 	{ 0, "no-cache", NULL, "execute every step even when a completed one has the same cache key", NULL,
 	  &opt_no_cache },
 	{ 0, "resume", "RUN", "run RUN's commit again, reusing every step that completed", &opt_resume, NULL },
-	{ 0, "junit", "FILE", "also write the steps as JUnit XML to FILE", &opt_junit, NULL },
+	{ 0, "junit", "FILE", "also write the steps and checks as JUnit XML to FILE", &opt_junit, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -152,6 +152,52 @@ static void on_step_end(void *payload, const struct run *r, const struct run_ste
 		draw_block(v, r);
 }
 
+static const char *verdict_colour(enum verdict_status st)
+{
+	switch (st) {
+	case VERDICT_PASS:
+		return "green";
+	case VERDICT_FAIL:
+		return "red";
+	case VERDICT_WARN:
+		return "yellow";
+	default:
+		return "dim";
+	}
+}
+
+static void on_check_end(void *payload, const struct run *r, const struct verdict *vd)
+{
+	struct view *v = payload;
+	int c = v->ctx->err_color;
+	if (!v->live)
+		return;
+	if (v->tty)
+		erase_block(v);
+	fprintf(stderr, "  %s%-9s%s check %s  %s\n", cmd_col(c, verdict_colour(vd->status)),
+		verdict_status_name(vd->status), cmd_col(c, "reset"), vd->name, vd->summary);
+	if (v->tty)
+		draw_block(v, r);
+}
+
+/* The checks table: one line per verdict. */
+static void print_checks(const struct run *r, const struct cmd_ctx *ctx)
+{
+	size_t w = 5;
+	int c = ctx->color;
+	if (!r->checks.n)
+		return;
+	for (size_t i = 0; i < r->checks.n; i++)
+		if (strlen(r->checks.items[i].name) > w)
+			w = strlen(r->checks.items[i].name);
+	printf("\n%-*s  %-7s  %s\n", (int)w, "CHECK", "VERDICT", "SUMMARY");
+	for (size_t i = 0; i < r->checks.n; i++) {
+		const struct verdict *vd = &r->checks.items[i];
+		printf("%-*s  %s%-7s%s  %s\n", (int)w, vd->name, cmd_col(c, verdict_colour(vd->status)),
+		       verdict_status_name(vd->status), cmd_col(c, "reset"), vd->summary);
+	}
+}
+
 static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t name_w)
 {
 	char d[32];
@@ -167,6 +213,7 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 		       s->started_at_ms && s->status != STEP_CACHED ? d : "-", s->cached_from ? "  from run " : "",
 		       s->cached_from ? s->cached_from : "");
 	}
+	print_checks(r, ctx);
 	fmt_duration(d, sizeof(d), r->finished_at_ms - r->started_at_ms);
 	printf("\nrun %s %s%s%s in %s", r->id, cmd_col(c, r->status == RUN_PASSED ? "green" : "red"),
 	       run_status_name(r->status), cmd_col(c, "reset"), d);
@@ -235,6 +282,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	obs.step_start = on_step_start;
 	obs.step_end = on_step_end;
 	obs.tick = on_tick;
+	obs.check_end = on_check_end;
 	obs.payload = &v;
 	memset(&o, 0, sizeof(o));
 	o.home = ctx->home;
