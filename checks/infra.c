@@ -98,7 +98,8 @@ static void row(cJSON *arr, const char *what, const char *required, const char *
 	cJSON_AddStringToObject(o, "found", found);
 	cJSON_AddBoolToObject(o, "ok", ok);
 	cJSON_AddItemToArray(arr, o);
-	buf_addf(sum, "%s%s %s: %s%s", sum->len ? "; " : "", what, required, found, ok ? "" : " (FAIL)");
+	buf_addf(sum, "%s%s: required %s, found %s%s", sum->len ? "; " : "", what, required, found,
+		 ok ? "" : " (unmet)");
 	*n_fail += !ok;
 }
 

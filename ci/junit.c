@@ -53,8 +53,8 @@ int junit_write(const struct run *r, const char *path, struct err *e)
 	}
 	buf_addstr(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
 	esc(&x, r->spec.pipeline ? r->spec.pipeline : "mlci");
-	buf_addf(&x, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%zu\" time=\"%.3f\" id=\"", r->n_steps + r->checks.n,
-		 failures, r->status == RUN_ERROR ? 1 : 0, skipped,
+	buf_addf(&x, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%zu\" time=\"%.3f\" id=\"",
+		 r->n_steps + r->checks.n, failures, r->status == RUN_ERROR ? 1 : 0, skipped,
 		 (double)(r->finished_at_ms > r->started_at_ms ? r->finished_at_ms - r->started_at_ms : 0) / 1000.0);
 	esc(&x, r->id);
 	buf_addstr(&x, "\">\n    <properties>\n      <property name=\"commit\" value=\"");

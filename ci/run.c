@@ -552,8 +552,8 @@ done:
 }
 
 /* Everything before the steps: directories, checkout, spec. */
-static int prepare(struct run *r, const struct run_opts *o, const char *rev, const char *branch,
-		   struct ws_source *src, struct err *e)
+static int prepare(struct run *r, const struct run_opts *o, const char *rev, const char *branch, struct ws_source *src,
+		   struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char *spec_path;

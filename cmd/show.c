@@ -1,4 +1,4 @@
-/* show.c - `mlci show RUN`: one run with its params, steps, artifacts, metrics and registered models.
+/* show.c - `mlci show RUN`: one run with its params, steps, artifacts, checks, metrics and registered models.
  * Printing only; the query is registry/query.c's (the text is rendered from the same JSON as -o json). */
 #include <cjson/cJSON.h>
 #include <libgen.h>
@@ -143,6 +143,30 @@ static void print_metrics(const cJSON *metrics, const struct cmd_ctx *ctx)
 	cmd_tab_release(&t);
 }
 
+static void print_checks(const cJSON *checks, const struct cmd_ctx *ctx)
+{
+	struct cmd_tab t;
+	const cJSON *c;
+	if (!cJSON_GetArraySize(checks))
+		return;
+	cmd_tab_init(&t, 0, 3, "CHECK", "VERDICT", "SUMMARY");
+	cJSON_ArrayForEach(c, checks)
+	{
+		const char *st = cmd_jstr(c, "status", "-");
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(c, "name", "-"));
+		cmd_tab_add(&t,
+			    !strcmp(st, "pass")   ? "green"
+			    : !strcmp(st, "fail") ? "red"
+			    : !strcmp(st, "warn") ? "yellow"
+						  : "dim",
+			    "%s", st);
+		cmd_tab_add(&t, NULL, "%s", cmd_jstr(c, "summary", ""));
+	}
+	printf("\n");
+	cmd_tab_print(&t, ctx, NULL);
+	cmd_tab_release(&t);
+}
+
 static void print_tail(const cJSON *r)
 {
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(r, "models"), *m, *s;
@@ -195,6 +219,7 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 		print_header(r, ctx);
 		print_steps(cJSON_GetObjectItemCaseSensitive(r, "steps"), ctx);
 		print_artifacts(cJSON_GetObjectItemCaseSensitive(r, "artifacts"), ctx);
+		print_checks(cJSON_GetObjectItemCaseSensitive(r, "checks"), ctx);
 		print_metrics(cJSON_GetObjectItemCaseSensitive(r, "metrics"), ctx);
 		print_tail(r);
 	}

@@ -344,6 +344,19 @@ static void metric_row(cJSON *o, sqlite3_stmt *s)
 	cJSON_AddNumberToObject(o, "value", sqlite3_column_double(s, 2));
 }
 
+static void check_row(cJSON *o, sqlite3_stmt *s)
+{
+	const unsigned char *d = sqlite3_column_text(s, 4);
+	cJSON *details = d ? cJSON_Parse((const char *)d) : NULL;
+	query_add_text(o, "name", s, 0);
+	query_add_text(o, "kind", s, 1);
+	query_add_text(o, "status", s, 2);
+	query_add_text(o, "summary", s, 3);
+	cJSON_AddItemToObject(o, "details", details ? details : cJSON_CreateObject());
+	query_add_int(o, "started_ms", s, 5);
+	query_add_int(o, "duration_ms", s, 6);
+}
+
 static void model_row(cJSON *o, sqlite3_stmt *s)
 {
 	query_add_text(o, "model", s, 0);
@@ -366,6 +379,8 @@ int query_run_show(struct store *st, const char *run, cJSON **out, struct err *e
 	static const char met_sql[] = "SELECT name, slice, value FROM metrics WHERE run = ?1 ORDER BY name, slice";
 	static const char mod_sql[] =
 		"SELECT model, version, artifact FROM model_versions WHERE run = ?1 ORDER BY model, version";
+	static const char chk_sql[] = "SELECT name, kind, status, summary, details, started_ms, duration_ms"
+				      " FROM checks WHERE run = ?1 ORDER BY started_ms, rowid";
 	sqlite3 *db = store_db(st);
 	char *id = NULL;
 	cJSON *o;
@@ -377,7 +392,8 @@ int query_run_show(struct store *st, const char *run, cJSON **out, struct err *e
 	if (run_row(db, id, o, e) < 0 || add_rows(db, o, "steps", steps_sql, id, step_row, e) < 0 ||
 	    add_rows(db, o, "artifacts", art_sql, id, artifact_row, e) < 0 ||
 	    add_rows(db, o, "metrics", met_sql, id, metric_row, e) < 0 ||
-	    add_rows(db, o, "models", mod_sql, id, model_row, e) < 0) {
+	    add_rows(db, o, "models", mod_sql, id, model_row, e) < 0 ||
+	    add_rows(db, o, "checks", chk_sql, id, check_row, e) < 0) {
 		free(id);
 		cJSON_Delete(o);
 		return -1;
