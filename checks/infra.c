@@ -81,6 +81,8 @@ static void fmt_bytes(char *out, size_t n, int64_t b)
 {
 	if (b < 0)
 		snprintf(out, n, "unknown");
+	else if (b >= (int64_t)1 << 40)
+		snprintf(out, n, "%.1fTi", (double)b / (double)((int64_t)1 << 40));
 	else if (b >= (int64_t)1 << 30)
 		snprintf(out, n, "%.1fGi", (double)b / (double)((int64_t)1 << 30));
 	else if (b >= (int64_t)1 << 20)
