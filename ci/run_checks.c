@@ -166,7 +166,8 @@ static int production_model(const struct run *r, char **run_out, char **model_ou
 	return ret;
 }
 
-/* "production", "MODEL@VERSION" or "VERSION" -> run, model, version. 1 found, 0 none, -1 error. */
+/* "production", "MODEL@VERSION" or "VERSION" -> run, model, version. 1 found, 0 none (only for
+ * production: nothing there yet), -1 error (also a named version that is not registered). */
 static int resolve_version(struct run *r, const char *ref, char **run_out, char **model_out, int64_t *version,
 			   struct buf *why, struct err *e)
 {
@@ -178,14 +179,13 @@ static int resolve_version(struct run *r, const char *ref, char **run_out, char 
 		return production_model(r, run_out, model_out, version, why, e);
 	model = at ? xstrndup(ref, (size_t)(at - ref)) : xstrdup(r->spec.model ? r->spec.model : "");
 	v = strtoll(at ? at + 1 : ref, &end, 10);
-	if (*end || v <= 0) {
-		buf_addf(why, "'%s' is not production, MODEL@VERSION or VERSION", ref);
+	if (*end || v <= 0 || end == (at ? at + 1 : ref)) {
 		free(model);
-		return 0;
+		return err_set(e, MLCI_EUSAGE, "'%s' is not production, MODEL@VERSION or VERSION", ref);
 	}
 	rc = store_model_version_get(r->store, model, (int64_t)v, run_out, NULL, e);
 	if (rc == 0)
-		buf_addf(why, "%s version %lld is not registered", model, v);
+		rc = err_set(e, MLCI_EFAILED, "%s version %lld is not registered", model, v); /* named: an error */
 	if (rc == 1) {
 		*model_out = model;
 		*version = (int64_t)v;
@@ -204,8 +204,10 @@ static void record(struct run *r, const struct run_observer *obs, size_t from)
 		struct err e = ERR_INIT;
 		const cJSON *it;
 		if (r->store) {
-			if (store_check_put(r->store, r->id, v, &e) < 0)
+			if (store_check_put(r->store, r->id, v, &e) < 0) {
 				log_warn("%s", err_msg(&e));
+				err_clear(&e);
+			}
 			cJSON_ArrayForEach(it, v->details)
 			{
 				struct buf name = BUF_INIT;
@@ -318,6 +320,8 @@ static int drift_reference(struct run *r, struct stats *ref, struct buf *label, 
 		return rc < 0 ? err_prefix(e, "reference %s", refname) : 1;
 	}
 	rc = resolve_version(r, refname, &run, &model, &version, why, e);
+	if (rc < 0)
+		err_prefix(e, "reference %s", refname);
 	if (rc <= 0)
 		goto done;
 	buf_addf(label, "%s (%s v%lld, run %s)", refname, model, (long long)version, run);

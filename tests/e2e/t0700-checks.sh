@@ -194,13 +194,21 @@ test_expect_success 'drift vs production (its stored dataset statistics) and a r
 	test_grep "$(js "d[\"id\"]" <p1.json)" state
 '
 
-test_expect_success 'a version baseline (MODEL@VERSION) within tolerance passes; lower-is-better metrics compare the other way' '
+test_expect_success 'a version baseline (MODEL@VERSION) within tolerance passes; an unregistered named version fails' '
 	cp "$DATA" repo/data/current.csv && conf accuracy=0.945 &&
 	write_spec "  model: { metrics: evaluate/metrics.json, baseline: chk-model@1, tolerance: { accuracy: 1%, log_loss: 0.0 } }" &&
 	commit_all repo "version baseline" &&
 	run_chk vb && test "$(cat vb.rc)" = 0 &&
 	test "$(verdict vb.json model.baseline status)" = pass &&
-	verdict vb.json model.baseline summary >sum && test_grep "vs chk-model@1" sum
+	verdict vb.json model.baseline summary >sum && test_grep "vs chk-model@1" sum &&
+	write_spec "  model: { metrics: evaluate/metrics.json, baseline: chk-model@99 }" &&
+	commit_all repo "unknown baseline" &&
+	run_chk vb2 && test "$(cat vb2.rc)" = 1 &&
+	test "$(verdict vb2.json model.baseline summary)" = "baseline chk-model@99: chk-model version 99 is not registered" &&
+	write_spec "  data: { dataset: prep/dataset.csv, drift: { reference: \"7\" } }" &&
+	commit_all repo "unknown reference" &&
+	run_chk vb3 && test "$(cat vb3.rc)" = 1 &&
+	test "$(verdict vb3.json data.drift summary)" = "reference 7: chk-model version 7 is not registered"
 '
 
 test_expect_success 'NaN in a model file fails training.no_nan with its path and line' '
