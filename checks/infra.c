@@ -3,6 +3,7 @@
 #include "checks/infra.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
+#include "common/proc.h"
+#include "common/strvec.h"
 #include "common/banned.h"
 
 static int64_t now_ms(void)
@@ -77,6 +81,99 @@ void infra_probe(struct infra_found *f, const char *disk_path, const char *path_
 	f->nvidia = stat("/proc/driver/nvidia", &st) == 0 || infra_which("nvidia-smi", path_env, tmp, sizeof(tmp));
 }
 
+int infra_parse_command(const char *item, char **name, char **min_version)
+{
+	const char *ge = strstr(item, ">=");
+	const char *e = ge ? ge : item + strlen(item), *v;
+	while (e > item && isspace((unsigned char)e[-1]))
+		e--;
+	*name = NULL;
+	*min_version = NULL;
+	if (e == item)
+		return -1;
+	for (const char *p = item; p < e; p++)
+		if (isspace((unsigned char)*p))
+			return -1;
+	if (ge) {
+		v = ge + 2;
+		while (isspace((unsigned char)*v))
+			v++;
+		if (!isdigit((unsigned char)*v))
+			return -1;
+		for (const char *p = v; *p; p++)
+			if (!isdigit((unsigned char)*p) && *p != '.')
+				return -1;
+		*min_version = xstrdup(v);
+	}
+	*name = xstrndup(item, (size_t)(e - item));
+	return 0;
+}
+
+int infra_find_version(const char *text, char *out, size_t n)
+{
+	for (const char *p = text; *p; p++) {
+		size_t len = 0;
+		int dots = 0;
+		if (!isdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
+			continue;
+		while (isdigit((unsigned char)p[len]) || (p[len] == '.' && isdigit((unsigned char)p[len + 1]))) {
+			dots += p[len] == '.';
+			len++;
+		}
+		if (dots) {
+			snprintf(out, n, "%.*s", (int)len, p);
+			return 1;
+		}
+		p += len - 1;
+	}
+	return 0;
+}
+
+int infra_version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		char *ea, *eb;
+		unsigned long long x = strtoull(a, &ea, 10), y = strtoull(b, &eb, 10);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (ea == a && eb == b)
+			break; /* neither has a number here */
+		a = *ea == '.' ? ea + 1 : ea;
+		b = *eb == '.' ? eb + 1 : eb;
+	}
+	return 0;
+}
+
+/* Run "path --version" and find the version it prints; 1 found, 0 not. */
+static int command_version(const char *path, char *out, size_t n)
+{
+	struct proc p;
+	struct proc_opts o;
+	struct buf cap = BUF_INIT, cmd = BUF_INIT;
+	struct strvec env = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	const char *pe = getenv("PATH");
+	int found = 0;
+	buf_addf(&cmd, "'%s' --version </dev/null", path);
+	strvec_setenv(&env, "PATH", pe ? pe : "/usr/bin:/bin");
+	memset(&o, 0, sizeof(o));
+	o.cmd = cmd.ptr;
+	o.env = env.v;
+	o.stream_fd = -1;
+	o.timeout_ms = 10000;
+	cap.max = 64 * 1024;
+	o.capture = &cap;
+	if (!strchr(path, '\'') && proc_run(&p, &o, &e) == 0) {
+		found = infra_find_version(cap.ptr ? cap.ptr : "", out, n);
+		proc_release(&p);
+	}
+	err_release(&e);
+	strvec_clear(&env);
+	buf_release(&cap);
+	buf_release(&cmd);
+	return found;
+}
+
 static void fmt_bytes(char *out, size_t n, int64_t b)
 {
 	if (b < 0)
@@ -115,10 +212,33 @@ void infra_check(struct verdicts *out, const struct spec_check_infra *req, const
 	char need[64], got[4200];
 
 	for (size_t i = 0; i < req->commands.n; i++) {
-		char what[300];
-		int ok = infra_which(req->commands.items[i], path_env, got, sizeof(got));
-		snprintf(what, sizeof(what), "command %s", req->commands.items[i]);
-		row(arr, what, "on PATH", ok ? got : "not found", ok, &sum, &n_fail);
+		char what[300], path[4096], ver[64];
+		char *name = NULL, *minv = NULL;
+		int ok;
+		if (infra_parse_command(req->commands.items[i], &name, &minv) < 0) {
+			snprintf(what, sizeof(what), "command %s", req->commands.items[i]);
+			row(arr, what, "NAME or NAME >= VERSION", "malformed", 0, &sum, &n_fail);
+			continue;
+		}
+		ok = infra_which(name, path_env, path, sizeof(path));
+		snprintf(what, sizeof(what), "command %s", name);
+		if (!ok) {
+			row(arr, what, minv ? "on PATH, version check" : "on PATH", "not found", 0, &sum, &n_fail);
+		} else if (!minv) {
+			row(arr, what, "on PATH", path, 1, &sum, &n_fail);
+		} else {
+			char need_v[128];
+			snprintf(need_v, sizeof(need_v), ">= %s", minv);
+			if (!command_version(path, ver, sizeof(ver))) {
+				snprintf(got, sizeof(got), "%s, no version in --version output", path);
+				row(arr, what, need_v, got, 0, &sum, &n_fail);
+			} else {
+				snprintf(got, sizeof(got), "%s %s", path, ver);
+				row(arr, what, need_v, got, infra_version_cmp(ver, minv) >= 0, &sum, &n_fail);
+			}
+		}
+		free(name);
+		free(minv);
 	}
 	if (req->memory_bytes > 0) {
 		fmt_bytes(need, sizeof(need), req->memory_bytes);

@@ -289,12 +289,14 @@ test_expect_success 'only small slices out of range: a warning, the run passes' 
 
 test_expect_success 'infra requiring a missing command and too much memory fails with the required/found table' '
 	conf &&
-	write_spec "  infra: { requires: { commands: [sh, no-such-cmd-xyz], memory: 1000Ti, cpus: 1, accelerator: none } }" &&
+	write_spec "  infra: { requires: { commands: [sh, no-such-cmd-xyz, \"python3 >= 3.0\", \"python3 >= 99.1\"], memory: 1000Ti, cpus: 1, accelerator: none } }" &&
 	commit_all repo "infra" &&
 	run_chk inf && test "$(cat inf.rc)" = 1 &&
 	test "$(verdict inf.json infra.requires status)" = fail &&
 	verdict inf.json infra.requires summary >sum &&
-	test_grep "^2 of 5 unmet" sum &&
+	test_grep "^3 of 7 unmet" sum &&
+	test_grep "command python3: required >= 3.0, found [^;]*python3 3\.[0-9.]*;" sum &&
+	test_grep "command python3: required >= 99.1, found [^;]*python3 3\.[0-9.]* (unmet)" sum &&
 	test_grep "command no-such-cmd-xyz: required on PATH, found not found (unmet)" sum &&
 	test_grep "memory: required 1000.0Ti, found [0-9.]*[GMT]i (unmet)" sum &&
 	python3 -c "

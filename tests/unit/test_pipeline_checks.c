@@ -238,6 +238,36 @@ static void test_infra(void **state)
 	spec_release(&s);
 }
 
+static void test_infra_versions(void **state)
+{
+	char *name, *minv, v[64];
+	(void)state;
+	assert_int_equal(infra_parse_command("python3 >= 3.9", &name, &minv), 0);
+	assert_string_equal(name, "python3");
+	assert_string_equal(minv, "3.9");
+	free(name);
+	free(minv);
+	assert_int_equal(infra_parse_command("gcc>=12", &name, &minv), 0);
+	assert_string_equal(name, "gcc");
+	assert_string_equal(minv, "12");
+	free(name);
+	free(minv);
+	assert_int_equal(infra_parse_command("sh", &name, &minv), 0);
+	assert_null(minv);
+	free(name);
+	assert_int_equal(infra_parse_command("python3 >= three", &name, &minv), -1);
+	assert_int_equal(infra_parse_command(">= 3", &name, &minv), -1);
+	assert_int_equal(infra_find_version("Python 3.11.2\n", v, sizeof(v)), 1);
+	assert_string_equal(v, "3.11.2");
+	assert_int_equal(infra_find_version("git version 2.39.5 (x86_64-linux-gnu2.0)", v, sizeof(v)), 1);
+	assert_string_equal(v, "2.39.5");
+	assert_int_equal(infra_find_version("no version 12 here", v, sizeof(v)), 0);
+	assert_true(infra_version_cmp("3.10", "3.9") > 0);
+	assert_true(infra_version_cmp("3.9", "3.9.0") == 0);
+	assert_true(infra_version_cmp("3", "3.1") < 0);
+	assert_true(infra_version_cmp("2.39.5", "2.39") > 0);
+}
+
 static void test_spec_keys(void **state)
 {
 	struct spec s;
@@ -272,7 +302,7 @@ int main(void)
 		cmocka_unit_test(test_find_nan),        cmocka_unit_test(test_last_number),
 		cmocka_unit_test(test_lower_is_better), cmocka_unit_test(test_thresholds_and_baseline),
 		cmocka_unit_test(test_slices),          cmocka_unit_test(test_infra),
-		cmocka_unit_test(test_spec_keys),
+		cmocka_unit_test(test_infra_versions),  cmocka_unit_test(test_spec_keys),
 	};
 	int rc;
 	scratch = test_scratch_dir("pipeline-checks");
