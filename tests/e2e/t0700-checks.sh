@@ -335,4 +335,25 @@ test_expect_success 'human output of mlci run ends with the checks table' '
 	test_grep "^data.schema  *pass  *0 errors, 0 warnings in 569 rows vs schema.yaml" human
 '
 
+test_expect_success 'the template: every check is active and green on the first run; drift and baseline say no baseline' '
+	export MLCI_HOME="$SCRATCH/home-tpl" &&
+	mlci init tpl >/dev/null &&
+	(cd tpl && mlci run -o json >../tpl.json 2>../tpl.err) &&
+	python3 -c "
+import json
+d=json.load(open(\"tpl.json\"))
+v={c[\"name\"]: (c[\"status\"], c[\"summary\"]) for c in d[\"checks\"]}
+want=[\"data.schema\",\"data.drift\",\"training.converges\",\"training.no_nan\",\"model.thresholds\",
+      \"model.baseline\",\"model.slices\",\"infra.requires\"]
+assert [c[\"name\"] for c in d[\"checks\"]]==want, v
+assert v[\"data.drift\"]==(\"skipped\",\"no baseline: skipped (no model in production)\"), v
+assert v[\"model.baseline\"]==(\"pass\",\"no baseline: skipped (no model in production)\"), v
+assert all(s==\"pass\" for n,(s,_) in v.items() if n!=\"data.drift\"), v
+assert d[\"status\"]==\"passed\"
+" &&
+	(cd tpl && mlci run -o json >../tpl2.json 2>/dev/null) &&
+	test "$(js "sum(s[\"status\"]==\"cached\" for s in d[\"steps\"])" <tpl2.json)" = 7 &&
+	test "$(js "len(d[\"checks\"])" <tpl2.json)" = 8
+'
+
 test_done
