@@ -356,4 +356,10 @@ assert d[\"status\"]==\"passed\"
 	test "$(js "len(d[\"checks\"])" <tpl2.json)" = 8
 '
 
+test_expect_success 'production holding another pipeline is no baseline for this one (and says so)' '
+	(cd tpl && mlci run -o json >../tpl3.json 2>/dev/null) &&
+	test "$(verdict tpl3.json data.drift summary)" = "no baseline: skipped (production runs pipeline chk)" &&
+	test "$(verdict tpl3.json model.baseline summary)" = "no baseline: skipped (production runs pipeline chk)"
+'
+
 test_done
