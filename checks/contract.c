@@ -145,7 +145,9 @@ static size_t path_walk(const cJSON *v, const struct contract_path *p, size_t i,
 			buf_addf(where, "%s%s", where->len ? "." : "", s->key);
 		n = path_walk(m, p, i + 1, where, fn, payload);
 	} else if (s->kind == CONTRACT_SEG_INDEX) {
-		const cJSON *m = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)(s->index > 0x7fffffff ? 0x7fffffff : s->index)) : NULL;
+		const cJSON *m = cJSON_IsArray(v)
+					 ? cJSON_GetArrayItem(v, (int)(s->index > 0x7fffffff ? 0x7fffffff : s->index))
+					 : NULL;
 		if (!m)
 			return 0;
 		buf_addf(where, "[%zu]", s->index);
@@ -178,8 +180,9 @@ size_t contract_path_each(const cJSON *root, const struct contract_path *p,
 
 const char *contract_type_name(enum contract_type t)
 {
-	static const char *const names[] = { "any",     "string", "number", "integer",
-					     "boolean", "null",   "array",  "object" };
+	static const char *const names[] = {
+		"any", "string", "number", "integer", "boolean", "null", "array", "object"
+	};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "any";
 }
 
@@ -476,7 +479,8 @@ static int get_num(struct pctx *c, yaml_node_t *n, const char *what, double *out
 {
 	const char *s = scalar(n);
 	if (!s || !is_plain(n) || plain_number(s, out) < 0) {
-		diag(c, n, "%s: expected a number, got %s%s%s", what, s ? "\"" : kind_name(n), s ? s : "", s ? "\"" : "");
+		diag(c, n, "%s: expected a number, got %s%s%s", what, s ? "\"" : kind_name(n), s ? s : "",
+		     s ? "\"" : "");
 		return -1;
 	}
 	return 0;
@@ -536,7 +540,7 @@ static void parse_status_item(struct pctx *c, struct contract_case *k, yaml_node
 
 static void parse_matcher(struct pctx *c, struct contract_expect *x, yaml_node_t *n)
 {
-	static const char *const keys[] = { "equals", "one_of", "type",    "min",      "max",    "len",
+	static const char *const keys[] = { "equals",  "one_of",  "type",     "min",    "max", "len",
 					    "min_len", "max_len", "contains", "exists", NULL };
 	enum { M_EQUALS, M_ONE_OF, M_TYPE, M_MIN, M_MAX, M_LEN, M_MIN_LEN, M_MAX_LEN, M_CONTAINS, M_EXISTS, M_N };
 	yaml_node_t *v[M_N];
@@ -566,7 +570,8 @@ static void parse_matcher(struct pctx *c, struct contract_expect *x, yaml_node_t
 		for (i = 0; t && type_names[i] && strcmp(type_names[i], t); i++)
 			;
 		if (!t || !type_names[i])
-			diag(c, v[M_TYPE], "%s.type: expected one of string, number, integer, boolean, null, array, object",
+			diag(c, v[M_TYPE],
+			     "%s.type: expected one of string, number, integer, boolean, null, array, object",
 			     what.ptr);
 		else
 			x->type = (enum contract_type)(i + 1);
@@ -676,7 +681,9 @@ static void parse_request(struct pctx *c, struct contract_case *k, yaml_node_t *
 			for (const char *p = m; ok && *p; p++)
 				ok = isupper((unsigned char)*p) != 0;
 			if (!ok)
-				diag(c, v[0], "request.method: expected an upper-case HTTP method such as GET or POST, got \"%s\"",
+				diag(c, v[0],
+				     "request.method: expected an upper-case HTTP method such as GET or POST, got "
+				     "\"%s\"",
 				     m);
 			else
 				k->method = xstrdup(m);
@@ -689,8 +696,8 @@ static void parse_request(struct pctx *c, struct contract_case *k, yaml_node_t *
 	} else {
 		const char *p = get_str(c, v[1], "request.path");
 		if (p && (p[0] != '/' || strpbrk(p, " \t\r\n")))
-			diag(c, v[1], "request.path: expected an HTTP path starting with '/' and without spaces, got \"%s\"",
-			     p);
+			diag(c, v[1],
+			     "request.path: expected an HTTP path starting with '/' and without spaces, got \"%s\"", p);
 		else if (p)
 			k->path = xstrdup(p);
 	}
@@ -698,7 +705,8 @@ static void parse_request(struct pctx *c, struct contract_case *k, yaml_node_t *
 		if (v[2]->type != YAML_MAPPING_NODE) {
 			diag(c, v[2], "request.headers: expected a mapping of header names to values");
 		} else {
-			for (yaml_node_pair_t *p = v[2]->data.mapping.pairs.start; p < v[2]->data.mapping.pairs.top; p++) {
+			for (yaml_node_pair_t *p = v[2]->data.mapping.pairs.start; p < v[2]->data.mapping.pairs.top;
+			     p++) {
 				yaml_node_t *hk = node(c, p->key), *hv = node(c, p->value);
 				const char *ks = scalar(hk), *vs = scalar(hv);
 				int ok = ks && *ks;
@@ -726,7 +734,8 @@ static void parse_expect(struct pctx *c, struct contract_case *k, yaml_node_t *n
 		return;
 	if (v[0]) {
 		if (v[0]->type == YAML_SEQUENCE_NODE) {
-			for (yaml_node_item_t *it = v[0]->data.sequence.items.start; it < v[0]->data.sequence.items.top; it++)
+			for (yaml_node_item_t *it = v[0]->data.sequence.items.start; it < v[0]->data.sequence.items.top;
+			     it++)
 				parse_status_item(c, k, node(c, *it));
 			if (!k->n_status)
 				diag(c, v[0], "expect.status: empty list");
@@ -840,6 +849,48 @@ static void parse_root(struct pctx *c, struct contract_cases *out, yaml_node_t *
 	}
 }
 
+/* Diags of one file in file order: "FILE:LINE:COL: ..." sorted by line then column (stable). */
+struct diag_key {
+	unsigned long line, col;
+	size_t idx;
+	char *s;
+};
+
+static int cmp_diag(const void *a, const void *b)
+{
+	const struct diag_key *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void sort_diags(struct strvec *diags, size_t from, const char *file)
+{
+	size_t n = diags->n - from, fl = strlen(file);
+	struct diag_key *k;
+	if (n < 2)
+		return;
+	k = xcalloc(n, sizeof(*k));
+	for (size_t i = 0; i < n; i++) {
+		const char *s = diags->v[from + i];
+		char *end;
+		k[i].idx = i;
+		k[i].s = diags->v[from + i];
+		k[i].line = k[i].col = (unsigned long)-1;
+		if (!strncmp(s, file, fl) && s[fl] == ':') {
+			k[i].line = strtoul(s + fl + 1, &end, 10);
+			if (*end == ':')
+				k[i].col = strtoul(end + 1, NULL, 10);
+		}
+	}
+	qsort(k, n, sizeof(*k), cmp_diag);
+	for (size_t i = 0; i < n; i++)
+		diags->v[from + i] = k[i].s;
+	free(k);
+}
+
 int contract_parse_buffer(struct contract_cases *out, const char *data, size_t len, const char *file,
 			  struct strvec *diags)
 {
@@ -857,7 +908,8 @@ int contract_parse_buffer(struct contract_cases *out, const char *data, size_t l
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&p, &doc)) {
 		strvec_pushf(diags, "%s:%zu:%zu: %s%s%s", c.file, p.problem_mark.line + 1, p.problem_mark.column + 1,
-			     p.problem ? p.problem : "YAML syntax error", p.context ? " " : "", p.context ? p.context : "");
+			     p.problem ? p.problem : "YAML syntax error", p.context ? " " : "",
+			     p.context ? p.context : "");
 		yaml_parser_delete(&p);
 		return -1;
 	}
@@ -867,7 +919,9 @@ int contract_parse_buffer(struct contract_cases *out, const char *data, size_t l
 		strvec_pushf(diags, "%s:1:1: empty case file (expected a \"cases\" list)", c.file);
 		c.nerr++;
 	} else {
+		size_t d0 = diags->n;
 		parse_root(&c, out, root);
+		sort_diags(diags, d0, c.file);
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&p);
@@ -1038,18 +1092,21 @@ static void check_value(const cJSON *v, const char *where, void *payload)
 		else if (cJSON_IsString(v))
 			n = (int64_t)strlen(v->valuestring);
 		if (n < 0)
-			problem(m, where, "expected an array, object or string (for its length), got %s %s", json_kind(v),
-				av.ptr);
+			problem(m, where, "expected an array, object or string (for its length), got %s %s",
+				json_kind(v), av.ptr);
 		else if (x->len >= 0 && n != x->len)
 			problem(m, where, "expected length %lld, got length %lld", (long long)x->len, (long long)n);
 		else if (x->min_len >= 0 && n < x->min_len)
-			problem(m, where, "expected length >= %lld, got length %lld", (long long)x->min_len, (long long)n);
+			problem(m, where, "expected length >= %lld, got length %lld", (long long)x->min_len,
+				(long long)n);
 		else if (x->max_len >= 0 && n > x->max_len)
-			problem(m, where, "expected length <= %lld, got length %lld", (long long)x->max_len, (long long)n);
+			problem(m, where, "expected length <= %lld, got length %lld", (long long)x->max_len,
+				(long long)n);
 	}
 	if (x->contains) {
 		if (!cJSON_IsString(v))
-			problem(m, where, "expected a string containing \"%s\", got %s %s", x->contains, json_kind(v), av.ptr);
+			problem(m, where, "expected a string containing \"%s\", got %s %s", x->contains, json_kind(v),
+				av.ptr);
 		else if (!strstr(v->valuestring, x->contains))
 			problem(m, where, "expected a string containing \"%s\", got %s", x->contains, av.ptr);
 	}
@@ -1114,8 +1171,8 @@ size_t contract_check_response(const struct contract_case *c, long status, doubl
 			struct buf show = BUF_INIT;
 			for (size_t i = 0; i < body_len && i < 80; i++)
 				buf_addch(&show, (unsigned char)body[i] < 0x20 ? ' ' : body[i]);
-			strvec_pushf(&r->problems, "body: expected JSON, got %s\"%s%s\"", body_len ? "" : "an empty body ",
-				     show.ptr, body_len > 80 ? "..." : "");
+			strvec_pushf(&r->problems, "body: expected JSON, got %s\"%s%s\"",
+				     body_len ? "" : "an empty body ", show.ptr, body_len > 80 ? "..." : "");
 			buf_release(&show);
 		} else {
 			for (size_t i = 0; i < c->n_json; i++) {

@@ -62,14 +62,14 @@ struct contract_expect {
 	char *text; /* the path as written; owned */
 	struct contract_path path;
 	unsigned line, col;
-	struct cJSON *equals;  /* exact value (deep equality, numbers as doubles); owned; NULL = none */
-	struct cJSON *one_of;  /* array of allowed values; owned; NULL = none */
+	struct cJSON *equals; /* exact value (deep equality, numbers as doubles); owned; NULL = none */
+	struct cJSON *one_of; /* array of allowed values; owned; NULL = none */
 	enum contract_type type;
 	int has_min, has_max;
-	double min, max;       /* inclusive bounds on a number */
+	double min, max;               /* inclusive bounds on a number */
 	int64_t len, min_len, max_len; /* length of an array, string or object; -1 = not given */
-	char *contains;        /* substring of a string value; owned; NULL = none */
-	int exists;            /* 1 (default): the path must select something; 0: it must select nothing */
+	char *contains;                /* substring of a string value; owned; NULL = none */
+	int exists;                    /* 1 (default): the path must select something; 0: it must select nothing */
 };
 
 /* Allowed statuses as inclusive ranges: 200 -> [200,200], "4xx" -> [400,499]. */
@@ -81,10 +81,10 @@ struct contract_case {
 	char *name; /* owned */
 	char *file; /* display name of the case file; owned */
 	unsigned line, col;
-	char *method;            /* "GET", "POST", ...; owned */
-	char *path;              /* starts with '/'; owned */
-	struct strvec headers;   /* "Name: value" */
-	char *body;              /* the request body (JSON text, or raw text); owned; NULL = none */
+	char *method;          /* "GET", "POST", ...; owned */
+	char *path;            /* starts with '/'; owned */
+	struct strvec headers; /* "Name: value" */
+	char *body;            /* the request body (JSON text, or raw text); owned; NULL = none */
 	size_t body_len;
 	struct contract_status *status; /* owned; at least one (default 2xx) */
 	size_t n_status;
@@ -99,7 +99,10 @@ struct contract_cases {
 	size_t n, alloc;
 };
 
-#define CONTRACT_CASES_INIT { NULL, 0, 0 }
+#define CONTRACT_CASES_INIT                                                                                            \
+	{                                                                                                              \
+		NULL, 0, 0                                                                                             \
+	}
 
 /* Parse "len" bytes of a case file ("file" is the display name). Cases are appended to "out"; every
  * problem is appended to "diags" as "FILE:LINE:COL: message" and the function returns -1 (the cases
@@ -114,7 +117,7 @@ void contract_cases_release(struct contract_cases *c);
 /* The outcome of one case. */
 struct contract_result {
 	int passed;
-	long status;       /* 0 = no answer */
+	long status; /* 0 = no answer */
 	double latency_ms;
 	struct strvec problems; /* one line each: "outputs[0].shape[0]: expected 2, got 1" */
 };

@@ -100,7 +100,8 @@ int check_http_do(const struct check_http_req *q, struct check_http_resp *r)
 		r->status = 0;
 		r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		if (rc == CURLE_WRITE_ERROR)
-			snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes", CHECK_HTTP_MAX_BODY);
+			snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes",
+				 CHECK_HTTP_MAX_BODY);
 		else if (r->timed_out)
 			snprintf(r->error, sizeof(r->error), "no answer within %lld ms",
 				 (long long)(q->timeout_ms > 0 ? q->timeout_ms : 10000));

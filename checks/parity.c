@@ -201,7 +201,8 @@ static int values_differ(const char *want, const cJSON *got, double tol, double 
 	if (cJSON_IsString(got))
 		return strcmp(want, got->valuestring) != 0;
 	if (cJSON_IsBool(got))
-		return strcmp(want, cJSON_IsTrue(got) ? "true" : "false") && strcmp(want, cJSON_IsTrue(got) ? "1" : "0") &&
+		return strcmp(want, cJSON_IsTrue(got) ? "true" : "false") &&
+		       strcmp(want, cJSON_IsTrue(got) ? "1" : "0") &&
 		       strcmp(want, cJSON_IsTrue(got) ? "True" : "False");
 	return 1;
 }
@@ -237,8 +238,8 @@ static void compare(struct cmp_state *s, struct parity_report *r, size_t row, si
 		cJSON_free(t);
 		if (d > 0)
 			strvec_pushf(&r->diffs, "%s:%llu (row %zu): %s: offline %s, service %s (difference %.3g > %g)",
-				     s->o->data_path, (unsigned long long)s->data->lines[row], row, s->pred->names.v[pc], want,
-				     g.ptr, d, s->o->tolerance);
+				     s->o->data_path, (unsigned long long)s->data->lines[row], row,
+				     s->pred->names.v[pc], want, g.ptr, d, s->o->tolerance);
 		else
 			strvec_pushf(&r->diffs, "%s:%llu (row %zu): %s: offline %s, service %s", s->o->data_path,
 				     (unsigned long long)s->data->lines[row], row, s->pred->names.v[pc], want, g.ptr);
@@ -302,7 +303,8 @@ static int kserve_batch(struct cmp_state *s, const cJSON *meta, struct parity_re
 		}
 		flatten(od, &flat, &nf, &af, 0);
 		if (nf != n) {
-			set_problem(r, "POST %s: output \"%s\" has %zu values for a batch of %zu rows", path.ptr, col, nf, n);
+			set_problem(r, "POST %s: output \"%s\" has %zu values for a batch of %zu rows", path.ptr, col,
+				    nf, n);
 			free(flat);
 			ret = -1;
 			goto done;
@@ -386,7 +388,8 @@ int parity_run(const struct parity_opts *o, struct parity_report *r, struct err 
 
 	memset(&s, 0, sizeof(s));
 	if (!kserve && strcmp(o->protocol, "tfserving-v1"))
-		return err_set(e, MLCI_EUSAGE, "parity needs protocol kserve-v2 or tfserving-v1, not \"%s\"", o->protocol);
+		return err_set(e, MLCI_EUSAGE, "parity needs protocol kserve-v2 or tfserving-v1, not \"%s\"",
+			       o->protocol);
 	if (table_read(o->data_path, PARITY_MAX_ROWS, &data, e) < 0)
 		return -1;
 	if (table_read(o->predictions_path, PARITY_MAX_ROWS, &pred, e) < 0) {
@@ -422,16 +425,18 @@ int parity_run(const struct parity_opts *o, struct parity_report *r, struct err 
 		size_t row = p;
 		if (row_col != (size_t)-1) {
 			double d;
-			if (number(cell(&pred, p, row_col), &d) < 0 || d < 0 || floor(d) != d || d >= (double)data.rows) {
-				err_set(e, MLCI_EFAILED, "%s:%llu: row \"%s\" is not a row of %s (0 to %zu)", o->predictions_path,
-					(unsigned long long)pred.lines[p], cell(&pred, p, row_col), o->data_path, data.rows - 1);
+			if (number(cell(&pred, p, row_col), &d) < 0 || d < 0 || floor(d) != d ||
+			    d >= (double)data.rows) {
+				err_set(e, MLCI_EFAILED, "%s:%llu: row \"%s\" is not a row of %s (0 to %zu)",
+					o->predictions_path, (unsigned long long)pred.lines[p], cell(&pred, p, row_col),
+					o->data_path, data.rows - 1);
 				goto out;
 			}
 			row = (size_t)d;
 		}
 		if (row >= data.rows) {
-			err_set(e, MLCI_EFAILED, "%s: %zu predictions for %zu rows of %s", o->predictions_path, pred.rows,
-				data.rows, o->data_path);
+			err_set(e, MLCI_EFAILED, "%s: %zu predictions for %zu rows of %s", o->predictions_path,
+				pred.rows, data.rows, o->data_path);
 			goto out;
 		}
 		s.pred_row[row] = p;

@@ -27,15 +27,15 @@ struct parity_opts {
 };
 
 struct parity_report {
-	uint64_t rows;          /* rows sent */
-	uint64_t values;        /* values compared */
-	uint64_t differing;     /* rows with at least one value out of tolerance */
-	double max_abs_diff;    /* over numeric values */
-	struct strvec columns;  /* the predictions.csv columns compared */
-	struct strvec diffs;    /* the first PARITY_MAX_SHOWN differing rows, one line each:
-				   "parity.csv:12 (row 10): probability: offline 0.93, service 0.41" */
-	char *problem;          /* why the comparison could not be done (service error, no matching output);
-				   owned; NULL = compared */
+	uint64_t rows;         /* rows sent */
+	uint64_t values;       /* values compared */
+	uint64_t differing;    /* rows with at least one value out of tolerance */
+	double max_abs_diff;   /* over numeric values */
+	struct strvec columns; /* the predictions.csv columns compared */
+	struct strvec diffs;   /* the first PARITY_MAX_SHOWN differing rows, one line each:
+				  "parity.csv:12 (row 10): probability: offline 0.93, service 0.41" */
+	char *problem;         /* why the comparison could not be done (service error, no matching output);
+				  owned; NULL = compared */
 };
 
 void parity_report_init(struct parity_report *r);

@@ -108,8 +108,8 @@ static int expect_200(const struct protocol_opts *o, struct protocol_report *r, 
 }
 
 /* A bad request must get a 4xx with {"error": "..."}: never a 2xx, a 5xx or no answer. */
-static void expect_error(const struct protocol_opts *o, struct protocol_report *r, const char *name,
-			 const char *path, const char *body)
+static void expect_error(const struct protocol_opts *o, struct protocol_report *r, const char *name, const char *path,
+			 const char *body)
 {
 	struct check_http_resp resp;
 	struct buf d = BUF_INIT;
@@ -123,8 +123,9 @@ static void expect_error(const struct protocol_opts *o, struct protocol_report *
 	} else if (resp.status < 400 || resp.status > 499) {
 		describe(&resp, ok, &d);
 		add(r, name, P_FAIL, "POST %s: expected a 4xx with {\"error\": ...}, %s%s", path, d.ptr,
-		    resp.status >= 500 ? " (a client error must not be a server error)"
-		    : resp.status < 400 ? " (the bad request was accepted)" : "");
+		    resp.status >= 500  ? " (a client error must not be a server error)"
+		    : resp.status < 400 ? " (the bad request was accepted)"
+					: "");
 	} else if (!cJSON_IsObject(j) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "error"))) {
 		describe(&resp, ok, &d);
 		add(r, name, P_FAIL, "POST %s: %s, but the body is not {\"error\": \"...\"}", path, d.ptr);
@@ -155,7 +156,7 @@ static char *print(const cJSON *j)
 
 /* ---------------------------------------------------------------- KServe V2 */
 
-static const char *const v2_types[] = { "BOOL",  "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16",
+static const char *const v2_types[] = { "BOOL",  "UINT8", "UINT16", "UINT32", "UINT64", "INT8",  "INT16",
 					"INT32", "INT64", "FP16",   "FP32",   "FP64",   "BYTES", NULL };
 
 static int v2_type_ok(const char *t)
@@ -255,8 +256,8 @@ cJSON *protocol_kserve_request(const cJSON *meta, char *why, size_t why_len)
 			count *= v;
 		}
 		if (count > MAX_ELEMENTS) {
-			snprintf(why, why_len, "input \"%.64s\" would have %.0f elements (more than %d)", name->valuestring,
-				 count, MAX_ELEMENTS);
+			snprintf(why, why_len, "input \"%.64s\" would have %.0f elements (more than %d)",
+				 name->valuestring, count, MAX_ELEMENTS);
 			cJSON_Delete(req);
 			return NULL;
 		}
@@ -328,7 +329,8 @@ static int infer_answer_ok(const cJSON *ans, const cJSON *meta, const char *mode
 		data = cJSON_GetObjectItemCaseSensitive(o, "data");
 		if (!cJSON_IsString(dt) || strcmp(dt->valuestring, mdt))
 			return buf_addf(why, "output \"%s\": datatype %s%s%s, but the metadata says %s", name,
-					cJSON_IsString(dt) ? "\"" : "", cJSON_IsString(dt) ? dt->valuestring : "missing",
+					cJSON_IsString(dt) ? "\"" : "",
+					cJSON_IsString(dt) ? dt->valuestring : "missing",
 					cJSON_IsString(dt) ? "\"" : "", mdt),
 			       -1;
 		if (!cJSON_IsArray(shape))
@@ -342,7 +344,8 @@ static int infer_answer_ok(const cJSON *ans, const cJSON *meta, const char *mode
 		}
 		for (const cJSON *d = shape->child, *md = mshape->child; d; d = d->next, md = md->next) {
 			if (!is_int(d) || d->valuedouble < 0)
-				return buf_addf(why, "output \"%s\": shape holds something other than integers >= 0", name),
+				return buf_addf(why, "output \"%s\": shape holds something other than integers >= 0",
+						name),
 				       -1;
 			if (md->valuedouble >= 0 && d->valuedouble != md->valuedouble) {
 				char *a = print(shape), *b = print(mshape);
@@ -405,9 +408,11 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 		buf_reset(&why);
 		if (!ok || resp.status != 200) {
 			describe(&resp, ok, &d);
-			add(r, "infer right after ready", P_FAIL, "POST %s (zeros shaped by the metadata): expected 200, %s%s",
-			    infer.ptr, d.ptr,
-			    ready_ok ? "; readiness was claimed before the model could answer" : "");
+			add(r, "infer right after ready", P_FAIL,
+			    "POST %s (zeros shaped by the metadata): expected 200, %s%s", infer.ptr, d.ptr,
+			    ready_ok && ok && resp.status >= 500
+				    ? "; readiness was claimed before the model could answer"
+				    : "");
 		} else if (infer_answer_ok(ans, meta, o->model, &why) < 0) {
 			add(r, "infer right after ready", P_FAIL, "POST %s: %s", infer.ptr, why.ptr);
 		} else {
@@ -429,7 +434,8 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 				it->status = P_FAIL;
 				r->failed++;
 				free(it->detail);
-				it->detail = xstrdup("GET /v2: expected {\"name\": string, \"version\": string, \"extensions\": [...]}");
+				it->detail = xstrdup("GET /v2: expected {\"name\": string, \"version\": string, "
+						     "\"extensions\": [...]}");
 			}
 		}
 		cJSON_Delete(sm);
@@ -442,11 +448,13 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 	if (!req) {
 		add(r, "bad request: wrong datatype", P_SKIP, "no request could be built from the metadata");
 		add(r, "bad request: wrong shape", P_SKIP, "no request could be built from the metadata");
-		add(r, "bad request: data does not match the shape", P_SKIP, "no request could be built from the metadata");
+		add(r, "bad request: data does not match the shape", P_SKIP,
+		    "no request could be built from the metadata");
 	} else {
 		cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(req, "inputs"), 0);
 		const char *dt = cJSON_GetObjectItemCaseSensitive(t, "datatype")->valuestring;
-		cJSON *bad = cJSON_Duplicate(req, 1), *bt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
+		cJSON *bad = cJSON_Duplicate(req, 1),
+		      *bt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
 		cJSON *data = cJSON_GetObjectItemCaseSensitive(bt, "data"), *shape;
 		const cJSON *mshape;
 		char *body;
@@ -472,14 +480,15 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 		cJSON_Delete(bad);
 
 		/* wrong shape: the last fixed dimension one larger, with data to match */
-		mshape = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0),
-							 "shape");
+		mshape = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0), "shape");
 		{
 			const cJSON *last = NULL;
 			for (const cJSON *x = mshape ? mshape->child : NULL; x; x = x->next)
 				last = x;
 			if (!last || last->valuedouble < 1 || !cJSON_GetArraySize(mshape)) {
-				add(r, "bad request: wrong shape", P_SKIP, "the first input has no fixed last dimension");
+				add(r, "bad request: wrong shape", P_SKIP,
+				    "the first input has no fixed last dimension");
 			} else {
 				double count = 1;
 				cJSON *nd;
@@ -561,7 +570,8 @@ static void tfserving(const struct protocol_opts *o, struct protocol_report *r)
 			it->status = P_FAIL;
 			r->failed++;
 			free(it->detail);
-			it->detail = xstrfmt("GET %s: no model_version_status entry with state \"AVAILABLE\"", path.ptr);
+			it->detail =
+				xstrfmt("GET %s: no model_version_status entry with state \"AVAILABLE\"", path.ptr);
 		}
 	}
 	if (!cJSON_IsArray(o->instances) || !o->instances->child) {
@@ -580,8 +590,8 @@ static void tfserving(const struct protocol_opts *o, struct protocol_report *r)
 		} else {
 			const cJSON *p = cJSON_GetObjectItemCaseSensitive(ans, "predictions");
 			if (!cJSON_IsArray(p) || cJSON_GetArraySize(p) != n)
-				add(r, "predict", P_FAIL, "POST %s: expected {\"predictions\": [...]} with %d entries", predict.ptr,
-				    n);
+				add(r, "predict", P_FAIL, "POST %s: expected {\"predictions\": [...]} with %d entries",
+				    predict.ptr, n);
 			else
 				add(r, "predict", P_PASS, "200 in %.1f ms, %d predictions", resp.latency_ms, n);
 		}

@@ -194,12 +194,13 @@ int service_wait_ready(struct service *s, const char *ready_path, int64_t timeou
 			pthread_mutex_lock(&s->mu);
 			describe_exit(s->exit_code, why);
 			pthread_mutex_unlock(&s->mu);
-			buf_addf(why, " %.2f s after it started, before GET %s answered 2xx", (double)(now - start) / 1000.0,
-				 ready_path);
+			buf_addf(why, " %.2f s after it started, before GET %s answered 2xx",
+				 (double)(now - start) / 1000.0, ready_path);
 			break;
 		}
 		if (left <= 0) {
-			buf_addf(why, "not ready after %.1f s: GET %s: %s", (double)timeout_ms / 1000.0, ready_path, last.ptr);
+			buf_addf(why, "not ready after %.1f s: GET %s: %s", (double)timeout_ms / 1000.0, ready_path,
+				 last.ptr);
 			break;
 		}
 		q.timeout_ms = left < READY_REQUEST_MS ? left : READY_REQUEST_MS;
@@ -405,7 +406,9 @@ static void run_protocol(struct run *r, const cJSON *instances)
 		cJSON *it = cJSON_CreateObject();
 		cJSON_AddStringToObject(it, "name", rep.items[i].name);
 		cJSON_AddStringToObject(it, "status",
-					rep.items[i].status == 0 ? "pass" : rep.items[i].status == 1 ? "fail" : "skipped");
+					rep.items[i].status == 0   ? "pass"
+					: rep.items[i].status == 1 ? "fail"
+								   : "skipped");
 		cJSON_AddStringToObject(it, "detail", rep.items[i].detail);
 		cJSON_AddItemToArray(items, it);
 		passed += rep.items[i].status == 0;
@@ -482,7 +485,8 @@ static void run_contract(struct run *r)
 	{
 		struct buf head = BUF_INIT;
 		if (failed)
-			buf_addf(&head, "%zu of %zu cases failed%s%s", failed, cases.n, sum.ptr, failed > shown ? "; ..." : "");
+			buf_addf(&head, "%zu of %zu cases failed%s%s", failed, cases.n, sum.ptr,
+				 failed > shown ? "; ..." : "");
 		else
 			buf_addf(&head, "%zu case%s passed", cases.n, cases.n == 1 ? "" : "s");
 		verdict(r, "service.contract", failed ? VERDICT_FAIL : VERDICT_PASS, d, head.ptr);
@@ -578,8 +582,8 @@ static void load_request(struct run *r, const cJSON *instances, struct buf *url,
 		if (check_http_do(&q, &resp) == 0 && resp.status == 200)
 			meta = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
 		check_http_resp_release(&resp);
-		if (meta && (req = protocol_kserve_request(meta, why, sizeof(why))) != NULL && cJSON_IsArray(instances) &&
-		    instances->child) {
+		if (meta && (req = protocol_kserve_request(meta, why, sizeof(why))) != NULL &&
+		    cJSON_IsArray(instances) && instances->child) {
 			/* one real row instead of zeros, when the first input takes [N, F] */
 			cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(req, "inputs"), 0);
 			cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
@@ -651,6 +655,7 @@ static void run_load(struct run *r, const cJSON *instances)
 		cJSON *errs = cJSON_AddObjectToObject(d, "errors");
 		cJSON_AddNumberToObject(d, "requests", (double)res.requests);
 		cJSON_AddNumberToObject(d, "ok", (double)res.ok);
+		cJSON_AddNumberToObject(d, "unsent", (double)res.unsent);
 		cJSON_AddNumberToObject(d, "qps", res.qps);
 		cJSON_AddNumberToObject(d, "target_qps", res.target_qps);
 		cJSON_AddNumberToObject(d, "duration_s", res.duration_s);
@@ -663,6 +668,14 @@ static void run_load(struct run *r, const cJSON *instances)
 			cJSON_AddNumberToObject(errs, check_load_error_name(k), (double)res.errors[k]);
 		check_load_thresholds_from_spec(r->svc, &th);
 		bad = check_load_evaluate(&res, &th, &msg);
+		/* an open loop that could not send what it was asked to: the service did not keep up */
+		if (res.target_qps > 0 && res.unsent * 100 > res.requests + res.unsent) {
+			bad = 1;
+			buf_addf(&msg,
+				 "%s%llu of %llu requests never sent: the service could not keep up with %g req/s",
+				 msg.len ? "; " : "", (unsigned long long)res.unsent,
+				 (unsigned long long)(res.requests + res.unsent), res.target_qps);
+		}
 		if (!res.ok) {
 			bad = 1;
 			buf_addstr(&msg, msg.len ? "; no request succeeded" : "no request succeeded");
@@ -699,7 +712,8 @@ int service_checks_run(const struct service_ctx *ctx, struct verdicts *out, stru
 	r.out = out;
 	r.timeout_ms = ctx->request_timeout_ms > 0 ? ctx->request_timeout_ms : 10000;
 	if (!ctx->svc || !ctx->svc->present || !ctx->svc->start || !ctx->svc->ready || !ctx->log_path)
-		return err_set(e, MLCI_EUSAGE, "service check: no service configured (start, ready and a log are needed)");
+		return err_set(e, MLCI_EUSAGE,
+			       "service check: no service configured (start, ready and a log are needed)");
 	if (!ctx->model_name)
 		return err_set(e, MLCI_EUSAGE, "service check: no model name for the protocol URLs");
 

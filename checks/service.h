@@ -27,9 +27,9 @@ struct service {
 	pthread_t pump;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	int pumping;  /* the pump thread runs */
-	int stop;     /* asks the pump thread to return (under mu) */
-	int exited;   /* the process group leader is gone (under mu) */
+	int pumping; /* the pump thread runs */
+	int stop;    /* asks the pump thread to return (under mu) */
+	int exited;  /* the process group leader is gone (under mu) */
 	int exit_code;
 	int port;
 	char base_url[64]; /* "http://127.0.0.1:PORT" */
@@ -38,12 +38,12 @@ struct service {
 };
 
 struct service_start_opts {
-	const char *cmd;            /* shell command; required */
-	const char *cwd;            /* working directory; NULL = inherit */
-	const char *const *env;     /* NULL-terminated KEY=VALUE; MLCI_PORT is added (replaced); NULL = empty */
-	const char *log_path;       /* output appended here; required */
-	const char *const *mask;    /* secrets masked in the log; may be NULL */
-	int port;                   /* 0 = pick a free 127.0.0.1 port */
+	const char *cmd;         /* shell command; required */
+	const char *cwd;         /* working directory; NULL = inherit */
+	const char *const *env;  /* NULL-terminated KEY=VALUE; MLCI_PORT is added (replaced); NULL = empty */
+	const char *log_path;    /* output appended here; required */
+	const char *const *mask; /* secrets masked in the log; may be NULL */
+	int port;                /* 0 = pick a free 127.0.0.1 port */
 };
 
 /* Pick a free TCP port on 127.0.0.1 (bind port 0, read it, close). Returns the port or -1 with "e". */
@@ -83,8 +83,8 @@ struct service_ctx {
 	const char *contract_path;            /* the contract file or directory, resolved; NULL = none */
 	const char *parity_data_path;         /* resolved parity files; NULL = no parity */
 	const char *parity_predictions_path;
-	int64_t request_timeout_ms;           /* protocol/contract/load requests; 0 = 10 s */
-	int64_t stop_grace_ms;                /* 0 = SERVICE_STOP_GRACE_MS */
+	int64_t request_timeout_ms; /* protocol/contract/load requests; 0 = 10 s */
+	int64_t stop_grace_ms;      /* 0 = SERVICE_STOP_GRACE_MS */
 	/* called before each check starts ("service.start", "service.protocol", ...); may be NULL */
 	void (*progress)(const char *check, void *payload);
 	void *payload;

@@ -117,8 +117,8 @@ static int check_contract(struct strvec *args, struct cmd_ctx *ctx)
 			char st[16];
 			snprintf(st, sizeof(st), r.status ? "%ld" : "-", r.status);
 			printf("%s%-4s%s %s  (%s:%u; %s %s -> %s, %.1f ms)\n", cmd_col(ctx->color, col),
-			       r.passed ? "ok" : "FAIL", cmd_col(ctx->color, "reset"), c->name, c->file, c->line, c->method,
-			       c->path, st, r.latency_ms);
+			       r.passed ? "ok" : "FAIL", cmd_col(ctx->color, "reset"), c->name, c->file, c->line,
+			       c->method, c->path, st, r.latency_ms);
 			for (size_t k = 0; k < r.problems.n; k++)
 				printf("     %s\n", r.problems.v[k]);
 		}
@@ -130,7 +130,8 @@ static int check_contract(struct strvec *args, struct cmd_ctx *ctx)
 		cmd_print_json(j);
 		cJSON_Delete(j);
 	} else if (!ctx->quiet) {
-		printf("%zu case%s: %zu passed, %zu failed\n", cases.n, cases.n == 1 ? "" : "s", cases.n - failed, failed);
+		printf("%zu case%s: %zu passed, %zu failed\n", cases.n, cases.n == 1 ? "" : "s", cases.n - failed,
+		       failed);
 	}
 	contract_cases_release(&cases);
 	strvec_clear(&diags);
@@ -201,8 +202,8 @@ static int check_protocol(struct strvec *args, struct cmd_ctx *ctx)
 		for (size_t i = 0; i < rep.n; i++)
 			if (!ctx->quiet || rep.items[i].status == 1)
 				printf("%s%-7s%s %-44s %s\n", cmd_col(ctx->color, item_colour(rep.items[i].status)),
-				       item_status(rep.items[i].status), cmd_col(ctx->color, "reset"), rep.items[i].name,
-				       rep.items[i].detail);
+				       item_status(rep.items[i].status), cmd_col(ctx->color, "reset"),
+				       rep.items[i].name, rep.items[i].detail);
 		if (!ctx->quiet)
 			printf("%s: %zu item%s, %zu failed\n", proto, rep.n, rep.n == 1 ? "" : "s", rep.failed);
 	}
@@ -407,7 +408,9 @@ static int check_service(struct strvec *args, struct cmd_ctx *ctx)
 	} else {
 		for (size_t i = 0; i < vs.n; i++) {
 			const struct verdict *v = &vs.items[i];
-			const char *col = v->status == VERDICT_PASS ? "green" : v->status == VERDICT_FAIL ? "red" : "yellow";
+			const char *col = v->status == VERDICT_PASS   ? "green"
+					  : v->status == VERDICT_FAIL ? "red"
+								      : "yellow";
 			if (ctx->quiet && v->status != VERDICT_FAIL)
 				continue;
 			printf("%-17s %s%-7s%s %s\n", v->name, cmd_col(ctx->color, col), verdict_status_name(v->status),
