@@ -151,6 +151,22 @@ test_expect_success 'a server that exits early reports its status and the tail o
 	test_grep "broken: starting, step 0" svc.log
 '
 
+test_expect_success 'a chatty service (2 MB of output before it listens) does not block; its log has it all' '
+	cat >chatty.py <<-\PY &&
+	import sys
+	sys.stdout.write(("x" * 99 + "\n") * 20000)
+	PY
+	cat >chatty.sh <<-\SH &&
+	python3 ../chatty.py
+	exec python3 serving/serve.py "$@"
+	SH
+	spec_with "sh ../chatty.sh" &&
+	sed -i -e "s|contract: contracts/,||" repo/t.yaml &&
+	(cd repo && mlci -o json check service --spec t.yaml --outputs ../out --log ../chatty.log >../out.json) &&
+	expect_statuses out.json pass pass skipped pass pass &&
+	test "$(grep -c "^x*$" chatty.log)" -eq 20000
+'
+
 test_expect_success 'a start command that is not found fails with status 127' '
 	spec_with "no-such-command-xyz" &&
 	(cd repo && test_must_fail 1 mlci check service --spec t.yaml --outputs ../out --log ../svc.log >../out.txt) &&
