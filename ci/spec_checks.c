@@ -420,8 +420,16 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 	spec_get_duration(c, v[S_READY_TIMEOUT], "ready_timeout", &sv->ready_timeout_ms);
 	if (v[S_LOAD])
 		parse_load(c, sv, v[S_LOAD]);
-	if (v[S_PARITY])
+	if (v[S_PARITY]) {
 		parse_parity(c, sv, v[S_PARITY]);
+		if (!strcmp(sv->protocol, "none")) {
+			size_t m2 = spec_key_push(c, "parity");
+			spec_err(c, v[S_PARITY],
+				 "parity sends rows through the protocol's predict call: it needs protocol "
+				 "kserve-v2 or tfserving-v1, not none");
+			spec_key_pop(c, m2);
+		}
+	}
 done:
 	spec_key_pop(c, mark);
 }

@@ -399,6 +399,23 @@ static void test_spec_parity_key(void **state)
 	spec_release(&s);
 	spec_diags_release(&d);
 
+	/* parity needs a protocol to send rows with */
+	buf_reset(&y);
+	buf_reset(&msg);
+	buf_addf(&y,
+		 "%s  service: { start: x, ready: /r, protocol: none, parity: { data: evaluate/parity.csv, "
+		 "predictions: evaluate/predictions.csv } }\n",
+		 SPEC_HEAD);
+	spec_init(&s);
+	spec_diags_init(&d);
+	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "mlci.yaml", &d), -1);
+	assert_int_equal(d.n, 1);
+	spec_diag_format(&d, 0, &msg);
+	assert_string_equal(msg.ptr, "mlci.yaml:5:59: checks.service.parity: parity sends rows through the protocol's "
+				     "predict call: it needs protocol kserve-v2 or tfserving-v1, not none");
+	spec_release(&s);
+	spec_diags_release(&d);
+
 	/* the default tolerance */
 	buf_reset(&y);
 	buf_addf(&y,
