@@ -103,7 +103,7 @@ int check_http_do(const struct check_http_req *q, struct check_http_resp *r)
 			snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes",
 				 CHECK_HTTP_MAX_BODY);
 		else if (r->timed_out)
-			snprintf(r->error, sizeof(r->error), "no answer within %lld ms",
+			snprintf(r->error, sizeof(r->error), "timed out after %lld ms",
 				 (long long)(q->timeout_ms > 0 ? q->timeout_ms : 10000));
 		else
 			snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));

@@ -7,6 +7,7 @@ Modes (each should fail the matching check of `mlci check service`):
   wrong-shape          infer outputs have shape [N, 1] while the metadata says [-1]
   wrong-datatype       the "probability" output says FP64 while the metadata says FP32
   500-on-bad-input     every client error (400/404) is answered 500
+  hang-on-bad-input    a client error is never answered (the handler sleeps 60 s)
   ready-before-loaded  /v2/health/ready says 200 at once; the model loads 3 s later (infer 503 until then)
   slow                 every answer waits 300 ms
   drop-connections     infer requests get the connection closed without an answer
@@ -52,6 +53,8 @@ def main():
             time.sleep(0.3)
         if mode == "500-on-bad-input" and 400 <= status < 500:
             status = 500
+        if mode == "hang-on-bad-input" and 400 <= status < 500:
+            time.sleep(60)
         if isinstance(obj, dict) and "outputs" in obj and "model_name" in obj:
             for o in obj["outputs"]:
                 if mode == "wrong-shape":

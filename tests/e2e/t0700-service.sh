@@ -101,6 +101,23 @@ drop-connections fail fail fail fail
 one-class pass fail fail pass
 EOF_MODES
 
+test_expect_success 'a server that hangs on bad input fails the protocol check within the request timeout' '
+	spec_with "python3 $BROKEN --serve serving/serve.py --mode hang-on-bad-input" &&
+	sed -i -e "s|contract: contracts/,||" repo/t.yaml &&
+	start=$(date +%s) &&
+	(cd repo && test_must_fail 1 mlci -o json check service --spec t.yaml --outputs ../out --log ../svc.log --timeout 1s >../out.json) &&
+	end=$(date +%s) &&
+	test $((end - start)) -lt 20 &&
+	expect_statuses out.json pass fail skipped pass pass &&
+	python3 - out.json <<-PY
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	items = [c for c in d["checks"] if c["name"] == "service.protocol"][0]["details"]["items"]
+	bad = [i for i in items if i["name"].startswith("bad request:")]
+	assert len(bad) == 5 and all(i["status"] == "fail" and "no answer: timed out after 1000 ms" in i["detail"] for i in bad), bad
+	PY
+'
+
 test_expect_success 'the failures name what was expected and what came' '
 	spec_with "python3 $BROKEN --serve serving/serve.py --mode wrong-datatype" &&
 	(cd repo && test_must_fail 1 mlci check service --spec t.yaml --outputs ../out --log ../svc.log >../out.txt) &&
