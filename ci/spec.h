@@ -150,6 +150,10 @@ struct spec_check_service {
 	double load_p99_ms;         /* 0 = not given */
 	double load_min_qps;        /* 0 = not given */
 	double load_max_error_rate; /* <0 = not given */
+	int parity_present;
+	struct spec_ref parity_data;        /* rows to send: "component/output" (CSV, header = features) */
+	struct spec_ref parity_predictions; /* offline predictions of those rows: "component/output" */
+	double parity_tolerance;            /* largest absolute difference; default 1e-6 */
 };
 
 struct spec_checks {

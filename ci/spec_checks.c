@@ -393,9 +393,25 @@ done:
 	spec_key_pop(c, mark);
 }
 
+static void parse_parity(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
+{
+	static const struct spec_field f[] = { { "data", 1 }, { "predictions", 1 }, { "tolerance", 0 } };
+	yaml_node_t *v[3];
+	size_t mark = spec_key_push(c, "parity");
+	sv->parity_present = 1;
+	sv->parity_tolerance = 1e-6;
+	if (spec_fields(c, n, f, 3, v) < 0)
+		goto done;
+	spec_get_ref(c, v[0], "data", &sv->parity_data);
+	spec_get_ref(c, v[1], "predictions", &sv->parity_predictions);
+	spec_get_num(c, v[2], "tolerance", 0, 0, INFINITY, &sv->parity_tolerance);
+done:
+	spec_key_pop(c, mark);
+}
+
 static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
 {
-	enum { S_START, S_READY, S_PROTOCOL, S_CONTRACT, S_READY_TIMEOUT, S_LOAD, S_N };
+	enum { S_START, S_READY, S_PROTOCOL, S_CONTRACT, S_READY_TIMEOUT, S_LOAD, S_PARITY, S_N };
 	static const struct spec_field f[S_N] = {
 		[S_START] = { "start", 1 },
 		[S_READY] = { "ready", 1 },
@@ -403,6 +419,7 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 		[S_CONTRACT] = { "contract", 0 },
 		[S_READY_TIMEOUT] = { "ready_timeout", 0 },
 		[S_LOAD] = { "load", 0 },
+		[S_PARITY] = { "parity", 0 },
 	};
 	yaml_node_t *v[S_N];
 	int idx = 0;
@@ -433,6 +450,16 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 	spec_get_duration(c, v[S_READY_TIMEOUT], "ready_timeout", &sv->ready_timeout_ms);
 	if (v[S_LOAD])
 		parse_load(c, sv, v[S_LOAD]);
+	if (v[S_PARITY]) {
+		parse_parity(c, sv, v[S_PARITY]);
+		if (!strcmp(sv->protocol, "none")) {
+			size_t m2 = spec_key_push(c, "parity");
+			spec_err(c, v[S_PARITY],
+				 "parity sends rows through the protocol's predict call: it needs protocol "
+				 "kserve-v2 or tfserving-v1, not none");
+			spec_key_pop(c, m2);
+		}
+	}
 done:
 	spec_key_pop(c, mark);
 }
@@ -496,4 +523,6 @@ void spec_checks_release(struct spec_checks *k)
 	free(k->service.ready);
 	free(k->service.protocol);
 	free(k->service.contract);
+	spec_ref_release(&k->service.parity_data);
+	spec_ref_release(&k->service.parity_predictions);
 }

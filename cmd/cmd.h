@@ -90,6 +90,7 @@ int cmd_store_open(const struct cmd_ctx *ctx, struct store *st);
 /* Print "e" through cmd_error and return its exit code (3 when unset). */
 int cmd_fail(const struct cmd_ctx *ctx, struct err *e);
 
+int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_data(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);

@@ -5,11 +5,22 @@
 
 #include "cmd/cmd.h"
 
-extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[];
+extern const struct cmd_opt cmd_check_opts[], cmd_history_opts[], cmd_status_opts[];
 extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
 	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
 
 const struct cmd cmd_table[] = {
+	{ "check", cmd_check, "check a running prediction service: contract cases, protocol conformance, or all",
+	  "mlci check contract URL CASES... | protocol URL --model NAME | service [--spec FILE] [options]",
+	  "'contract': send every case of the CASES files (or directories of *.yaml) to the service at URL and\n"
+	  "compare status, JSON values, types, ranges, lengths and latency (docs/service.md); every mismatch\n"
+	  "is shown with its JSON path, expected and actual value. 'protocol': the built-in conformance\n"
+	  "checks of --protocol (kserve-v2: live, ready, metadata, infer built from the model metadata, 4xx\n"
+	  "with {\"error\": ...} on bad requests; tfserving-v1: model status, predict, errors). 'service':\n"
+	  "the whole checks.service of --spec: start the service on a free 127.0.0.1 port, wait until ready,\n"
+	  "run protocol, contract, parity (files under --outputs) and load, stop it. Exit status 0 when\n"
+	  "everything passed, 1 when a check failed, 2 for bad cases, spec or usage, 3 for infrastructure.",
+	  cmd_check_opts, 1, -1 },
 	{ "data", cmd_data, "check a dataset against a schema, or measure its drift against a reference",
 	  "mlci data check DATA --schema FILE | drift CURRENT --reference REF [options]",
 	  "'check': read DATA (CSV, or JSON Lines for .jsonl/.ndjson) in one pass and report every anomaly\n"
