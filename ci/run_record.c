@@ -23,6 +23,8 @@ int record_prepare_keys(struct run *r, struct ws_source *src, struct err *e)
 {
 	size_t n = r->spec.n_components;
 	r->comps = xcalloc(n ? n : 1, sizeof(*r->comps));
+	if (ws_tree_id(src, r->commit.id, "", r->root_tree, e) < 0)
+		return err_prefix(e, "commit %s", r->commit.id);
 	for (size_t i = 0; i < n; i++) {
 		const struct spec_component *c = &r->spec.components[i];
 		struct run_comp *rc = &r->comps[i];

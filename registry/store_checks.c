@@ -2,6 +2,7 @@
  * Bound parameters only; it must not print. */
 #include "registry/store_checks.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
@@ -68,6 +69,36 @@ int store_checks_each(struct store *st, const char *run, int (*fn)(void *payload
 	}
 	if (rc != SQLITE_DONE) {
 		store_sql_err(st, e, "could not list checks of run %s", run);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int store_checks_find_reusable(struct store *st, const char *name, const char *kind, const char *key, char *run_out,
+			       size_t n, struct err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (store_prepare(st, &s,
+			  "SELECT c.run FROM checks c WHERE c.name = ?1 AND json_extract(c.details, '$.reuse_key') = ?3 "
+			  "AND NOT EXISTS (SELECT 1 FROM checks o WHERE o.run = c.run AND o.kind = ?2 AND o.status != 'pass') "
+			  "ORDER BY c.started_ms DESC LIMIT 1",
+			  "could not look for reusable checks", e) < 0)
+		return -1;
+	store_bind_text(s, 1, name);
+	store_bind_text(s, 2, kind);
+	store_bind_text(s, 3, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(run_out, n, "%s", col(s, 0));
+		sqlite3_finalize(s);
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		store_sql_err(st, e, "could not look for reusable checks");
 		sqlite3_finalize(s);
 		return -1;
 	}

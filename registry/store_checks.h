@@ -21,4 +21,9 @@ struct store_check_row {
 int store_checks_each(struct store *st, const char *run, int (*fn)(void *payload, const struct store_check_row *r),
 		      void *payload, struct err *e);
 
+/* The latest run whose "name" check has details.reuse_key = "key" and whose checks of kind "kind" all
+ * passed: 1 with "run_out" (41+ bytes) filled, 0 when none, -1 on error. */
+int store_checks_find_reusable(struct store *st, const char *name, const char *kind, const char *key, char *run_out,
+			       size_t n, struct err *e);
+
 #endif

@@ -310,13 +310,16 @@ assert rows[\"cpus\"][\"ok\"] and rows[\"accelerator\"][\"found\"] in (\"none\",
 "
 '
 
-test_expect_success 'a spec with checks.service still runs (no service verdict from this engine)' '
+test_expect_success 'the service stage runs last, from the run: a service that exits at once fails the run' '
 	write_spec "  infra: { requires: { commands: [sh] } }
-  service: { start: \"true\", ready: /ready }" &&
+  service: { start: \"echo starting on \$MLCI_PORT; exit 4\", ready: /ready, protocol: none }" &&
 	commit_all repo "service" &&
-	run_chk svc && test "$(cat svc.rc)" = 0 &&
+	run_chk svc && test "$(cat svc.rc)" = 1 &&
 	test "$(verdict svc.json infra.requires status)" = pass &&
-	test "$(js "len([c for c in d[\"checks\"] if c[\"kind\"]==\"service\"])" <svc.json)" = 0
+	test "$(verdict svc.json service.start status)" = fail &&
+	verdict svc.json service.start summary | grep "exit" &&
+	test "$(js "[c[\"kind\"] for c in d[\"checks\"]][-1]" <svc.json)" = service &&
+	grep "starting on [0-9]" "$MLCI_HOME/logs/$(js "d[\"id\"]" <svc.json)/check-service.log"
 '
 
 test_expect_success 'a check against a file no component declares is a spec error (exit 2)' '
@@ -338,13 +341,15 @@ test_expect_success 'human output of mlci run ends with the checks table' '
 test_expect_success 'the template: every check is active and green on the first run; drift and baseline say no baseline' '
 	export MLCI_HOME="$SCRATCH/home-tpl" &&
 	mlci init tpl >/dev/null &&
+	sed -i "s/duration: 5s/duration: 1s/" tpl/mlci.yaml && commit_all tpl "shorter load test" &&
 	(cd tpl && mlci run -o json >../tpl.json 2>../tpl.err) &&
 	python3 -c "
 import json
 d=json.load(open(\"tpl.json\"))
 v={c[\"name\"]: (c[\"status\"], c[\"summary\"]) for c in d[\"checks\"]}
 want=[\"data.schema\",\"data.drift\",\"training.converges\",\"training.no_nan\",\"model.thresholds\",
-      \"model.baseline\",\"model.slices\",\"infra.requires\"]
+      \"model.baseline\",\"model.slices\",\"infra.requires\",\"service.start\",\"service.protocol\",
+      \"service.contract\",\"service.parity\",\"service.load\"]
 assert [c[\"name\"] for c in d[\"checks\"]]==want, v
 assert v[\"data.drift\"]==(\"skipped\",\"no baseline: skipped (no model in production)\"), v
 assert v[\"model.baseline\"]==(\"pass\",\"no baseline: skipped (no model in production)\"), v
@@ -353,7 +358,16 @@ assert d[\"status\"]==\"passed\"
 " &&
 	(cd tpl && mlci run -o json >../tpl2.json 2>/dev/null) &&
 	test "$(js "sum(s[\"status\"]==\"cached\" for s in d[\"steps\"])" <tpl2.json)" = 7 &&
-	test "$(js "len(d[\"checks\"])" <tpl2.json)" = 8
+	test "$(js "len(d[\"checks\"])" <tpl2.json)" = 13 &&
+	test "$(verdict tpl2.json service.load status)" = pass &&
+	verdict tpl2.json service.load summary | grep "reused from run $(js "d[\"id\"]" <tpl.json)"
+'
+
+test_expect_success 'a change to the serving code runs the service check again (no reuse)' '
+	echo "# touched" >>tpl/serving/serve.py && commit_all tpl "touch the server" &&
+	(cd tpl && mlci run -o json >../tpl4.json 2>/dev/null) &&
+	test "$(verdict tpl4.json service.load status)" = pass &&
+	! verdict tpl4.json service.load summary | grep reused
 '
 
 test_expect_success 'production holding another pipeline is no baseline for this one (and says so)' '
