@@ -363,3 +363,40 @@ int store_promotion_set(struct store *st, int64_t id, const char *status, const 
 	store_bind_ms(s, 5, store_now_ms());
 	return exec_done(st, s, "could not update a promotion", e);
 }
+
+int store_pipeline_repo(struct store *st, const char *pipeline, char **repo, struct err *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (store_prepare(st, &s, "SELECT repo FROM runs WHERE pipeline = ?1 ORDER BY started_ms DESC LIMIT 1",
+			  "could not read runs", e) < 0)
+		return -1;
+	store_bind_text(s, 1, pipeline);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*repo = coldup(s, 0);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_sql_err(st, e, "could not read runs");
+}
+
+int store_run_outputs_each(struct store *st, const char *run,
+			   int (*fn)(void *payload, const char *component, const char *name, const char *digest),
+			   void *payload, struct err *e)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+	if (store_prepare(st, &s,
+			  "SELECT component, name, artifact FROM events WHERE run = ?1 AND kind = 'output' "
+			  "ORDER BY component, name",
+			  "could not read outputs", e) < 0)
+		return -1;
+	store_bind_text(s, 1, run);
+	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = fn(payload, col(s, 0), col(s, 1), col(s, 2));
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_sql_err(st, e, "could not read outputs");
+	sqlite3_finalize(s);
+	return ret < 0 ? -1 : 0;
+}
