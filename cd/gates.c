@@ -868,12 +868,6 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 		err_set(e, MLCI_EUSAGE, "%s promotes automatically (rule auto): there is nothing to approve", q->env);
 		goto done;
 	}
-	if (c.env->approvers.n && !policy_is_approver(&c.pol, c.env, q->actor)) {
-		policy_describe_approvers(&c.pol, c.env, &b);
-		err_set(e, MLCI_EFAILED, "refused: %s is not an approver of %s (approvers: %s; policy from %s)",
-			q->actor, q->env, b.ptr, c.pol.source);
-		goto done;
-	}
 	/* the candidate: the model version, its digest and the commit that made it */
 	if (c.env->promote == SPEC_PROMOTE_MANUAL && c.env->from) {
 		if (state_read(&c.sr, c.env->from, &src, NULL, e) < 0)
@@ -918,6 +912,12 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 		err_set(e, MLCI_EFAILED,
 			"refused: %s wrote commit %.12s (%s <%s>) of %s@%lld; self-approval does not count", q->actor,
 			commit, wc.author_name, wc.author_email ? wc.author_email : "", model, (long long)q->version);
+		goto done;
+	}
+	if (c.env->approvers.n && !policy_is_approver(&c.pol, c.env, q->actor)) {
+		policy_describe_approvers(&c.pol, c.env, &b);
+		err_set(e, MLCI_EFAILED, "refused: %s is not an approver of %s (approvers: %s; policy from %s)",
+			q->actor, q->env, b.ptr, c.pol.source);
 		goto done;
 	}
 	r = store_approval_add(&c.st, c.pipeline, q->env, model, q->version, artifact, q->actor, e);

@@ -416,6 +416,15 @@ done:
 	spec_key_pop(c, mark);
 }
 
+/* 1 when an approver is an @group (whose size only policy.yaml knows). */
+static int has_group(const struct spec_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i][0] == '@')
+			return 1;
+	return 0;
+}
+
 static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 {
 	struct spec_environment *e = &c->s->environments[i];
@@ -482,7 +491,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 		spec_err(c, v[E_APPROVERS], "approvers do not apply to auto environments (they promote at once)");
 		spec_key_pop(c, m2);
 	}
-	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n) {
+	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n && !has_group(&e->approvers)) {
 		size_t m2 = spec_key_push(c, "approvals");
 		spec_err(c, v[E_APPROVALS], "approvals (%lld) is more than the number of approvers (%zu)",
 			 (long long)e->approvals, e->approvers.n);
