@@ -820,9 +820,14 @@ static int promote_manual(struct cdx *c, struct promote_outcome *out, struct err
 	if (add_candidate_row(c, src, out->action == PROMOTE_DONE ? "promoted" : "failed", NULL, out->state_commit, e) <
 	    0)
 		goto done;
-	if (out->action == PROMOTE_DONE)
-		say(out, PROMOTE_DONE, "promoted %s@%lld to %s (state %.12s, by %s%s%s)", model, (long long)version,
-		    q->env, out->state_commit, q->actor, appr.n ? ", approved by " : "", appr.n ? "" : "");
+	if (out->action == PROMOTE_DONE) {
+		struct buf by = BUF_INIT;
+		for (size_t k = 0; k < appr.n; k++)
+			buf_addf(&by, "%s%s", k ? ", " : ", approved by ", appr.v[k]);
+		say(out, PROMOTE_DONE, "promoted %s@%lld to %s (state %.12s, by %s%s)", model, (long long)version,
+		    q->env, out->state_commit, q->actor, by.len ? by.ptr : "");
+		buf_release(&by);
+	}
 	ret = 0;
 done:
 	cJSON_Delete(src);
@@ -926,9 +931,14 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 	if (candidate_approvals(&c, model, q->version, artifact, commit, &appr, e) < 0)
 		goto done;
 	out->environment = xstrdup(q->env);
-	say(out, PROMOTE_NONE, "%s %s %s@%lld for %s (artifact %.12s): approvals %zu/%lld", q->actor,
+	buf_reset(&b);
+	if (c.env->approvals)
+		buf_addf(&b, "approvals %zu/%lld", appr.n, (long long)c.env->approvals);
+	else
+		buf_addf(&b, "%zu approval%s (none required)", appr.n, appr.n == 1 ? "" : "s");
+	say(out, PROMOTE_NONE, "%s %s %s@%lld for %s (artifact %.12s): %s", q->actor,
 	    r ? "approved" : "had already approved (counted once)", model, (long long)q->version, q->env, artifact,
-	    appr.n, (long long)c.env->approvals);
+	    b.ptr);
 	if (c.env->promote == SPEC_PROMOTE_SEMI) {
 		struct promote_outcome rel;
 		memset(&rel, 0, sizeof(rel));
