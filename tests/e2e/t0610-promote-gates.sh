@@ -199,6 +199,21 @@ test_expect_success 'two concurrent promotions of one environment: the second wa
 	test "$(sql "SELECT count(*) FROM env_locks WHERE environment = ?" production)" = 0
 '
 
+test_expect_success 'mlci approve releases a pending semi candidate once it has enough approvals' '
+	git -C repo switch -q main && echo w9 >repo/train/w.txt && commit_all repo "no review yet" &&
+	mlci run --repo repo -o json >s1.json &&
+	test "$(js "d[\"promotion\"][\"action\"]" <s1.json)" = pending &&
+	v=$(js "d[\"model\"][\"version\"]" <s1.json 2>/dev/null || sql "SELECT max(version) FROM model_versions") &&
+	MLCI_ACTOR=author test_must_fail 1 mlci approve gate --env staging --version "$v" 2>err &&
+	test_grep "self-approval" err &&
+	test "$(version_in staging)" != "$v" &&
+	MLCI_ACTOR=carol mlci approve gate --env staging --version "$v" >out &&
+	test_grep "released: gate-model@$v promoted to staging" out &&
+	test "$(version_in staging)" = "$v" &&
+	test "$(state staging | js "\",\".join(d[\"approvals\"])")" = carol &&
+	test "$(sql "SELECT status FROM promotions WHERE environment = ? ORDER BY id DESC LIMIT 1" staging)" = promoted
+'
+
 test_expect_success 'an invalid policy.yaml is reported with file:line:col' '
 	printf "environments:\n  production: { promote: manual, from: staging, approvers: [\"@nobody\"], freeze: [\"soon\"] }\n" >"$MLCI_HOME/policy.yaml" &&
 	MLCI_ACTOR=alice test_must_fail 2 mlci promote gate --to production 2>err &&
