@@ -416,9 +416,8 @@ static void set_meta(cJSON *s, const char *env, const char *rule, const char *ac
 	when_str(policy_now(), when, sizeof(when));
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "environment");
 	cJSON_AddStringToObject(s, "environment", env);
-	cJSON_ReplaceItemInObjectCaseSensitive(s, "rule", cJSON_CreateString(rule));
-	if (!cJSON_GetObjectItemCaseSensitive(s, "rule"))
-		cJSON_AddStringToObject(s, "rule", rule);
+	cJSON_DeleteItemFromObjectCaseSensitive(s, "rule");
+	cJSON_AddStringToObject(s, "rule", rule);
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "promoted_by");
 	cJSON_AddStringToObject(s, "promoted_by", actor);
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "approvals");
