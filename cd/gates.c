@@ -621,6 +621,24 @@ static int release_pending(struct cdx *c, struct promote_outcome *out, struct er
 	}
 	if (!(state = state_of_candidate(c, &f.p, e)))
 		goto done;
+	{
+		/* already there (a crash after the state commit, before this row was updated): close the row */
+		cJSON *cur = NULL;
+		char tip[41];
+		int same;
+		if (state_read(&c->sr, c->q->env, &cur, tip, e) < 0)
+			goto done;
+		same = cur && jstr(cur, "commit") && !strcmp(jstr(cur, "commit"), f.commit) &&
+		       jversion(cur, NULL, NULL) == f.p.version;
+		cJSON_Delete(cur);
+		if (same) {
+			if (store_promotion_set(&c->st, f.id, "promoted", NULL, NULL, e) < 0)
+				goto done;
+			say(out, PROMOTE_NONE, "%s already runs commit %.12s: nothing to release", c->q->env, f.commit);
+			ret = 0;
+			goto done;
+		}
+	}
 	jversion(state, NULL, &artifact);
 	if (candidate_approvals(c, f.model, f.p.version, artifact, f.commit, &appr, e) < 0)
 		goto done;

@@ -172,7 +172,7 @@ test_expect_success 'a rollback pin holds auto promotions (a new dev run does no
 	test "$(cat "$MLCI_DEPLOY_DIR/test/model.txt")" = d3
 '
 
-test_expect_success 'SIGKILL between the state commit and the registry write: reconciled, exactly one row' '
+test_expect_success 'SIGKILL between the state commit and the registry write: reconciled, exactly one row; the dead lock is taken over' '
 	echo d4 >repo/train/w.txt && commit_all repo "dev 4" &&
 	before=$(sql "SELECT count(*) FROM stage_transitions") &&
 	MLCI_TEST_CRASH_AFTER=state-commit test_must_fail 137 mlci run --repo repo -o json >/dev/null 2>&1;
@@ -183,7 +183,12 @@ test_expect_success 'SIGKILL between the state commit and the registry write: re
 	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 1 &&
 	mlci promote gate --to test >/dev/null &&
 	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 1 &&
-	test "$(sql "SELECT count(*) FROM stage_transitions")" = $((before + 1))
+	test "$(sql "SELECT count(*) FROM stage_transitions")" = $((before + 1)) &&
+	test "$(sql "SELECT count(*) FROM env_locks WHERE environment = ?" test)" = 1 &&
+	echo d5 >repo/train/w.txt && commit_all repo "dev 5" &&
+	mlci run --repo repo -o json >d5.json &&
+	test "$(js "d[\"promotion\"][\"action\"]" <d5.json)" = promoted &&
+	test "$(sql "SELECT count(*) FROM env_locks WHERE environment = ?" test)" = 0
 '
 
 test_expect_success 'two concurrent promotions of one environment: the second waits, then fails naming the holder' '
