@@ -720,6 +720,21 @@ static int add_candidate_row(struct cdx *c, const cJSON *st, const char *status,
 	p.waiting_for = waiting;
 	p.state_commit = state_commit;
 	p.keep_pending = !policy_supersede(c->env);
+	{
+		/* the same candidate asked again: update its row rather than add another */
+		struct find_pending f;
+		int r = 0;
+		memset(&f, 0, sizeof(f));
+		f.pipeline = c->pipeline;
+		if (store_promotions_each(&c->st, c->q->env, "pending", pick_pending, &f, e) < 0)
+			return -1;
+		if (f.id && f.p.version == p.version && !strcmp(f.commit, p.commit_id)) {
+			r = store_promotion_set(&c->st, f.id, status, waiting, state_commit, e);
+			find_pending_release(&f);
+			return r;
+		}
+		find_pending_release(&f);
+	}
 	return store_promotion_add(&c->st, &p, NULL, e);
 }
 

@@ -200,9 +200,7 @@ int policy_frozen(const struct policy *p, const struct spec_environment *env, ti
 
 int policy_supersede(const struct spec_environment *env)
 {
-	if (env->supersede >= 0)
-		return env->supersede;
-	return env->promote != SPEC_PROMOTE_MANUAL;
+	return env->supersede >= 0 ? env->supersede : 1;
 }
 
 time_t policy_now(void)

@@ -31,7 +31,7 @@ void policy_describe_approvers(const struct policy *p, const struct spec_environ
 /* 1 when "now" is inside one of the environment's (or the policy's global) freeze windows; "until" is
  * the end of the longest active one. */
 int policy_frozen(const struct policy *p, const struct spec_environment *env, time_t now, time_t *until);
-/* supersede: as given, else 1 for auto/semi and 0 for manual. */
+/* supersede: as given, else 1. */
 int policy_supersede(const struct spec_environment *env);
 
 /* "Now" for promotion decisions and state commits: $MLCI_NOW (ISO-8601 or epoch seconds; a test hook,

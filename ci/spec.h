@@ -171,7 +171,7 @@ struct spec_environment {
 	char *deploy_ssh;              /* user@host[:port]; NULL = none */
 	char *health;                  /* post-deploy health URL or command; NULL = none */
 	struct spec_strlist freeze;    /* freeze windows (ci/freeze.h syntax), validated */
-	int supersede;                 /* 1/0; -1 = not given (default: on for auto/semi, off for manual) */
+	int supersede;                 /* 1/0; -1 = not given (default: on) */
 };
 
 /* A named set of approvers ("@release" in approvers); policy.yaml only. */

@@ -104,6 +104,9 @@ test_expect_success 'a freeze window (policy.yaml) queues the promotion; after i
 	test_grep "promoted gate-model@2 to production" out &&
 	test "$(version_in production)" = 2 &&
 	test "$(cat "$MLCI_DEPLOY_DIR/production/model.txt")" = w2 &&
+	mlci -o json status | js "len([p for p in d[\"pending\"] if p[\"environment\"]==\"production\"])" >np &&
+	test "$(cat np)" = 0 &&
+	test "$(sql "SELECT count(*) FROM promotions WHERE environment = ? AND status = ?" production promoted)" = 1 &&
 	git -C "$MLCI_HOME/state.git" log -1 --format="%an|%cn|%B" main >msg &&
 	head -1 msg | grep -q "^alice|mlci|promote gate to production: gate-model@2" &&
 	test_grep "Approved-by: alice" msg && test_grep "Approved-by: bob" msg && test_grep "Reason: release 1" msg &&

@@ -127,7 +127,7 @@ static void test_policy_parse(void **state)
 	assert_int_equal((long long)until, (long long)t_of("2030-01-02"));
 	assert_int_equal(policy_supersede(policy_env(&p, "test")), 1);
 	assert_int_equal(policy_supersede(policy_env(&p, "staging")), 0);
-	assert_int_equal(policy_supersede(prod), 0);
+	assert_int_equal(policy_supersede(prod), 1);
 	spec_release(&s);
 	spec_diags_release(&d);
 }
