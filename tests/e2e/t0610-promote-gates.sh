@@ -222,6 +222,21 @@ test_expect_success 'mlci approve releases a pending semi candidate once it has 
 	test "$(sql "SELECT status FROM promotions WHERE environment = ? ORDER BY id DESC LIMIT 1" staging)" = promoted
 '
 
+test_expect_success 'a weekly freeze holds an auto promotion after a run; mlci promote after the window releases it' '
+	sed -i "s|  test: { promote: auto, branches: \[\"dev/\*\"\],|  test: { promote: auto, branches: [\"dev/*\"], freeze: \"Fri 18:00 .. Mon 08:00\",|" "$MLCI_HOME/policy.yaml" &&
+	grep -q "Fri 18:00" "$MLCI_HOME/policy.yaml" &&
+	git -C repo switch -q dev/a && echo f1 >repo/train/w.txt && commit_all repo "friday evening" &&
+	before=$(state test | js "d[\"commit\"]") &&
+	MLCI_NOW=2030-01-04T19:00:00Z mlci run --repo repo -o json >f1.json &&
+	test "$(js "d[\"promotion\"][\"action\"]" <f1.json)" = pending &&
+	js "d[\"promotion\"][\"detail\"]" <f1.json | grep -q "freeze until 2030-01-07T08:00:00Z" &&
+	test "$(state test | js "d[\"commit\"]")" = "$before" &&
+	MLCI_NOW=2030-01-05T12:00:00Z test_must_fail 1 mlci promote gate --to test >out && test_grep "still pending" out &&
+	MLCI_NOW=2030-01-07T08:00:00Z mlci promote gate --to test >out && test_grep "released" out &&
+	test "$(state test | js "d[\"commit\"]")" = "$(git -C repo rev-parse HEAD)" &&
+	test "$(cat "$MLCI_DEPLOY_DIR/test/model.txt")" = f1
+'
+
 test_expect_success 'an invalid policy.yaml is reported with file:line:col' '
 	printf "environments:\n  production: { promote: manual, from: staging, approvers: [\"@nobody\"], freeze: [\"soon\"] }\n" >"$MLCI_HOME/policy.yaml" &&
 	MLCI_ACTOR=alice test_must_fail 2 mlci promote gate --to production 2>err &&
