@@ -837,6 +837,18 @@ static int promote_manual(struct cdx *c, struct promote_outcome *out, struct err
 	}
 	if ((h = cdx_lock(c, e)) < 0)
 		goto done;
+	/* someone may have promoted it while we waited for the lock */
+	cJSON_Delete(cur);
+	cur = NULL;
+	if (state_read(&c->sr, q->env, &cur, NULL, e) < 0)
+		goto done;
+	if (cur && jversion(cur, NULL, NULL) == version && jstr(cur, "commit") && jstr(src, "commit") &&
+	    !strcmp(jstr(cur, "commit"), jstr(src, "commit"))) {
+		say(out, PROMOTE_NONE, "%s already runs %s@%lld: nothing to promote", q->env, model,
+		    (long long)version);
+		ret = 0;
+		goto done;
+	}
 	state = cJSON_Duplicate(src, 1);
 	set_meta(state, q->env, "manual", q->actor, &appr, q->reason);
 	buf_addf(&msg, "promote %s to %s: %s@%lld\n\nRule: manual (from %s, %d passed run%s there)\n", c->pipeline,
