@@ -528,6 +528,7 @@ static int candidate_approvals(struct cdx *c, const char *model, int64_t version
 
 struct find_pending {
 	const char *pipeline;
+	int64_t want_version; /* 0 = any */
 	int64_t id;
 	struct store_promotion p;
 	char *model, *run, *commit, *branch, *env, *pl;
@@ -536,7 +537,7 @@ struct find_pending {
 static int pick_pending(void *payload, const struct store_promotion *p)
 {
 	struct find_pending *f = payload;
-	if (strcmp(p->pipeline, f->pipeline))
+	if (strcmp(p->pipeline, f->pipeline) || (f->want_version && p->version != f->want_version))
 		return 0;
 	f->p = *p;
 	f->model = p->model ? xstrdup(p->model) : NULL;
@@ -590,8 +591,9 @@ static int held(struct cdx *c, struct buf *why, struct err *e)
 	return 0;
 }
 
-/* Release the newest held candidate of an auto/semi environment when its gates pass now. */
-static int release_pending(struct cdx *c, struct promote_outcome *out, struct err *e)
+/* Release the newest held candidate (of model "version" when not 0) of an auto/semi environment when its
+ * gates pass now. */
+static int release_pending(struct cdx *c, int64_t version, struct promote_outcome *out, struct err *e)
 {
 	struct find_pending f;
 	struct buf why = BUF_INIT, msg = BUF_INIT;
@@ -602,6 +604,7 @@ static int release_pending(struct cdx *c, struct promote_outcome *out, struct er
 
 	memset(&f, 0, sizeof(f));
 	f.pipeline = c->pipeline;
+	f.want_version = version;
 	if (store_promotions_each(&c->st, c->q->env, "pending", pick_pending, &f, e) < 0)
 		return -1;
 	if (!f.id) {
@@ -891,7 +894,8 @@ int cd_promote(const struct cd_request *q, struct promote_outcome *out, struct e
 	if (!q->pipeline)
 		return err_set(e, MLCI_EUSAGE, "name the pipeline to promote");
 	if (cdx_open(&c, q, e) == 0)
-		ret = c.env->promote == SPEC_PROMOTE_MANUAL ? promote_manual(&c, out, e) : release_pending(&c, out, e);
+		ret = c.env->promote == SPEC_PROMOTE_MANUAL ? promote_manual(&c, out, e)
+							    : release_pending(&c, 0, out, e);
 	cdx_release(&c);
 	return ret;
 }
@@ -930,6 +934,7 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 		struct find_pending f;
 		memset(&f, 0, sizeof(f));
 		f.pipeline = c.pipeline;
+		f.want_version = q->version;
 		if (store_promotions_each(&c.st, q->env, "pending", pick_pending, &f, e) < 0)
 			goto done;
 		if (!f.id || f.p.version != q->version || !f.model) {
@@ -986,7 +991,7 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 	if (c.env->promote == SPEC_PROMOTE_SEMI) {
 		struct promote_outcome rel;
 		memset(&rel, 0, sizeof(rel));
-		if (release_pending(&c, &rel, e) < 0) {
+		if (release_pending(&c, q->version, &rel, e) < 0) {
 			promote_outcome_release(&rel);
 			goto done;
 		}
@@ -1114,7 +1119,7 @@ int cd_unpin(const struct cd_request *q, struct promote_outcome *out, struct err
 		goto done;
 	}
 	if (c.env->promote != SPEC_PROMOTE_MANUAL) {
-		if (release_pending(&c, out, e) < 0)
+		if (release_pending(&c, 0, out, e) < 0)
 			goto done;
 		{
 			char *d = out->detail;

@@ -237,6 +237,20 @@ test_expect_success 'a weekly freeze holds an auto promotion after a run; mlci p
 	test "$(cat "$MLCI_DEPLOY_DIR/test/model.txt")" = f1
 '
 
+test_expect_success 'supersede: false keeps every pending candidate; approve picks the version named' '
+	sed -i "s|  staging: { promote: semi, branches: \[main\], approvals: 1 }|  staging: { promote: semi, branches: [main], approvals: 1, supersede: false }|" "$MLCI_HOME/policy.yaml" &&
+	grep -q "supersede: false" "$MLCI_HOME/policy.yaml" &&
+	git -C repo switch -q main && echo s1 >repo/train/w.txt && commit_all repo "s1" &&
+	mlci run --repo repo -o json >p1.json && v1=$(js "d[\"model\"][\"version\"]" <p1.json) &&
+	echo s2 >repo/train/w.txt && commit_all repo "s2" &&
+	mlci run --repo repo -o json >p2.json && v2=$(js "d[\"model\"][\"version\"]" <p2.json) &&
+	test "$(sql "SELECT count(*) FROM promotions WHERE environment = ? AND status = ?" staging pending)" = 2 &&
+	MLCI_ACTOR=carol mlci approve gate --env staging --version "$v1" >out &&
+	test_grep "released: gate-model@$v1 promoted to staging" out &&
+	test "$(version_in staging)" = "$v1" &&
+	test "$(sql "SELECT count(*) FROM promotions WHERE environment = ? AND status = ?" staging pending)" = 1
+'
+
 test_expect_success 'an invalid policy.yaml is reported with file:line:col' '
 	printf "environments:\n  production: { promote: manual, from: staging, approvers: [\"@nobody\"], freeze: [\"soon\"] }\n" >"$MLCI_HOME/policy.yaml" &&
 	MLCI_ACTOR=alice test_must_fail 2 mlci promote gate --to production 2>err &&
