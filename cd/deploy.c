@@ -50,6 +50,14 @@ int deploy_command(const struct run *r, const char *env, const char *command, co
 			if (!strcmp(r->comps[c].outputs[i].digest, r->model_digest) && !strvec_getenv(&envv, "MLCI_MODEL"))
 				strvec_pushf(&envv, "MLCI_MODEL=%s/%s/%s", r->out_dir, r->spec.components[c].name,
 					     r->comps[c].outputs[i].name);
+	/* outside a run (mlci promote, rollback): the model file from the state's artifacts */
+	if (!strvec_getenv(&envv, "MLCI_MODEL") && cJSON_IsObject(model)) {
+		const cJSON *dg = cJSON_GetObjectItemCaseSensitive(model, "artifact"), *it;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(state, "artifacts"))
+			if (cJSON_IsString(dg) && cJSON_IsString(it) && !strcmp(it->valuestring, dg->valuestring) &&
+			    !strvec_getenv(&envv, "MLCI_MODEL"))
+				strvec_pushf(&envv, "MLCI_MODEL=%s/%s", r->out_dir, it->string);
+	}
 	/* operator settings for deploy hooks pass through: MLCI_DEPLOY_* */
 	for (char **ev = environ; *ev; ev++)
 		if (!strncmp(*ev, "MLCI_DEPLOY_", 12))

@@ -11,11 +11,14 @@
 
 #include "cd/approvals.h"
 #include "cd/deploy.h"
+#include "cd/gates.h"
+#include "cd/policy.h"
 #include "cd/state.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "registry/store.h"
+#include "registry/store_gates.h"
 #include "registry/store_promotions.h"
 #include "common/banned.h"
 
@@ -57,7 +60,7 @@ static cJSON *make_state(const struct run *r, const struct spec_environment *env
 {
 	cJSON *s = cJSON_CreateObject(), *arts, *appr;
 	char when[32];
-	time_t now = time(NULL);
+	time_t now = policy_now();
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -110,11 +113,13 @@ static int record_transition(struct run *r, const char *env, const char *to, con
 	return store_transition_add(r->store, &t, NULL, e);
 }
 
-static int add_promotion(struct run *r, const char *env, const char *status, const char *waiting,
-			 const char *state_commit, struct err *e)
+static int add_promotion(struct run *r, const struct spec_environment *env_spec, const char *status,
+			 const char *waiting, const char *state_commit, struct err *e)
 {
 	struct store_promotion p;
+	const char *env = env_spec->name;
 	memset(&p, 0, sizeof(p));
+	p.keep_pending = !policy_supersede(env_spec);
 	p.pipeline = r->spec.pipeline;
 	p.environment = env;
 	p.model = r->model_version ? r->spec.model : NULL;
@@ -178,6 +183,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		buf_addf(&msg, "Approved-by: %s\n", approvers->v[i]);
 	if (state_write(&sr, env->name, state, actor, msg.ptr, out->state_commit, e) < 0)
 		goto done;
+	cd_crash_point("state-commit");
 	if (record_transition(r, env->name, env->name, actor, why, out->state_commit, e) < 0)
 		goto done;
 
@@ -198,7 +204,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		if (ret < 0)
 			goto done;
 		if (record_transition(r, env->name, "rolled-back", "mlci", err_msg(&de), back, e) < 0 ||
-		    add_promotion(r, env->name, "failed", NULL, back, e) < 0) {
+		    add_promotion(r, env, "failed", NULL, back, e) < 0) {
 			ret = -1;
 			goto done;
 		}
@@ -208,7 +214,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		ret = 0;
 		goto done;
 	}
-	if (add_promotion(r, env->name, "promoted", NULL, out->state_commit, e) < 0)
+	if (add_promotion(r, env, "promoted", NULL, out->state_commit, e) < 0)
 		goto done;
 	say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s)%s", env->name, out->state_commit, why,
 	    env->deploy_command || env->deploy_webhook ? ", deployed" : "");
@@ -222,12 +228,50 @@ done:
 	return ret;
 }
 
+/* Why an auto/semi candidate must wait (pin, freeze), into "why"; 0 when it need not. */
+static int held(struct run *r, const struct policy *pol, const struct spec_environment *env, struct buf *why,
+		struct err *e)
+{
+	struct store_pin pin;
+	time_t until;
+	int h = store_pin_get(r->store, r->spec.pipeline, env->name, &pin, e);
+	if (h < 0)
+		return -1;
+	if (h) {
+		buf_addf(why, "%spinned by rollback %s (mlci unpin %s)", why->len ? ", " : "", pin.actor, env->name);
+		store_pin_release(&pin);
+		return 1;
+	}
+	if (policy_frozen(pol, env, policy_now(), &until)) {
+		char w[32];
+		struct tm tm;
+		gmtime_r(&until, &tm);
+		strftime(w, sizeof(w), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_addf(why, "%sfreeze until %s", why->len ? ", " : "", w);
+		return 1;
+	}
+	return 0;
+}
+
+/* The promotion itself under the environment's lock (one promotion per environment at a time). */
+static int locked_promote(struct run *r, const struct spec_environment *env, const char *actor,
+			  const struct strvec *approvers, const char *why, struct promote_outcome *out, struct err *e)
+{
+	int ret;
+	if (cd_lock(r->store, r->spec.pipeline, env->name, actor, e) < 0)
+		return -1;
+	ret = do_promote(r, env, actor, approvers, why, out, e);
+	cd_unlock(r->store, r->spec.pipeline, env->name);
+	return ret;
+}
+
 int promote_after_run(struct run *r, const char *actor, struct promote_outcome *out, struct err *e)
 {
 	const struct spec_environment *env;
 	struct strvec approvers = STRVEC_INIT;
-	struct buf why = BUF_INIT;
-	int ret = 0;
+	struct buf why = BUF_INIT, waiting = BUF_INIT;
+	struct policy pol;
+	int ret = 0, h;
 
 	memset(out, 0, sizeof(*out));
 	if (r->status != RUN_PASSED) {
@@ -238,41 +282,59 @@ int promote_after_run(struct run *r, const char *actor, struct promote_outcome *
 		say(out, PROMOTE_NONE, "the run has no branch: nothing is promoted");
 		return 0;
 	}
-	if (!r->policy) {
-		say(out, PROMOTE_NONE, "no promotion policy (no valid mlci.yaml on main)");
-		return 0;
+	if (policy_load(&pol, r->home, r->policy, e) < 0)
+		return -1;
+	if (!pol.spec) {
+		say(out, PROMOTE_NONE, "no promotion policy (no policy.yaml, no valid mlci.yaml on main)");
+		goto done;
 	}
-	env = spec_environment_for_branch(r->policy, r->commit.branch);
+	env = spec_environment_for_branch(pol.spec, r->commit.branch);
 	if (!env) {
 		say(out, PROMOTE_NONE, "branch %s matches no environment", r->commit.branch);
-		return 0;
+		goto done;
+	}
+	if (cd_reconcile(r->home, r->store, NULL, e) < 0) {
+		ret = err_prefix(e, "reconciling the registry with the state repo");
+		goto done;
 	}
 	out->environment = xstrdup(env->name);
-	switch (env->promote) {
-	case SPEC_PROMOTE_MANUAL:
+	if (env->promote == SPEC_PROMOTE_MANUAL) {
 		say(out, PROMOTE_NONE, "%s is promoted by hand (mlci promote)", env->name);
-		break;
-	case SPEC_PROMOTE_AUTO:
-		buf_addf(&why, "auto: branch %s", r->commit.branch);
-		ret = do_promote(r, env, actor, NULL, why.ptr, out, e);
-		break;
-	case SPEC_PROMOTE_SEMI:
+		goto done;
+	}
+	if (env->promote == SPEC_PROMOTE_SEMI) {
 		approvals_from_trailers(r->commit.message, r->commit.author_name, r->commit.author_email, &approvers);
-		if ((int64_t)approvers.n < env->approvals) {
-			struct buf waiting = BUF_INIT;
-			buf_addf(&waiting, "approvals %zu/%lld (Reviewed-by: or Approved-by: trailers, not the author)",
-				 approvers.n, (long long)env->approvals);
-			ret = add_promotion(r, env->name, "pending", waiting.ptr, NULL, e);
-			say(out, PROMOTE_PENDING, "%s: pending, waiting for %s", env->name, waiting.ptr);
-			buf_release(&waiting);
-			break;
+		if (r->model_version && r->model_digest &&
+		    store_approvals_list(r->store, r->spec.pipeline, env->name, r->spec.model, r->model_version,
+					 r->model_digest, &approvers, e) < 0) {
+			ret = -1;
+			goto done;
 		}
+		if ((int64_t)approvers.n < env->approvals)
+			buf_addf(&waiting, "approvals %zu/%lld (Reviewed-by: or Approved-by: trailers, or mlci approve; not the author)",
+				 approvers.n, (long long)env->approvals);
+	}
+	if ((h = held(r, &pol, env, &waiting, e)) < 0) {
+		ret = -1;
+		goto done;
+	}
+	if (waiting.len) {
+		ret = add_promotion(r, env, "pending", waiting.ptr, NULL, e);
+		say(out, PROMOTE_PENDING, "%s: pending, waiting for %s", env->name, waiting.ptr);
+		goto done;
+	}
+	if (env->promote == SPEC_PROMOTE_AUTO) {
+		buf_addf(&why, "auto: branch %s", r->commit.branch);
+		ret = locked_promote(r, env, actor, NULL, why.ptr, out, e);
+	} else {
 		buf_addf(&why, "semi: branch %s, %zu approval%s", r->commit.branch, approvers.n,
 			 approvers.n == 1 ? "" : "s");
-		ret = do_promote(r, env, actor, &approvers, why.ptr, out, e);
-		break;
+		ret = locked_promote(r, env, actor, &approvers, why.ptr, out, e);
 	}
+done:
+	policy_release(&pol);
 	strvec_clear(&approvers);
 	buf_release(&why);
+	buf_release(&waiting);
 	return ret;
 }

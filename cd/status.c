@@ -2,6 +2,7 @@
  * store, as JSON. It must not create a state repo or a store just to report that there is none. */
 #include "cd/status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "common/fs.h"
 #include "common/path.h"
 #include "registry/store.h"
+#include "registry/store_gates.h"
 #include "registry/store_promotions.h"
 #include "common/banned.h"
 
@@ -32,11 +34,50 @@ static int add_pending(void *payload, const struct store_promotion *p)
 	return 0;
 }
 
-int status_collect(const char *home, cJSON **out, struct err *e)
+static int add_pin(void *payload, const struct store_pin *p)
+{
+	cJSON *arr = payload, *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "environment", p->environment);
+	cJSON_AddStringToObject(o, "pipeline", p->pipeline);
+	if (p->model) {
+		cJSON_AddStringToObject(o, "model", p->model);
+		cJSON_AddNumberToObject(o, "version", (double)p->version);
+	}
+	cJSON_AddStringToObject(o, "by", p->actor);
+	if (p->reason)
+		cJSON_AddStringToObject(o, "reason", p->reason);
+	if (p->state_commit[0])
+		cJSON_AddStringToObject(o, "state_commit", p->state_commit);
+	cJSON_AddNumberToObject(o, "since_ms", (double)p->time_ms);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+struct at_find {
+	long long at;
+	char commit[41];
+	cJSON *state;
+	int found;
+};
+
+/* state_log goes newest first: the first commit not after "at" is the state then. */
+static int find_at(void *payload, const char *commit, long long time, const cJSON *state)
+{
+	struct at_find *f = payload;
+	if (time > f->at)
+		return 0;
+	f->found = 1;
+	snprintf(f->commit, sizeof(f->commit), "%s", commit);
+	f->state = state ? cJSON_Duplicate(state, 1) : NULL;
+	return 1;
+}
+
+int status_collect(const char *home, long long at, cJSON **out, struct err *e)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *envs = cJSON_AddArrayToObject(o, "environments");
 	cJSON *pending = cJSON_AddArrayToObject(o, "pending");
+	cJSON *pins = cJSON_AddArrayToObject(o, "pins");
 	char *state_path = path_join(home, "state.git"), *db = path_join(home, "mlci.db");
 	int ret = -1;
 
@@ -50,8 +91,28 @@ int status_collect(const char *home, cJSON **out, struct err *e)
 			state_close(&sr);
 			goto done;
 		}
+		if (at > 0)
+			cJSON_AddNumberToObject(o, "at", (double)at);
 		for (size_t i = 0; i < names.n; i++) {
 			cJSON *st = NULL, *item;
+			if (at > 0) {
+				struct at_find f;
+				memset(&f, 0, sizeof(f));
+				f.at = at;
+				if (state_log(&sr, names.v[i], find_at, &f, e) < 0) {
+					strvec_clear(&names);
+					state_close(&sr);
+					goto done;
+				}
+				if (!f.found)
+					continue;
+				item = cJSON_CreateObject();
+				cJSON_AddStringToObject(item, "environment", names.v[i]);
+				cJSON_AddItemToObject(item, "state", f.state ? f.state : cJSON_CreateNull());
+				cJSON_AddStringToObject(item, "state_commit", f.commit);
+				cJSON_AddItemToArray(envs, item);
+				continue;
+			}
 			if (state_read(&sr, names.v[i], &st, tip, e) < 0) {
 				strvec_clear(&names);
 				state_close(&sr);
@@ -70,7 +131,8 @@ int status_collect(const char *home, cJSON **out, struct err *e)
 		struct store st;
 		if (store_open(&st, home, e) < 0)
 			goto done;
-		if (store_promotions_each(&st, NULL, "pending", add_pending, pending, e) < 0) {
+		if (store_promotions_each(&st, NULL, "pending", add_pending, pending, e) < 0 ||
+		    store_pins_each(&st, add_pin, pins, e) < 0) {
 			store_close(&st);
 			goto done;
 		}

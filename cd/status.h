@@ -7,8 +7,10 @@
 
 #include "common/error.h"
 
-/* {"environments": [{environment, state, state_commit}], "pending": [...]} of "$home". */
-int status_collect(const char *home, cJSON **out, struct err *e);
+/* {"environments": [{environment, state, state_commit}], "pending": [...], "pins": [...]} of "$home".
+ * "at" > 0: the state each environment had at that time (seconds since the epoch), from the state
+ * repo's history; environments that had none then are left out. */
+int status_collect(const char *home, long long at, cJSON **out, struct err *e);
 /* [{state_commit, time, state}] of "env", newest first. */
 int status_history(const char *home, const char *env, cJSON **out, struct err *e);
 

@@ -63,7 +63,14 @@ void spec_release(struct spec *s)
 		free(e->deploy_webhook);
 		free(e->deploy_ssh);
 		free(e->health);
+		spec_strlist_release(&e->freeze);
 	}
+	for (size_t i = 0; i < s->n_groups; i++) {
+		free(s->groups[i].name);
+		spec_strlist_release(&s->groups[i].members);
+	}
+	free(s->groups);
+	spec_strlist_release(&s->freeze);
 	free(s->environments);
 	free(s->triggers.schedule);
 	spec_strlist_release(&s->triggers.data);
@@ -213,7 +220,8 @@ static int scan_events(const char *data, size_t len, struct spec_diags *d)
 	return ret;
 }
 
-int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
+static int parse_doc(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags,
+		     void (*root_fn)(struct spec_ctx *c, yaml_node_t *root))
 {
 	size_t first = diags->n;
 	int ret = -1, r;
@@ -255,7 +263,7 @@ int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char
 		c.s = out;
 		c.cur = SPEC_NONE;
 		buf_init(&c.key, 0);
-		spec_parse_root(&c, root);
+		root_fn(&c, root);
 		ret = c.nerr ? -1 : 0;
 		buf_release(&c.key);
 		spec_index_release(&c.comps);
@@ -269,6 +277,17 @@ int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char
 	yaml_parser_delete(&p);
 	spec_diags_sort(diags, first);
 	return ret;
+}
+
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
+{
+	return parse_doc(out, data, len, file, diags, spec_parse_root);
+}
+
+int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file,
+			     struct spec_diags *diags)
+{
+	return parse_doc(out, data, len, file ? file : "policy.yaml", diags, spec_parse_policy_root);
 }
 
 int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags)

@@ -179,6 +179,14 @@ struct spec_environment {
 	char *deploy_webhook;          /* http(s) URL; NULL = none */
 	char *deploy_ssh;              /* user@host[:port]; NULL = none */
 	char *health;                  /* post-deploy health URL or command; NULL = none */
+	struct spec_strlist freeze;    /* freeze windows (ci/freeze.h syntax), validated */
+	int supersede;                 /* 1/0; -1 = not given (default: on) */
+};
+
+/* A named set of approvers ("@release" in approvers); policy.yaml only. */
+struct spec_group {
+	char *name;
+	struct spec_strlist members;
 };
 
 struct spec_triggers {
@@ -199,6 +207,9 @@ struct spec {
 	struct spec_environment *environments; /* in file order; owned */
 	size_t n_environments;
 	struct spec_triggers triggers;
+	struct spec_group *groups; /* policy.yaml only (spec_parse_policy_buffer); owned */
+	size_t n_groups;
+	struct spec_strlist freeze; /* policy.yaml only: windows applying to every environment */
 };
 
 /* Parse and validate "len" bytes of YAML. "file" is the display name used in diagnostics.
@@ -206,6 +217,11 @@ struct spec {
  * key path, message), and "out" holds whatever parsed (always safe to spec_release).
  * "out" must be zeroed (or fresh from spec_init) by the caller. */
 int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags);
+/* Parse a promotion policy ($MLCI_HOME/policy.yaml, docs/promotion.md): top-level "environments"
+ * (the keys of mlci.yaml's environments), "groups" (name: [users]) and "freeze" (windows for every
+ * environment); only those fields of "out" are set. Same diagnostics contract as spec_parse_buffer. */
+int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file,
+			     struct spec_diags *diags);
 /* Read the file at "path" then spec_parse_buffer; I/O failure is a single diag at 0:0. */
 int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags);
 /* Check that every repo-relative path of the spec (component paths, inputs, schema, contract,

@@ -125,6 +125,8 @@ int spec_name_ok(const char *s, int lower_only);
 
 /* Sections (spec_sections.c): the whole top-level mapping "root". */
 void spec_parse_root(struct spec_ctx *c, yaml_node_t *root);
+/* The top level of policy.yaml: environments, groups, freeze. */
+void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root);
 
 /* Sections (spec_checks.c): the checks mapping, after components are parsed. */
 void spec_parse_checks(struct spec_ctx *c, yaml_node_t *n);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ci/dag.h"
+#include "ci/freeze.h"
 #include "common/alloc.h"
 #include "common/banned.h"
 
@@ -335,7 +336,8 @@ done:
 
 /* ---------- environments ---------- */
 
-enum { E_PROMOTE, E_BRANCHES, E_APPROVALS, E_FROM, E_MIN_RUNS, E_APPROVERS, E_DEPLOY, E_HEALTH, E_N };
+enum { E_PROMOTE, E_BRANCHES, E_APPROVALS, E_FROM, E_MIN_RUNS, E_APPROVERS, E_DEPLOY, E_HEALTH, E_FREEZE,
+       E_SUPERSEDE, E_N };
 static const struct spec_field env_fields[E_N] = {
 	[E_PROMOTE] = { "promote", 1 },
 	[E_BRANCHES] = { "branches", 0 },
@@ -345,6 +347,8 @@ static const struct spec_field env_fields[E_N] = {
 	[E_APPROVERS] = { "approvers", 0 },
 	[E_DEPLOY] = { "deploy", 0 },
 	[E_HEALTH] = { "health", 0 },
+	[E_FREEZE] = { "freeze", 0 },
+	[E_SUPERSEDE] = { "supersede", 0 },
 };
 static const char *const promote_names[] = { "auto", "semi", "manual" };
 
@@ -367,6 +371,17 @@ static char *conv_approver(struct spec_ctx *c, yaml_node_t *item, const char *te
 			ok = 0;
 	if (!ok || !strcmp(text, "@")) {
 		spec_err(c, item, "invalid approver \"%s\" (expected a user name or @group)", text);
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+static char *conv_freeze(struct spec_ctx *c, yaml_node_t *item, const char *text)
+{
+	struct freeze_window w;
+	const char *why;
+	if (freeze_parse(text, &w, &why) < 0) {
+		spec_err(c, item, "invalid freeze window \"%s\" (%s)", text, why);
 		return NULL;
 	}
 	return xstrdup(text);
@@ -399,6 +414,15 @@ static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_no
 	}
 done:
 	spec_key_pop(c, mark);
+}
+
+/* 1 when an approver is an @group (whose size only policy.yaml knows). */
+static int has_group(const struct spec_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i][0] == '@')
+			return 1;
+	return 0;
 }
 
 static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
@@ -438,6 +462,8 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 	if (v[E_DEPLOY])
 		parse_deploy(c, e, v[E_DEPLOY]);
 	spec_get_str(c, v[E_HEALTH], "health", "a URL or command", &e->health);
+	spec_get_list(c, v[E_FREEZE], "freeze", 1, "a freeze window", conv_freeze, "freeze window", &e->freeze);
+	spec_get_bool(c, v[E_SUPERSEDE], "supersede", &e->supersede);
 
 	/* the promotion rule must make sense as a whole */
 	if (promote == SPEC_PROMOTE_AUTO || promote == SPEC_PROMOTE_SEMI) {
@@ -465,7 +491,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 		spec_err(c, v[E_APPROVERS], "approvers do not apply to auto environments (they promote at once)");
 		spec_key_pop(c, m2);
 	}
-	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n) {
+	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n && !has_group(&e->approvers)) {
 		size_t m2 = spec_key_push(c, "approvals");
 		spec_err(c, v[E_APPROVALS], "approvals (%lld) is more than the number of approvers (%zu)",
 			 (long long)e->approvals, e->approvers.n);
@@ -552,6 +578,7 @@ static void parse_environments(struct spec_ctx *c, yaml_node_t *n)
 		map[count] = i;
 		s->environments[count].name = xstrdup(p.names[i]);
 		s->environments[count].pos = spec_node_pos(p.keys[i]);
+		s->environments[count].supersede = -1;
 		count++;
 	}
 	s->n_environments = count;
@@ -647,4 +674,81 @@ void spec_parse_root(struct spec_ctx *c, yaml_node_t *root)
 		parse_environments(c, v[T_ENVIRONMENTS]);
 	if (v[T_TRIGGERS])
 		parse_triggers(c, v[T_TRIGGERS]);
+}
+
+/* ---------- policy.yaml ---------- */
+
+static void parse_groups(struct spec_ctx *c, yaml_node_t *n)
+{
+	struct spec *s = c->s;
+	struct spec_pairs p;
+	size_t mark = spec_key_push(c, "groups");
+	if (spec_map(c, n, &p) < 0)
+		goto done;
+	s->groups = xcalloc(p.n ? p.n : 1, sizeof(*s->groups));
+	for (size_t i = 0; i < p.n; i++) {
+		struct spec_group *g;
+		if (!p.keys[i])
+			continue;
+		if (!spec_name_ok(p.names[i], 0)) {
+			spec_err(c, p.keys[i], "invalid group name \"%s\"", p.names[i]);
+			continue;
+		}
+		g = &s->groups[s->n_groups++];
+		g->name = xstrdup(p.names[i]);
+		spec_get_list(c, p.vals[i], p.names[i], 0, "a user name", conv_approver, "member", &g->members);
+		for (size_t k = 0; k < g->members.n; k++)
+			if (g->members.items[k][0] == '@') {
+				size_t m2 = spec_key_push(c, p.names[i]);
+				spec_err_at(c, g->members.pos[k], "groups cannot contain groups (\"%s\")",
+					    g->members.items[k]);
+				spec_key_pop(c, m2);
+			}
+	}
+done:
+	spec_pairs_release(&p);
+	spec_key_pop(c, mark);
+}
+
+enum { P_ENVIRONMENTS, P_GROUPS, P_FREEZE, P_N };
+static const struct spec_field policy_fields[P_N] = {
+	[P_ENVIRONMENTS] = { "environments", 1 },
+	[P_GROUPS] = { "groups", 0 },
+	[P_FREEZE] = { "freeze", 0 },
+};
+
+void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root)
+{
+	yaml_node_t *v[P_N];
+	struct spec *s = c->s;
+	if (root->type != YAML_MAPPING_NODE) {
+		spec_err(c, root, "expected a mapping at the top level, got %s", spec_kind(root));
+		return;
+	}
+	if (spec_fields(c, root, policy_fields, P_N, v) < 0)
+		return;
+	if (v[P_GROUPS])
+		parse_groups(c, v[P_GROUPS]);
+	spec_get_list(c, v[P_FREEZE], "freeze", 1, "a freeze window", conv_freeze, "freeze window", &s->freeze);
+	if (v[P_ENVIRONMENTS])
+		parse_environments(c, v[P_ENVIRONMENTS]);
+	/* every @group named by approvers must be defined here */
+	for (size_t i = 0; i < s->n_environments; i++) {
+		const struct spec_environment *e = &s->environments[i];
+		for (size_t k = 0; k < e->approvers.n; k++) {
+			const char *a = e->approvers.items[k];
+			int found = 0;
+			if (a[0] != '@')
+				continue;
+			for (size_t g = 0; g < s->n_groups; g++)
+				found |= !strcmp(s->groups[g].name, a + 1);
+			if (!found) {
+				size_t mark = spec_key_push(c, "environments");
+				spec_key_push(c, e->name);
+				spec_key_push(c, "approvers");
+				spec_err_at(c, e->approvers.pos[k], "unknown group \"%s\" (define it under groups:)", a + 1);
+				spec_key_pop(c, mark);
+			}
+		}
+	}
 }

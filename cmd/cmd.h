@@ -90,6 +90,16 @@ int cmd_store_open(const struct cmd_ctx *ctx, struct store *st);
 /* Print "e" through cmd_error and return its exit code (3 when unset). */
 int cmd_fail(const struct cmd_ctx *ctx, struct err *e);
 
+/* Promotion commands (cmd/promote.c): who runs mlci ($MLCI_ACTOR, a test/CI hook trusted only because
+ * the CLI runs as that user, else the OS account), a model version argument, and an outcome printed
+ * as text or JSON; returns the exit code (pending -> "pending_code"). */
+#include <stdint.h>
+struct promote_outcome;
+const char *cmd_actor(void);
+int cmd_parse_version(const struct cmd_ctx *ctx, const char *s, int64_t *out);
+int cmd_print_outcome(const struct cmd_ctx *ctx, const char *what, const struct promote_outcome *o, int pending_code);
+
+int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_data(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx);
@@ -99,12 +109,15 @@ int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_load(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_status(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
 

@@ -5,11 +5,20 @@
 
 #include "cmd/cmd.h"
 
-extern const struct cmd_opt cmd_check_opts[], cmd_history_opts[], cmd_status_opts[];
+extern const struct cmd_opt cmd_check_opts[];
+extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[], cmd_promote_opts[], cmd_approve_opts[],
+	cmd_rollback_opts[], cmd_unpin_opts[];
 extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
 	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
 
 const struct cmd cmd_table[] = {
+	{ "approve", cmd_approve, "approve a candidate model version for an environment",
+	  "mlci approve PIPELINE --env ENV --version V",
+	  "Record that you (the OS user; $MLCI_ACTOR overrides it for tests and CI) approve model version V of\n"
+	  "PIPELINE for ENV. The approval is bound to the version's artifact digest: a new candidate needs new\n"
+	  "approvals. Refused (exit 1) for the author of the candidate's commit and, when ENV lists approvers,\n"
+	  "for anyone else. A held semi candidate is promoted once it has enough distinct approvals.",
+	  cmd_approve_opts, 1, 1 },
 	{ "check", cmd_check, "check a running prediction service: contract cases, protocol conformance, or all",
 	  "mlci check contract URL CASES... | protocol URL --model NAME | service [--spec FILE] [options]",
 	  "'contract': send every case of the CASES files (or directories of *.yaml) to the service at URL and\n"
@@ -75,12 +84,27 @@ const struct cmd cmd_table[] = {
 	  "order they ran, each under a '==> component (path) <==' line). RUN may be a unique prefix.\n"
 	  "Exit status 2 for an unknown run or component, 3 when a recorded log file is missing.",
 	  cmd_logs_opts, 1, 2 },
+	{ "promote", cmd_promote, "promote a model version to an environment by hand (manual rule)",
+	  "mlci promote PIPELINE --to ENV [--version V] [--reason TEXT]",
+	  "For a manual environment: promote the version now in its \"from\" environment when you are one of its\n"
+	  "approvers (names or @groups of policy.yaml), it has at least min_staging_runs passed runs there and,\n"
+	  "with approvals: N, N distinct approvals (mlci approve). One state commit, a registry transition,\n"
+	  "then the deploy hooks (rolled back when they fail). Inside a freeze window, or short of approvals,\n"
+	  "the candidate is queued as pending (exit 1). For an auto/semi environment: release the newest held\n"
+	  "candidate when its gates pass now. Exit 0 promoted, 1 refused/pending/rolled back, 2 usage, 3 infra.",
+	  cmd_promote_opts, 1, 1 },
 	{ "registry", cmd_registry, "list registered models, or show one model's versions",
 	  "mlci registry list | show MODEL[@VERSION]",
 	  "'list': every model with its latest version, number of versions, latest run and creation time.\n"
 	  "'show MODEL': all versions, newest first, with run, commit, artifact, previous version and metrics.\n"
 	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
 	  cmd_registry_opts, 1, 2 },
+	{ "rollback", cmd_rollback, "put an environment back to an earlier state and pin it",
+	  "mlci rollback ENV [--to VERSION] [--pipeline P] [--reason TEXT]",
+	  "Write the previous state of ENV (the newest earlier one with another model version or commit), or\n"
+	  "the newest with model VERSION, as a new state commit, run the deploy hooks, record the transition,\n"
+	  "and pin ENV: automatic and semi-automatic promotions to it are held (pending) until mlci unpin ENV.",
+	  cmd_rollback_opts, 1, 1 },
 	{ "run", cmd_run, "run one commit through build, unit tests and the component DAG",
 	  "mlci run [--repo PATH|URL] [--rev REV] [--branch B] [-j N] [--no-cache] [--resume RUN] [--junit FILE]",
 	  "Check the commit out into $MLCI_HOME/workspaces/<run>, parse its mlci.yaml, run every\n"
@@ -117,6 +141,11 @@ const struct cmd cmd_table[] = {
 	  "version, commit, branch, run, since when and by whom; then the pending promotion candidates with\n"
 	  "what they wait for (e.g. approvals 0/1).",
 	  cmd_status_opts, 0, 0 },
+	{ "unpin", cmd_unpin, "lift the pin a rollback put on an environment",
+	  "mlci unpin ENV [--pipeline P]",
+	  "Remove the pin of ENV, then promote the newest candidate held while it was pinned if its other\n"
+	  "gates (approvals, freeze) pass now.",
+	  cmd_unpin_opts, 1, 1 },
 	{ "validate", cmd_validate, "check mlci.yaml and print every error as FILE:LINE:COL", "mlci validate [FILE]",
 	  "Parse FILE (default ./mlci.yaml) and report every problem, not only the first, as\n"
 	  "FILE:LINE:COL: KEY: MESSAGE. Paths in the spec are checked against FILE's directory.\n"

@@ -232,12 +232,10 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 	printf("\nlogs: %s/\n", r->log_dir);
 }
 
-/* Who runs mlci: the OS account (promotions and approvals are attributed to it). */
+/* Who runs mlci: the OS account, or $MLCI_ACTOR (promotions and approvals are attributed to it). */
 static const char *os_user(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	const char *u = getenv("USER");
-	return pw && pw->pw_name ? pw->pw_name : u && *u ? u : "unknown";
+	return cmd_actor();
 }
 
 static int exit_code_for(const struct run *r)

@@ -5,10 +5,15 @@
 #include <stdlib.h>
 
 #include "cd/status.h"
+#include "ci/freeze.h"
 #include "cmd/cmd.h"
 #include "common/banned.h"
 
+static const char *opt_at;
+
 const struct cmd_opt cmd_status_opts[] = {
+	{ 0, "at", "TIME", "what each environment ran at TIME (ISO-8601 UTC or seconds since the epoch)", &opt_at,
+	  NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -29,11 +34,19 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 	struct err e = ERR_INIT;
 	cJSON *o = NULL;
 	const cJSON *it;
-	int code = cmd_parse(cmd_find("status"), argc, argv, ctx, &args);
+	time_t at = 0;
+	int code;
+	opt_at = NULL;
+	code = cmd_parse(cmd_find("status"), argc, argv, ctx, &args);
 	strvec_clear(&args);
 	if (code)
 		return code;
-	if (status_collect(ctx->home, &o, &e) < 0) {
+	if (opt_at && freeze_parse_time(opt_at, &at) < 0) {
+		cmd_error(ctx, "status: --at %s: expected an ISO-8601 UTC time (2026-11-25T18:00:00Z) or epoch seconds",
+			  opt_at);
+		return 2;
+	}
+	if (status_collect(ctx->home, (long long)at, &o, &e) < 0) {
 		cmd_error(ctx, "status: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
@@ -45,8 +58,14 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		struct cmd_tab t;
 		const cJSON *envs = cJSON_GetObjectItemCaseSensitive(o, "environments");
 		const cJSON *pending = cJSON_GetObjectItemCaseSensitive(o, "pending");
+		const cJSON *pins = cJSON_GetObjectItemCaseSensitive(o, "pins");
+		if (opt_at) {
+			char w[32];
+			freeze_format_time(at, w, sizeof(w));
+			printf("as of %s:\n", w);
+		}
 		if (!cJSON_GetArraySize(envs))
-			printf("no environment has been promoted to yet\n");
+			printf("%s\n", opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
 		cmd_tab_init(&t, 0, 7, "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
 		cJSON_ArrayForEach(it, envs)
 		{
@@ -64,7 +83,24 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		if (cJSON_GetArraySize(envs))
 			cmd_tab_print(&t, ctx, NULL);
 		cmd_tab_release(&t);
-		if (cJSON_GetArraySize(pending)) {
+		if (!opt_at && cJSON_GetArraySize(pins)) {
+			printf("\npinned environments (automatic promotions held until mlci unpin):\n");
+			cmd_tab_init(&t, 0, 4, "ENVIRONMENT", "PIPELINE", "MODEL", "PINNED BY");
+			cJSON_ArrayForEach(it, pins)
+			{
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
+				if (cJSON_IsNumber(v))
+					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
+				else
+					cmd_tab_add(&t, NULL, "-");
+				cmd_tab_add(&t, "yellow", "rollback by %s", cmd_jstr(it, "by", "?"));
+			}
+			cmd_tab_print(&t, ctx, NULL);
+			cmd_tab_release(&t);
+		}
+		if (!opt_at && cJSON_GetArraySize(pending)) {
 			printf("\npending promotions:\n");
 			cmd_tab_init(&t, 0, 5, "ENVIRONMENT", "MODEL", "RUN", "COMMIT", "WAITING FOR");
 			cJSON_ArrayForEach(it, pending)

@@ -15,7 +15,7 @@ int store_promotion_add(struct store *st, const struct store_promotion *p, int64
 
 	if (store_tx_begin(st, &tx, e) < 0)
 		return -1;
-	{
+	if (!p->keep_pending) {
 		if (store_prepare(st, &s,
 				  "UPDATE promotions SET status = 'superseded', updated_ms = ?3 "
 				  "WHERE pipeline = ?1 AND environment = ?2 AND status = 'pending'",

@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - `make demo`: write the example pipeline with mlci init, then carry a commit on a dev branch
 # through mlci run (CI, DAG, store, registry) and auto-promotion to test, re-run it from the cache,
-# merge it with a Reviewed-by trailer and promote it to staging, then show status, registry, lineage.
+# merge it with a Reviewed-by trailer and promote it to staging, then show status, registry, lineage;
+# then production by hand: refused until min_staging_runs, accepted for a release manager, rolled back.
 set -eu
 MLCI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DEMO=${MLCI_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/mlci-demo.XXXXXX")}
@@ -49,9 +50,61 @@ step "mlci registry show bc-classifier"
 step "mlci lineage bc-classifier@1: the model back to the data it was trained on"
 "$MLCI" lineage bc-classifier@1
 
+step "the operator's policy: \$MLCI_HOME/policy.yaml (trusted side; wins over main's mlci.yaml)"
+# The template deploys production over ssh (needs an sshd); this demo gives production a local command
+# deploy instead, in the operator's policy file, and names the release managers as a group.
+cat >"$MLCI_HOME/policy.yaml" <<'YAML'
+groups: { release: [alice, bob] }
+environments:
+  test:       { promote: auto,   branches: ["dev/*", "feature/*"], deploy: { command: "sh scripts/deploy.sh test" } }
+  staging:    { promote: semi,   branches: [main], approvals: 1, deploy: { command: "sh scripts/deploy.sh staging" } }
+  production: { promote: manual, from: staging, min_staging_runs: 3, approvers: ["@release"],
+                deploy: { command: "sh scripts/deploy.sh production" } }
+YAML
+cat "$MLCI_HOME/policy.yaml"
+echo "(production deploys with a local command here, not over ssh: no sshd in this demo)"
+
+step "alice (a release manager) asks for production: refused, staging has 1 passed run of 3"
+MLCI_ACTOR=alice "$MLCI" promote breast-cancer --to production || echo "(exit $?)"
+
+step "mallory is not a release manager: refused whatever the runs"
+MLCI_ACTOR=mallory "$MLCI" promote breast-cancer --to production || echo "(exit $?)"
+
+step "two more runs on main (the nightly schedule would do this): 3 passed staging runs"
+"$MLCI" -q run >/dev/null
+"$MLCI" -q run >/dev/null
+"$MLCI" runs --branch main
+
+step "alice promotes to production: accepted"
+MLCI_ACTOR=alice "$MLCI" promote breast-cancer --to production --reason "release 2026.11"
+
+step "mlci status"
+"$MLCI" status
+
+step "a second change reaches staging (dev -> main with a review), then production"
+git -c user.name=dev -c user.email=dev@example.com switch -q dev/faster-lr
+sed -i 's/epochs: \([0-9]*\)/epochs: 250/' mlci.yaml
+git -c user.name=dev -c user.email=dev@example.com commit -q -am "train: 250 epochs"
+"$MLCI" -q run >/dev/null || true
+git switch -q main
+git -c user.name=mia -c user.email=mia@example.com merge -q --no-ff dev/faster-lr \
+	-m "Merge dev/faster-lr" -m "Reviewed-by: Rita Reviewer <rita@example.com>"
+"$MLCI" -q run >/dev/null
+"$MLCI" -q run >/dev/null
+"$MLCI" -q run >/dev/null
+MLCI_ACTOR=bob "$MLCI" promote breast-cancer --to production --reason "release 2026.12"
+
+step "mlci rollback production: the previous version back, as a new state commit, and a pin"
+MLCI_ACTOR=bob "$MLCI" rollback production --reason "demo: roll back"
+
+step "mlci status (production pinned until mlci unpin production)"
+"$MLCI" status
+
+step "mlci history production"
+"$MLCI" history production
+
+step "the GitOps state repo"
+git -C "$MLCI_HOME/state.git" log --format='%h %an: %s' main
+
 echo
-echo "production is 'promote: manual' (approvers: alice, bob): a release manager will run"
-echo "  mlci promote breast-cancer --to production --version N"
-echo "once the version has passed min_staging_runs (3) runs in staging. That command is not"
-echo "implemented yet (see the open issues); runs never promote to a manual environment."
 echo "demo state kept in $DEMO (MLCI_HOME=$MLCI_HOME)"

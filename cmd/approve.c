@@ -1,0 +1,51 @@
+/* approve.c - `mlci approve PIPELINE --env ENV --version V`: one approval of one candidate, bound to its
+ * artifact digest. Printing only; cd/gates.c decides. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cd/gates.h"
+#include "cmd/cmd.h"
+#include "common/banned.h"
+
+static const char *opt_env, *opt_version;
+
+const struct cmd_opt cmd_approve_opts[] = {
+	{ 0, "env", "ENV", "environment the approval is for (required)", &opt_env, NULL },
+	{ 0, "version", "V", "model version approved (required)", &opt_version, NULL },
+	{ 0, NULL, NULL, NULL, NULL, NULL },
+};
+
+int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct strvec args = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	struct promote_outcome o;
+	struct cd_request q;
+	int code;
+
+	opt_env = opt_version = NULL;
+	code = cmd_parse(cmd_find("approve"), argc, argv, ctx, &args);
+	if (code)
+		goto done;
+	memset(&q, 0, sizeof(q));
+	if (!opt_env || !opt_version) {
+		cmd_error(ctx, "approve: --env ENV and --version V are required");
+		code = 2;
+		goto done;
+	}
+	if ((code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
+		goto done;
+	q.home = ctx->home;
+	q.pipeline = args.v[0];
+	q.env = opt_env;
+	q.actor = cmd_actor();
+	if (cd_approve(&q, &o, &e) < 0) {
+		code = cmd_fail(ctx, &e);
+		goto done;
+	}
+	code = cmd_print_outcome(ctx, "approve", &o, 0);
+	promote_outcome_release(&o);
+done:
+	strvec_clear(&args);
+	return code;
+}
