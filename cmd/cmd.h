@@ -106,5 +106,6 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_status(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif
