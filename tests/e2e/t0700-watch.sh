@@ -1,0 +1,165 @@
+#!/bin/sh
+# t0700-watch.sh - `mlci watch` over file:// and ssh:// (a private sshd): a pushed dev branch runs and
+# is promoted to test, nothing new runs nothing, force-push runs the new head, the same commit on a new
+# branch reuses its steps, a deleted branch cancels its pending promotion, a fetch failure is survived,
+# SIGTERM cancels a running run and exits 0, an unknown ssh host key is refused.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sshd.sh"
+
+sql() {
+	python3 -c "
+import sqlite3,sys
+db=sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
+		"$MLCI_HOME/mlci.db" "$@"
+}
+state() { git -C "$MLCI_HOME/state.git" show "main:environments/$1.json"; }
+js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# wait_for FILE PATTERN [SECONDS]: until PATTERN appears in FILE (a readiness check, not a fixed sleep)
+wait_for() {
+	n=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt $((${3:-30} * 20)) ] || { echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1; }
+		sleep 0.05
+	done
+}
+# background watchers write their pid to $SCRATCH/*.pid so that the EXIT trap can stop them
+stop_all() {
+	for f in "$SCRATCH"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	sshd_stop
+	cleanup
+}
+trap stop_all EXIT
+ORIGIN="file://$SCRATCH/origin.git"
+
+test_expect_success 'setup: an origin repo with test (auto, dev/*) and staging (semi, release/*) on main' '
+	git init -q --bare origin.git &&
+	git clone -q origin.git work 2>/dev/null && mkdir -p work/train &&
+	cat >work/mlci.yaml <<-\YAML &&
+	pipeline: wp
+	model: wp-model
+	model_artifact: train/model.txt
+	components:
+	  train: { path: train, run: "cat w.txt > $MLCI_OUT/model.txt", outputs: [model.txt] }
+	environments:
+	  test: { promote: auto, branches: ["dev/*"] }
+	  staging: { promote: semi, branches: ["release/*"], approvals: 1 }
+	YAML
+	echo w1 >work/train/w.txt && commit_all work first && git -C work push -q origin main &&
+	mlci watch --once "$ORIGIN" >o0 && test_grep "main .*: new branch" o0 &&
+	test "$(sql "SELECT count(*) FROM runs")" = 1
+'
+
+test_expect_success 'a push to dev/x: one run, promoted to test (state commit, transition row naming it)' '
+	git -C work switch -q -c dev/x && echo w2 >work/train/w.txt && commit_all work dev &&
+	git -C work push -q origin dev/x &&
+	mlci watch --once "$ORIGIN" >o1 &&
+	test_grep "dev/x .*: new branch" o1 && test_grep "1 run: 1 passed" o1 &&
+	head=$(git -C work rev-parse HEAD) &&
+	test "$(state test | js "d[\"commit\"]")" = "$head" &&
+	sc=$(git -C "$MLCI_HOME/state.git" rev-parse main) &&
+	test "$(sql "SELECT environment, state_commit FROM stage_transitions ORDER BY id DESC LIMIT 1")" = "test|$sc" &&
+	test "$(sql "SELECT commit_id, status FROM branch_heads WHERE branch=?" dev/x)" = "$head|done" &&
+	run=$(sql "SELECT run FROM branch_heads WHERE branch=?" dev/x) &&
+	test "$(sql "SELECT status, branch FROM runs WHERE id=?" "$run")" = "passed|dev/x"
+'
+
+test_expect_success 'nothing new: no run, no fetch' '
+	before=$(sql "SELECT count(*) FROM runs") &&
+	mlci watch --once "$ORIGIN" >o2 && test_grep "^0 runs" o2 &&
+	test "$(sql "SELECT count(*) FROM runs")" = "$before"
+'
+
+test_expect_success 'a force-push runs the new head' '
+	echo w3 >work/train/w.txt && git -C work commit -q --amend -am "dev amended" &&
+	git -C work push -q -f origin dev/x &&
+	mlci watch --once "$ORIGIN" >o3 && test_grep "dev/x .*: force-push" o3 && test_grep "1 run: 1 passed" o3 &&
+	test "$(state test | js "d[\"commit\"]")" = "$(git -C work rev-parse HEAD)"
+'
+
+test_expect_success 'a fast-forward is told apart from a force-push' '
+	echo w4 >work/train/w.txt && commit_all work "dev more" && git -C work push -q origin dev/x &&
+	mlci watch --once "$ORIGIN" >o4 && test_grep "dev/x .*: fast-forward" o4
+'
+
+test_expect_success 'the same commit on a new branch: its steps are cached, the new branch rule applies' '
+	git -C work push -q origin dev/x:refs/heads/dev/y &&
+	mlci watch --once "$ORIGIN" >o5 && test_grep "dev/y .*: new branch" o5 &&
+	run=$(sql "SELECT run FROM branch_heads WHERE branch=?" dev/y) &&
+	test "$(sql "SELECT DISTINCT status FROM steps WHERE run=?" "$run")" = cached
+'
+
+test_expect_success 'a deleted branch: its pending promotion is cancelled' '
+	git -C work switch -q -c release/1 main && echo r1 >work/train/w.txt && commit_all work rel &&
+	git -C work push -q origin release/1 &&
+	mlci watch --once "$ORIGIN" >o6 &&
+	test "$(sql "SELECT status FROM promotions WHERE branch=?" release/1)" = pending &&
+	git -C work push -q origin :release/1 &&
+	mlci watch --once "$ORIGIN" >o7 && test_grep "release/1: branch deleted, 1 pending promotion cancelled" o7 &&
+	test "$(sql "SELECT status FROM promotions WHERE branch=?" release/1)" = cancelled &&
+	test "$(sql "SELECT status FROM branch_heads WHERE branch=?" release/1)" = deleted
+'
+
+test_expect_success '--branches limits what is watched' '
+	git -C work push -q origin main:refs/heads/other &&
+	mlci watch --once --branches "dev/*,release/*" "$ORIGIN" >o8 && test_grep "^0 runs" o8 &&
+	test -z "$(sql "SELECT 1 FROM branch_heads WHERE branch=?" other)"
+'
+
+test_expect_success 'a fetch failure is logged and retried; the watcher recovers' '
+	"$MLCI_BIN" watch --interval 200ms "$ORIGIN" >w.out 2>w.err &
+	WATCH_PID=$! && echo $WATCH_PID >w.pid &&
+	mv origin.git origin.moved &&
+	wait_for w.err "could not connect" &&
+	alive $WATCH_PID &&
+	mv origin.moved origin.git &&
+	git -C work switch -q dev/x && echo w5 >work/train/w.txt && commit_all work "after outage" &&
+	git -C work push -q origin dev/x &&
+	wait_for w.out "dev/x $(git -C work rev-parse --short=12 HEAD): run .* passed" &&
+	test_grep "reachable again" w.err &&
+	kill -TERM $WATCH_PID && wait $WATCH_PID && rm w.pid
+'
+
+test_expect_success 'SIGTERM during a run: the run is cancelled and recorded, watch exits 0' '
+	git -C work switch -q -c dev/slow &&
+	sed -i "s|run: \"cat w.txt > \$MLCI_OUT/model.txt\"|run: \"sleep 60\"|" work/mlci.yaml &&
+	commit_all work slow && git -C work push -q origin dev/slow &&
+	"$MLCI_BIN" watch --interval 200ms "$ORIGIN" >s.out 2>s.err &
+	WATCH_PID=$! && echo $WATCH_PID >s.pid &&
+	wait_for s.out "dev/slow .*: run started" &&
+	n=0 && while [ -z "$(sql "SELECT 1 FROM steps s JOIN runs r ON r.id=s.run WHERE r.branch=? AND s.status=? AND s.phase=?" dev/slow running run)" ]; do
+		n=$((n + 1)); [ $n -lt 600 ] || exit 1; sleep 0.05; done &&
+	kill -TERM $WATCH_PID && wait $WATCH_PID && rm s.pid &&
+	test_grep "dev/slow .*: run .* cancelled" s.out &&
+	test "$(sql "SELECT r.status FROM runs r WHERE r.branch=?" dev/slow)" = cancelled &&
+	test "$(sql "SELECT h.status, h.run IS NOT NULL FROM branch_heads h WHERE branch=?" dev/slow)" = "seen|1" &&
+	! pgrep -f "sleep 60" >/dev/null
+'
+
+if sshd_available; then
+	# outside test_expect_success: SSHD_PORT and SSHD_PID must reach the tests and the EXIT trap
+	sshd_start "$SCRATCH/sshd" || echo "not ok - sshd did not start"
+	SSH_ORIGIN="ssh://$(id -un)@127.0.0.1:$SSHD_PORT$SCRATCH/origin.git"
+
+	test_expect_success 'ssh:// clone and fetch through sshd with the right known_hosts' '
+		mlci --home "$SCRATCH/home-ssh" watch --once --branches "dev/x" --ssh-key "$SSH_KEY" \
+			--known-hosts "$KNOWN_HOSTS" "$SSH_ORIGIN" >ss1 &&
+		test_grep "dev/x .*: new branch" ss1 && test_grep "1 run: 1 passed" ss1
+	'
+
+	test_expect_success 'ssh:// with an unknown or mismatching host key is refused with a clear error' '
+		test_must_fail 3 mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
+			--known-hosts "$WRONG_KNOWN_HOSTS" "$SSH_ORIGIN" >ss2 2>ss2.err &&
+		test_grep "does NOT match" ss2.err &&
+		: >empty_known_hosts &&
+		test_must_fail 3 mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
+			--known-hosts empty_known_hosts "$SSH_ORIGIN" >ss3 2>ss3.err &&
+		test_grep "host unknown" ss3.err &&
+		test -z "$(ls "$SCRATCH/home-ssh2/repos/"*/refs/heads 2>/dev/null)"
+	'
+else
+	echo "# skipping ssh tests: /usr/sbin/sshd not installed (make deps)"
+fi
+
+test_done
