@@ -169,6 +169,7 @@ struct spec_environment {
 	char *deploy_command;          /* NULL = none */
 	char *deploy_webhook;          /* http(s) URL; NULL = none */
 	char *deploy_ssh;              /* user@host[:port]; NULL = none */
+	char *deploy_dir;              /* remote directory of the ssh hook; NULL = mlci-deploy/<env> */
 	char *health;                  /* post-deploy health URL or command; NULL = none */
 };
 
