@@ -24,6 +24,8 @@ wait_for() {
 		sleep 0.05
 	done
 }
+# expect_eq WANT GOT: like test "$1" = "$2" but says what differed
+expect_eq() { [ "$1" = "$2" ] || { echo "expected '$1', got '$2'" >&2; return 1; }; }
 # background watchers write their pid to $SCRATCH/*.pid so that the EXIT trap can stop them
 stop_all() {
 	for f in "$SCRATCH"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
@@ -123,18 +125,21 @@ test_expect_success 'a fetch failure is logged and retried; the watcher recovers
 
 test_expect_success 'SIGTERM during a run: the run is cancelled and recorded, watch exits 0' '
 	git -C work switch -q -c dev/slow &&
-	sed -i "s|run: \"cat w.txt > \$MLCI_OUT/model.txt\"|run: \"sleep 60\"|" work/mlci.yaml &&
+	sed -i "s|run: \"cat w.txt > \$MLCI_OUT/model.txt\"|run: \"sleep 57.25\"|" work/mlci.yaml &&
 	commit_all work slow && git -C work push -q origin dev/slow &&
 	"$MLCI_BIN" watch --interval 200ms "$ORIGIN" >s.out 2>s.err &
 	WATCH_PID=$! && echo $WATCH_PID >s.pid &&
 	wait_for s.out "dev/slow .*: run started" &&
-	n=0 && while [ -z "$(sql "SELECT 1 FROM steps s JOIN runs r ON r.id=s.run WHERE r.branch=? AND s.status=? AND s.phase=?" dev/slow running run)" ]; do
-		n=$((n + 1)); [ $n -lt 600 ] || exit 1; sleep 0.05; done &&
+	end=$(($(date +%s) + 90)) &&
+	while [ -z "$(sql "SELECT 1 FROM steps s JOIN runs r ON r.id=s.run WHERE r.branch=? AND s.status=? AND s.phase=?" dev/slow running run)" ]; do
+		[ "$(date +%s)" -lt $end ] || { echo "the slow step never ran" >&2; cat s.out s.err "$MLCI_HOME/logs/watch.log" >&2; exit 1; }
+		sleep 0.05
+	done &&
 	kill -TERM $WATCH_PID && wait $WATCH_PID && rm s.pid &&
 	test_grep "dev/slow .*: run .* cancelled" s.out &&
-	test "$(sql "SELECT r.status FROM runs r WHERE r.branch=?" dev/slow)" = cancelled &&
-	test "$(sql "SELECT h.status, h.run IS NOT NULL FROM branch_heads h WHERE branch=?" dev/slow)" = "seen|1" &&
-	! pgrep -f "sleep 60" >/dev/null
+	expect_eq cancelled "$(sql "SELECT r.status FROM runs r WHERE r.branch=?" dev/slow)" &&
+	expect_eq "seen|1" "$(sql "SELECT h.status, h.run IS NOT NULL FROM branch_heads h WHERE branch=?" dev/slow)" &&
+	expect_eq "" "$(pgrep -f "sleep 57.25")"
 '
 
 if sshd_available; then
