@@ -146,19 +146,22 @@ if sshd_available; then
 	# outside test_expect_success: SSHD_PORT and SSHD_PID must reach the tests and the EXIT trap
 	sshd_start "$SCRATCH/sshd" || echo "not ok - sshd did not start"
 	SSH_ORIGIN="ssh://$(id -un)@127.0.0.1:$SSHD_PORT$SCRATCH/origin.git"
+	# libgit2 1.5.1 leaks the known_hosts state of every ssh connection (libgit2 issue #6598, fixed by
+	# PR #6599 after 1.5.1); under `make check` only the ssh:// watchers skip LeakSanitizer for it
+	sshleak() { ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" "$@"; }
 
 	test_expect_success 'ssh:// clone and fetch through sshd with the right known_hosts' '
-		mlci --home "$SCRATCH/home-ssh" watch --once --branches "dev/x" --ssh-key "$SSH_KEY" \
+		sshleak mlci --home "$SCRATCH/home-ssh" watch --once --branches "dev/x" --ssh-key "$SSH_KEY" \
 			--known-hosts "$KNOWN_HOSTS" "$SSH_ORIGIN" >ss1 &&
 		test_grep "dev/x .*: new branch" ss1 && test_grep "1 run: 1 passed" ss1
 	'
 
 	test_expect_success 'ssh:// with an unknown or mismatching host key is refused with a clear error' '
-		test_must_fail 3 mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
+		test_must_fail 3 sshleak mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
 			--known-hosts "$WRONG_KNOWN_HOSTS" "$SSH_ORIGIN" >ss2 2>ss2.err &&
 		test_grep "does NOT match" ss2.err &&
 		: >empty_known_hosts &&
-		test_must_fail 3 mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
+		test_must_fail 3 sshleak mlci --home "$SCRATCH/home-ssh2" watch --once --ssh-key "$SSH_KEY" \
 			--known-hosts empty_known_hosts "$SSH_ORIGIN" >ss3 2>ss3.err &&
 		test_grep "host unknown" ss3.err &&
 		test -z "$(ls "$SCRATCH/home-ssh2/repos/"*/refs/heads 2>/dev/null)"
