@@ -147,7 +147,7 @@ static void poll_failed(struct watcher *w, size_t i, const char *why)
 	if (backoff > WATCH_MAX_BACKOFF_MS)
 		backoff = WATCH_MAX_BACKOFF_MS;
 	r->next_poll_ms = proc_now_ms() + backoff;
-	report(w, WATCH_FETCH_FAILED, i, NULL, NULL, NULL, why, 0, r->failures, backoff);
+	report(w, WATCH_FETCH_FAILED, i, NULL, NULL, NULL, why, 0, r->failures, w->o->once ? 0 : backoff);
 }
 
 /* Queue a run of "commit" on "branch"; a queued, not yet started run of the same branch is replaced. */

@@ -16,7 +16,7 @@ enum watch_what {
 	WATCH_RUN_START,    /* a run of "commit" on "branch" started */
 	WATCH_RUN_END,      /* it ended: "run" (may be NULL), "exit_code" of `mlci run` */
 	WATCH_DELETED,      /* "branch" is gone; "count" pending promotions cancelled */
-	WATCH_FETCH_FAILED, /* "detail" says why; retried after "retry_ms" */
+	WATCH_FETCH_FAILED, /* "detail" says why; retried after "retry_ms" (0: not retried, --once) */
 	WATCH_FETCH_OK,     /* the repository answers again after failures */
 };
 

@@ -32,8 +32,8 @@ int ws_is_url(const char *location)
 	return colon && strchr(location, '@') && (!slash || colon < slash);
 }
 
-/* What the transport callbacks need: the options, the URL (for the ssh port) and why a host key was
- * refused, so that the error says it instead of libgit2's generic "rejected certificate". */
+/* What the transport callbacks need: the options, the URL (for the ssh port) and why a host key or
+ * credentials were refused, so that the error says it instead of libgit2's generic message. */
 struct cb_payload {
 	const struct ws_transport *t;
 	const char *url;
@@ -73,9 +73,11 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 {
 	struct cb_payload *cb = payload;
 	const char *user = username_from_url ? username_from_url : "git";
-	(void)url;
-	if (cb->attempts++ > 3)
+	if (cb->attempts++ > 3) {
+		err_set(&cb->cert_err, MLCI_EFAILED, "authentication to %s refused (check %s)", url,
+			allowed & GIT_CREDENTIAL_SSH_KEY ? "the ssh key" : "MLCI_GIT_TOKEN");
 		return GIT_EAUTH;
+	}
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user);
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
@@ -95,6 +97,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 		if (token && *token)
 			return git_credential_userpass_plaintext_new(
 				out, username_from_url ? username_from_url : "x-access-token", token);
+		err_set(&cb->cert_err, MLCI_EFAILED, "%s asks for credentials: set MLCI_GIT_TOKEN", url);
 	}
 	return GIT_PASSTHROUGH;
 }
@@ -284,9 +287,12 @@ int ws_source_open(struct ws_source *src, const char *home, const char *location
 
 int ws_mirror_open(struct ws_source *src, const char *home, const char *url, struct err *e)
 {
-	const char *location = url;
+	const char *location = url, *ca = getenv("MLCI_GIT_CA_FILE");
 	memset(src, 0, sizeof(*src));
 	git_libgit2_init();
+	/* https: certificates are always verified; this only says which CAs to trust */
+	if (ca && *ca && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL) < 0)
+		return git_fail(e, "MLCI_GIT_CA_FILE");
 	src->location = xstrdup(location);
 	src->is_mirror = 1;
 	src->git_dir = mirror_path(home, location);

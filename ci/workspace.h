@@ -35,7 +35,8 @@ void ws_source_release(struct ws_source *src);
 
 /* How to reach a remote. NULL fields (or a NULL struct) take the defaults: the ssh key from
  * $MLCI_SSH_KEY, else the ssh-agent; known_hosts from $MLCI_KNOWN_HOSTS, else ~/.ssh/known_hosts.
- * An https token comes from $MLCI_GIT_TOKEN. An ssh host key not in known_hosts is refused. */
+ * An https token comes from $MLCI_GIT_TOKEN; TLS certificates are verified against the system CAs, or
+ * the PEM file $MLCI_GIT_CA_FILE. An ssh host key not in known_hosts is refused. */
 struct ws_transport {
 	const char *ssh_key;     /* private key file; its public half is FILE.pub when present */
 	const char *known_hosts; /* OpenSSH known_hosts file */

@@ -126,7 +126,8 @@ const struct cmd cmd_table[] = {
 	  "promotions are cancelled. Heads handled are kept in the store, so a restart runs only what is new\n"
 	  "(and re-runs a head whose run was interrupted). ssh: key from --ssh-key, $MLCI_SSH_KEY or the\n"
 	  "agent; the host key must be in --known-hosts (default ~/.ssh/known_hosts), else it is refused.\n"
-	  "https: token from $MLCI_GIT_TOKEN. A failing poll is logged and retried with backoff.\n"
+	  "https: token from $MLCI_GIT_TOKEN, TLS verified (CAs: system, or $MLCI_GIT_CA_FILE).\n"
+	  "A failing poll is logged and retried with backoff.\n"
 	  "SIGTERM/SIGINT: stop polling, cancel the running runs (they record themselves), exit 0.\n"
 	  "With --once: exit 0 when every run passed (or nothing was new), 1 when a run failed, 3 when a\n"
 	  "repository could not be polled.",

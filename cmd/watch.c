@@ -65,8 +65,11 @@ static void on_report(void *payload, const struct watch_report *r)
 		printf("%s: branch deleted, %d pending promotion%s cancelled\n", b, r->count, r->count == 1 ? "" : "s");
 		break;
 	case WATCH_FETCH_FAILED:
-		log_warn("watch %s: %s (attempt %d, retry in %llds)", r->repo, r->detail ? r->detail : "?", r->count,
-			 (long long)(r->retry_ms / 1000));
+		if (r->retry_ms)
+			log_warn("watch %s: %s (attempt %d, retry in %.1fs)", r->repo, r->detail ? r->detail : "?",
+				 r->count, (double)r->retry_ms / 1000.0);
+		else
+			log_warn("watch %s: %s", r->repo, r->detail ? r->detail : "?");
 		break;
 	case WATCH_FETCH_OK:
 		log_info("watch %s: reachable again after %d failed attempt%s", r->repo, r->count,

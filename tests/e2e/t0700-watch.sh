@@ -2,7 +2,8 @@
 # t0700-watch.sh - `mlci watch` over file:// and ssh:// (a private sshd): a pushed dev branch runs and
 # is promoted to test, nothing new runs nothing, force-push runs the new head, the same commit on a new
 # branch reuses its steps, a deleted branch cancels its pending promotion, a fetch failure is survived,
-# SIGTERM cancels a running run and exits 0, an unknown ssh host key is refused.
+# SIGTERM cancels a running run and exits 0, an unknown ssh host key is refused, https with a token and
+# verified TLS (a local git-http-backend server) works and an untrusted certificate or a bad token do not.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sshd.sh"
 
@@ -168,6 +169,34 @@ if sshd_available; then
 	'
 else
 	echo "# skipping ssh tests: /usr/sbin/sshd not installed (make deps)"
+fi
+
+# https: a smart-HTTP git server over TLS (git-http-backend behind Python's ssl) with a self-signed
+# certificate for localhost; the token travels as basic-auth password
+if [ -x /usr/lib/git-core/git-http-backend ] && command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SCRATCH/tls.key" -out "$SCRATCH/tls.crt" -days 2 \
+		-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" 2>/dev/null
+	python3 "$TOP/tests/e2e/git_https_server.py" "$SCRATCH/https.port" "$SCRATCH" "$SCRATCH/tls.crt" \
+		"$SCRATCH/tls.key" s3cret-token &
+	echo $! >"$SCRATCH/https.pid"
+
+	test_expect_success 'https:// with the token and the CA trusted: fetched and run' '
+		n=0 && while [ ! -f https.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
+		MLCI_GIT_TOKEN=s3cret-token MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" "$MLCI_BIN" --home "$SCRATCH/home-https" \
+			watch --once --branches dev/x "https://localhost:$(cat https.port)/origin.git" >hs1 &&
+		test_grep "dev/x .*: new branch" hs1 && test_grep "1 run: 1 passed" hs1
+	'
+
+	test_expect_success 'https:// TLS is verified: an untrusted certificate is refused, a bad token too' '
+		test_must_fail 3 env MLCI_GIT_TOKEN=s3cret-token "$MLCI_BIN" --home "$SCRATCH/home-https2" \
+			watch --once "https://localhost:$(cat https.port)/origin.git" >hs2 2>hs2.err &&
+		grep -qi "certificate" hs2.err || { cat hs2.err; false; } &&
+		test_must_fail 3 env MLCI_GIT_TOKEN=wrong MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" "$MLCI_BIN" --home "$SCRATCH/home-https2" \
+			watch --once "https://localhost:$(cat https.port)/origin.git" >hs3 2>hs3.err &&
+		test_grep "authentication to .* refused (check MLCI_GIT_TOKEN)" hs3.err
+	'
+else
+	echo "# skipping https tests: git-http-backend or openssl missing"
 fi
 
 test_done
