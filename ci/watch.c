@@ -188,7 +188,7 @@ static void poll_repo(struct watcher *w, size_t i)
 	struct ws_heads heads;
 	struct stored_list stored;
 	struct err e = ERR_INIT;
-	int *need = NULL, changed = 0, fetched = 0;
+	int *need = NULL, changed = 0;
 
 	memset(&stored, 0, sizeof(stored));
 	r->next_poll_ms = proc_now_ms() + w->o->interval_ms;
@@ -233,7 +233,6 @@ static void poll_repo(struct watcher *w, size_t i)
 		poll_failed(w, i, err_msg(&e));
 		goto done;
 	}
-	fetched = 1;
 	for (size_t h = 0; h < heads.n; h++) {
 		long long t = 0;
 		static const char *const kinds[] = { "", "new branch", "new head", "unfinished run" };
@@ -274,7 +273,6 @@ ok:
 		report(w, WATCH_FETCH_OK, i, NULL, NULL, NULL, NULL, 0, r->failures, 0);
 	r->failures = 0;
 done:
-	(void)fetched;
 	free(need);
 	stored_release(&stored);
 	ws_heads_release(&heads);
@@ -305,7 +303,7 @@ static void dispatch(struct watcher *w)
 		buf_add_shquote(&cmd, w->o->exe);
 		buf_addstr(&cmd, " --home ");
 		buf_add_shquote(&cmd, w->o->home);
-		buf_addstr(&cmd, " -q run --repo ");
+		buf_addstr(&cmd, " -q run --trigger push --repo ");
 		buf_add_shquote(&cmd, r->src.git_dir);
 		buf_addf(&cmd, " --rev %s --branch ", j->commit);
 		buf_add_shquote(&cmd, j->branch);
@@ -413,7 +411,6 @@ int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *
 
 	while (!*o->stop) {
 		int64_t now = proc_now_ms(), next = -1;
-		int polling = 0;
 		for (size_t i = 0; i < o->n_repos && !*o->stop; i++) {
 			struct wrepo *r = &w.repos[i];
 			if (o->once && r->polled)
@@ -422,9 +419,7 @@ int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *
 				poll_repo(&w, i);
 			if (!o->once && (next < 0 || r->next_poll_ms < next))
 				next = r->next_poll_ms;
-			polling = 1;
 		}
-		(void)polling;
 		if (*o->stop)
 			break;
 		dispatch(&w);

@@ -65,7 +65,7 @@ test_expect_success 'a push to dev/x: one run, promoted to test (state commit, t
 	test "$(sql "SELECT environment, state_commit FROM stage_transitions ORDER BY id DESC LIMIT 1")" = "test|$sc" &&
 	test "$(sql "SELECT commit_id, status FROM branch_heads WHERE branch=?" dev/x)" = "$head|done" &&
 	run=$(sql "SELECT run FROM branch_heads WHERE branch=?" dev/x) &&
-	test "$(sql "SELECT status, branch FROM runs WHERE id=?" "$run")" = "passed|dev/x"
+	test "$(sql "SELECT status, branch, trigger FROM runs WHERE id=?" "$run")" = "passed|dev/x|push"
 '
 
 test_expect_success 'nothing new: no run, no fetch' '
