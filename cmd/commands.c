@@ -7,7 +7,8 @@
 
 extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[];
 extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
-	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[], cmd_watch_opts[];
+	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
+extern const struct cmd_opt cmd_watch_opts[];
 
 const struct cmd cmd_table[] = {
 	{ "data", cmd_data, "check a dataset against a schema, or measure its drift against a reference",

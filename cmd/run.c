@@ -251,7 +251,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	o.trigger = opt_trigger;
 	if (opt_trigger && (!*opt_trigger || strlen(opt_trigger) > 32 ||
 			    strspn(opt_trigger, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(opt_trigger))) {
-		cmd_error(ctx, "--trigger: invalid name '%s' (expected [a-z0-9_-], at most 32 characters)", opt_trigger);
+		cmd_error(ctx, "--trigger: invalid name '%s' (expected [a-z0-9_-], at most 32 characters)",
+			  opt_trigger);
 		return 2;
 	}
 	if (opt_resume && (opt_repo || opt_rev || opt_branch)) {
