@@ -110,6 +110,22 @@ test_expect_success '--branches limits what is watched' '
 	test -z "$(sql "SELECT 1 FROM branch_heads WHERE branch=?" other)"
 '
 
+test_expect_success 'several repositories in one watcher: new heads run oldest commit first' '
+	git clone -q --bare origin.git origin2.git &&
+	git -C work switch -q -c dev/a-late main && echo late >work/train/w.txt &&
+	(cd work && git add -A && GIT_COMMITTER_DATE="2021-01-01T00:00:00Z" git commit -q -m late) &&
+	git -C work switch -q -c dev/b-early main && echo early >work/train/w.txt &&
+	(cd work && git add -A && GIT_COMMITTER_DATE="2019-01-01T00:00:00Z" git commit -q -m early) &&
+	git -C work switch -q -c dev/c-mid main && echo mid >work/train/w.txt &&
+	(cd work && git add -A && GIT_COMMITTER_DATE="2020-01-01T00:00:00Z" git commit -q -m mid) &&
+	git -C work push -q origin dev/a-late dev/b-early && git -C work push -q "$SCRATCH/origin2.git" dev/c-mid &&
+	mlci watch --once -j 1 --branches "dev/?-*" "$ORIGIN" "file://$SCRATCH/origin2.git" >o9 &&
+	grep "run started" o9 | cut -d" " -f1 >order &&
+	printf "dev/b-early\ndev/c-mid\ndev/a-late\n" >want && cmp want order &&
+	test_grep "3 runs: 3 passed" o9 &&
+	test "$(sql "SELECT count(DISTINCT repo) FROM branch_heads WHERE branch LIKE ?" "dev/_-%")" = 2
+'
+
 test_expect_success 'a fetch failure is logged and retried; the watcher recovers' '
 	"$MLCI_BIN" watch --interval 200ms "$ORIGIN" >w.out 2>w.err &
 	WATCH_PID=$! && echo $WATCH_PID >w.pid &&
