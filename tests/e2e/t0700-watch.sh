@@ -11,7 +11,8 @@ sql() {
 	python3 -c "
 import sqlite3,sys
 db=sqlite3.connect(sys.argv[1])
-for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
+for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))
+db.commit()" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
 state() { git -C "$MLCI_HOME/state.git" show "main:environments/$1.json"; }
@@ -102,6 +103,12 @@ test_expect_success 'a deleted branch: its pending promotion is cancelled' '
 	mlci watch --once "$ORIGIN" >o7 && test_grep "release/1: branch deleted, 1 pending promotion cancelled" o7 &&
 	test "$(sql "SELECT status FROM promotions WHERE branch=?" release/1)" = cancelled &&
 	test "$(sql "SELECT status FROM branch_heads WHERE branch=?" release/1)" = deleted
+'
+
+test_expect_success 'a head whose run never finished (watcher killed) is run again by the next watcher' '
+	sql "UPDATE branch_heads SET status=?, run=NULL WHERE branch=?" running dev/x &&
+	mlci watch --once "$ORIGIN" >o7b && test_grep "dev/x .*: unfinished run" o7b && test_grep "1 run: 1 passed" o7b &&
+	test "$(sql "SELECT status FROM branch_heads WHERE branch=?" dev/x)" = done
 '
 
 test_expect_success '--branches limits what is watched' '
