@@ -300,6 +300,7 @@ static int remote_exec(struct ssh_conn *c, const char *command, int log_fd, int 
 		libssh2_channel_free(ch);
 		return ssh_fail(c, e, "could not start the remote command");
 	}
+	libssh2_channel_send_eof(ch); /* nothing on its stdin: a command reading it must not wait */
 	while ((n = libssh2_channel_read(ch, chunk, sizeof(chunk))) > 0)
 		fs_write_all(log_fd, chunk, (size_t)n);
 	if (n < 0) {

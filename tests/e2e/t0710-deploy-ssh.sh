@@ -50,6 +50,7 @@ spec() {
 test_expect_success 'setup: a repo whose test environment deploys over ssh' '
 	n=0 && while [ ! -f health.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
 	cat >remote-deploy.sh <<-\SH &&
+	cat >/dev/null # stdin is closed: reading it must not hang the deploy
 	echo "remote: deploying $MLCI_MODEL_NAME@$MLCI_MODEL_VERSION to $MLCI_ENV"
 	test ! -f "$(dirname "$0")/fail-deploy" || { echo "remote: refusing"; exit 7; }
 	printf "%s %s %s %s %s\n" "$MLCI_ENV" "$MLCI_MODEL_VERSION" "$MLCI_MODEL" "$MLCI_STATE_JSON" "$(pwd)" >deployed.txt
