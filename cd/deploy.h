@@ -1,5 +1,5 @@
-/* deploy.h - deploy hooks run after a state commit: a local command (deploy.c) and an HTTP webhook
- * (webhook.c). They report success or failure; rollback is cd/promote.c's. */
+/* deploy.h - deploy hooks run after a state commit: a local command (deploy.c), an HTTP webhook
+ * (webhook.c), ssh (deploy_ssh.c) and the health check (health.c). They report success or failure; rollback is cd/promote.c's. */
 #ifndef MLCI_DEPLOY_H
 #define MLCI_DEPLOY_H
 
@@ -20,5 +20,22 @@ int deploy_command(const struct run *r, const char *env, const char *command, co
  * a 2xx answer; connection errors and 5xx are retried (3 attempts, 1 s then 2 s apart), a 4xx is final.
  * -1 with MLCI_EFAILED and the last reason otherwise. */
 int deploy_webhook(const char *env, const char *url, const cJSON *state, struct err *e);
+
+/* The `ssh` hook (deploy_ssh.c): connect to "target" (user@host[:port]), refuse a host key that is not
+ * in $MLCI_DEPLOY_KNOWN_HOSTS (default ~/.ssh/known_hosts), log in with $MLCI_DEPLOY_SSH_KEY or the
+ * ssh-agent, upload the run's model file and the state as state.json by SFTP into "dir" (NULL =
+ * mlci-deploy/<env>, relative to the login directory), then run "command" there with /bin/sh -c and
+ * MLCI_ENV, MLCI_PIPELINE, MLCI_RUN_ID, MLCI_COMMIT, MLCI_MODEL_NAME, MLCI_MODEL_VERSION, MLCI_MODEL and
+ * MLCI_STATE_JSON set (quoted assignments). Output to $MLCI_HOME/logs/<run>/deploy-<env>.log. A non-zero
+ * exit is -1 with MLCI_EFAILED. */
+int deploy_ssh(const struct run *r, const char *env, const char *target, const char *command, const char *dir,
+	       const cJSON *state, struct err *e);
+
+/* The post-deploy check (health.c): an http(s) URL is fetched until it answers 2xx, a command is run
+ * like deploy_command and must exit 0; within $MLCI_DEPLOY_HEALTH_TIMEOUT (default 30s). -1 with
+ * MLCI_EFAILED when unhealthy. */
+int deploy_health(const struct run *r, const char *env, const char *health, const cJSON *state, struct err *e);
+/* The health timeout in ms from $MLCI_DEPLOY_HEALTH_TIMEOUT (default 30 s). */
+int deploy_health_timeout_ms(int64_t *out, struct err *e);
 
 #endif

@@ -133,16 +133,20 @@ static int add_promotion(struct run *r, const struct spec_environment *env_spec,
 	return store_promotion_add(r->store, &p, NULL, e);
 }
 
-/* The environment's deploy hooks in order: command, then webhook. An ssh hook cannot be carried out by
- * this mlci, so it fails the deploy (and the promotion is rolled back) instead of passing unseen. */
+/* The environment's deploy hooks in order: command (on the host with ssh, locally without), webhook,
+ * then the health check; the first failure fails the deploy (and the promotion is rolled back). */
 static int run_hooks(const struct run *r, const struct spec_environment *env, const cJSON *state, struct err *e)
 {
-	if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, e) < 0)
+	if (env->deploy_ssh) {
+		if (deploy_ssh(r, env->name, env->deploy_ssh, env->deploy_command, env->deploy_dir, state, e) < 0)
+			return -1;
+	} else if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, e) < 0) {
 		return -1;
+	}
 	if (env->deploy_webhook && deploy_webhook(env->name, env->deploy_webhook, state, e) < 0)
 		return -1;
-	if (env->deploy_ssh)
-		return err_set(e, MLCI_EFAILED, "ssh deploy to %s: this mlci has no ssh deploy hook", env->deploy_ssh);
+	if (env->health && deploy_health(r, env->name, env->health, state, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -217,7 +221,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	if (add_promotion(r, env, "promoted", NULL, out->state_commit, e) < 0)
 		goto done;
 	say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s)%s", env->name, out->state_commit, why,
-	    env->deploy_command || env->deploy_webhook ? ", deployed" : "");
+	    env->deploy_command || env->deploy_webhook || env->deploy_ssh ? ", deployed" : "");
 	ret = 0;
 done:
 	err_release(&de);

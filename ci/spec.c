@@ -62,6 +62,7 @@ void spec_release(struct spec *s)
 		free(e->deploy_command);
 		free(e->deploy_webhook);
 		free(e->deploy_ssh);
+		free(e->deploy_dir);
 		free(e->health);
 		spec_strlist_release(&e->freeze);
 	}

@@ -389,10 +389,10 @@ static char *conv_freeze(struct spec_ctx *c, yaml_node_t *item, const char *text
 
 static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_node_t *n)
 {
-	static const struct spec_field df[] = { { "command", 0 }, { "webhook", 0 }, { "ssh", 0 } };
-	yaml_node_t *v[3];
+	static const struct spec_field df[] = { { "command", 0 }, { "webhook", 0 }, { "ssh", 0 }, { "dir", 0 } };
+	yaml_node_t *v[4];
 	size_t mark = spec_key_push(c, "deploy");
-	if (spec_fields(c, n, df, 3, v) < 0)
+	if (spec_fields(c, n, df, 4, v) < 0)
 		goto done;
 	if (!v[0] && !v[1] && !v[2])
 		spec_err(c, n, "deploy needs at least one of command, webhook or ssh");
@@ -410,6 +410,11 @@ static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_no
 			spec_err(c, v[2], "invalid ssh target \"%s\" (%s)", e->deploy_ssh, why);
 		else if (!v[0])
 			spec_err(c, v[2], "ssh deploy needs a command to run on the host (deploy.command)");
+		spec_key_pop(c, m2);
+	}
+	if (spec_get_str(c, v[3], "dir", "a remote directory", &e->deploy_dir) == 0 && !v[2]) {
+		size_t m2 = spec_key_push(c, "dir");
+		spec_err(c, v[3], "dir is the remote directory of an ssh deploy (it needs deploy.ssh)");
 		spec_key_pop(c, m2);
 	}
 done:

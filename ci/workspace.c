@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
+#include "common/knownhosts.h"
 #include "common/path.h"
 #include "common/sha256.h"
 #include "common/banned.h"
@@ -31,17 +32,56 @@ int ws_is_url(const char *location)
 	return colon && strchr(location, '@') && (!slash || colon < slash);
 }
 
-/* Credentials: ssh keys from the agent (or MLCI_SSH_KEY), https tokens from MLCI_GIT_TOKEN. */
+/* What the transport callbacks need: the options, the URL (for the ssh port) and why a host key or
+ * credentials were refused, so that the error says it instead of libgit2's generic message. */
+struct cb_payload {
+	const struct ws_transport *t;
+	const char *url;
+	int attempts;
+	struct err cert_err;
+};
+
+/* The port of an ssh:// URL (22 when none; scp-like URLs have none). */
+static int url_port(const char *url)
+{
+	const char *p = strstr(url, "://"), *end;
+	if (!p)
+		return 22;
+	p += 3;
+	end = p + strcspn(p, "/");
+	const char *at = memchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		p = rb ? rb + 1 : end;
+	} else {
+		const char *c = memchr(p, ':', (size_t)(end - p));
+		p = c ? c : end;
+	}
+	if (p < end && *p == ':') {
+		long v = strtol(p + 1, NULL, 10);
+		return v > 0 && v < 65536 ? (int)v : 22;
+	}
+	return 22;
+}
+
+/* Credentials: an ssh key (--ssh-key, else $MLCI_SSH_KEY, else the agent); https tokens from
+ * $MLCI_GIT_TOKEN as user/password. A few attempts at most, so a refused key does not loop. */
 static int credentials_cb(git_credential **out, const char *url, const char *username_from_url, unsigned int allowed,
 			  void *payload)
 {
+	struct cb_payload *cb = payload;
 	const char *user = username_from_url ? username_from_url : "git";
-	int *attempts = payload;
-	(void)url;
-	if ((*attempts)++ > 3)
+	if (cb->attempts++ > 3) {
+		err_set(&cb->cert_err, MLCI_EFAILED, "authentication to %s refused (check %s)", url,
+			allowed & GIT_CREDENTIAL_SSH_KEY ? "the ssh key" : "MLCI_GIT_TOKEN");
 		return GIT_EAUTH;
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
-		const char *key = getenv("MLCI_SSH_KEY");
+		const char *key = cb->t && cb->t->ssh_key ? cb->t->ssh_key : getenv("MLCI_SSH_KEY");
 		if (key && *key) {
 			struct buf pub = BUF_INIT;
 			int r;
@@ -57,8 +97,56 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 		if (token && *token)
 			return git_credential_userpass_plaintext_new(
 				out, username_from_url ? username_from_url : "x-access-token", token);
+		err_set(&cb->cert_err, MLCI_EFAILED, "%s asks for credentials: set MLCI_GIT_TOKEN", url);
 	}
 	return GIT_PASSTHROUGH;
+}
+
+/* Host verification. ssh: the raw host key must be in known_hosts for this host and port, else the
+ * connection is refused (never skipped). https: libgit2's own TLS verification decides. */
+static int certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct cb_payload *cb = payload;
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+		struct buf file = BUF_INIT;
+		int r;
+		kh_default_file(cb->t ? cb->t->known_hosts : NULL, &file);
+		if (!(hk->type & GIT_CERT_SSH_RAW)) {
+			err_set(&cb->cert_err, MLCI_EFAILED, "host key of %s refused: libgit2 gave no raw key to check",
+				host);
+			r = -1;
+		} else {
+			r = kh_check(file.ptr, host, url_port(cb->url), hk->hostkey, hk->hostkey_len,
+				     (enum kh_keytype)hk->raw_type, &cb->cert_err);
+		}
+		buf_release(&file);
+		return r < 0 ? GIT_ECERTIFICATE : 0;
+	}
+	return valid ? 0 : GIT_PASSTHROUGH;
+}
+
+static void callbacks_init(git_remote_callbacks *cbs, struct cb_payload *cb, const struct ws_transport *t,
+			   const char *url)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->t = t;
+	cb->url = url;
+	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
+	cbs->credentials = credentials_cb;
+	cbs->certificate_check = certificate_cb;
+	cbs->payload = cb;
+}
+
+/* The error of a failed transport operation: the host key refusal when that was the cause. */
+static int transport_fail(struct err *e, struct cb_payload *cb, const char *what)
+{
+	if (cb->cert_err.code) {
+		err_set(e, MLCI_EFAILED, "%s: %s", what, err_msg(&cb->cert_err));
+		err_release(&cb->cert_err);
+		return -1;
+	}
+	return git_fail(e, what);
 }
 
 /* "$home/repos/<last path component>-<8 hex of sha256(url)>.git" */
@@ -88,42 +176,98 @@ static char *mirror_path(const char *home, const char *url)
 	return buf_detach(&b, NULL);
 }
 
-/* Fetch every branch and tag of "origin" into the bare mirror, pruning deleted branches, and point
- * the mirror's HEAD at the remote's default branch. */
-static int mirror_fetch(git_repository *repo, struct err *e)
+int ws_mirror_fetch(struct ws_source *src, const struct ws_transport *t, struct err *e)
 {
 	git_remote *remote = NULL;
 	git_fetch_options fo;
 	git_buf def = { 0 };
-	int attempts = 0, ret = -1;
+	struct cb_payload cb;
+	int ret = -1;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	if (git_remote_lookup(&remote, repo, "origin") < 0)
+	if (git_remote_lookup(&remote, src->repo, "origin") < 0)
 		return git_fail(e, "could not find remote 'origin' of the mirror");
-	fo.callbacks.credentials = credentials_cb;
-	fo.callbacks.payload = &attempts;
+	callbacks_init(&fo.callbacks, &cb, t, git_remote_url(remote));
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
 	if (git_remote_fetch(remote, NULL, &fo, "mlci mirror fetch") < 0) {
-		git_fail(e, "could not fetch");
+		transport_fail(e, &cb, "could not fetch");
 		goto done;
 	}
 	if (git_remote_default_branch(&def, remote) == 0 && def.ptr) {
-		git_repository_set_head(repo, def.ptr);
+		git_repository_set_head(src->repo, def.ptr);
 	}
 	ret = 0;
 done:
+	err_release(&cb.cert_err);
 	git_buf_dispose(&def);
 	git_remote_free(remote);
 	return ret;
 }
 
+int ws_remote_heads(struct ws_source *src, const struct ws_transport *t, struct ws_heads *out, struct err *e)
+{
+	git_remote *remote = NULL;
+	git_remote_callbacks cbs;
+	const git_remote_head **heads = NULL;
+	size_t n = 0;
+	struct cb_payload cb;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (git_remote_lookup(&remote, src->repo, "origin") < 0)
+		return git_fail(e, "could not find remote 'origin' of the mirror");
+	callbacks_init(&cbs, &cb, t, git_remote_url(remote));
+	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL) < 0) {
+		transport_fail(e, &cb, "could not connect");
+		goto done;
+	}
+	if (git_remote_ls(&heads, &n, remote) < 0) {
+		git_fail(e, "could not list the remote's references");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+		if (strncmp(name, "refs/heads/", 11) || strstr(name, "^{}"))
+			continue;
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n].branch = xstrdup(name + 11);
+		git_oid_tostr(out->v[out->n].id, sizeof(out->v[out->n].id), &heads[i]->oid);
+		out->n++;
+	}
+	ret = 0;
+done:
+	err_release(&cb.cert_err);
+	git_remote_disconnect(remote);
+	git_remote_free(remote);
+	return ret;
+}
+
+void ws_heads_release(struct ws_heads *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].branch);
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+int ws_commit_time(struct ws_source *src, const char *id, long long *time_out)
+{
+	git_oid oid;
+	git_commit *c = NULL;
+	if (git_oid_fromstr(&oid, id) < 0 || git_commit_lookup(&c, src->repo, &oid) < 0)
+		return -1;
+	*time_out = (long long)git_commit_time(c);
+	git_commit_free(c);
+	return 0;
+}
+
 int ws_source_open(struct ws_source *src, const char *home, const char *location, struct err *e)
 {
-	memset(src, 0, sizeof(*src));
-	git_libgit2_init();
-	src->location = xstrdup(location);
 	if (!ws_is_url(location)) {
+		memset(src, 0, sizeof(*src));
+		git_libgit2_init();
+		src->location = xstrdup(location);
 		if (git_repository_open_ext(&src->repo, location, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 			git_fail(e, "not a git repository");
 			err_prefix(e, "'%s'", location);
@@ -132,7 +276,24 @@ int ws_source_open(struct ws_source *src, const char *home, const char *location
 		src->git_dir = xstrdup(git_repository_path(src->repo));
 		return 0;
 	}
+	if (ws_mirror_open(src, home, location, e) < 0)
+		return -1;
+	if (ws_mirror_fetch(src, NULL, e) < 0) {
+		err_prefix(e, "'%s'", location);
+		return -1;
+	}
+	return 0;
+}
 
+int ws_mirror_open(struct ws_source *src, const char *home, const char *url, struct err *e)
+{
+	const char *location = url, *ca = getenv("MLCI_GIT_CA_FILE");
+	memset(src, 0, sizeof(*src));
+	git_libgit2_init();
+	/* https: certificates are always verified; this only says which CAs to trust */
+	if (ca && *ca && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL) < 0)
+		return git_fail(e, "MLCI_GIT_CA_FILE");
+	src->location = xstrdup(location);
 	src->is_mirror = 1;
 	src->git_dir = mirror_path(home, location);
 	if (fs_is_dir(src->git_dir)) {
@@ -156,10 +317,6 @@ int ws_source_open(struct ws_source *src, const char *home, const char *location
 			return -1;
 		}
 		git_remote_free(remote);
-	}
-	if (mirror_fetch(src->repo, e) < 0) {
-		err_prefix(e, "'%s'", location);
-		return -1;
 	}
 	return 0;
 }
@@ -334,4 +491,14 @@ done:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	return ret;
+}
+
+int ws_is_ancestor(struct ws_source *src, const char *ancestor, const char *id)
+{
+	git_oid a, b;
+	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&b, id) < 0)
+		return -1;
+	if (git_oid_equal(&a, &b))
+		return 1;
+	return git_graph_descendant_of(src->repo, &b, &a);
 }

@@ -33,6 +33,38 @@ int ws_is_url(const char *location);
 int ws_source_open(struct ws_source *src, const char *home, const char *location, struct err *e);
 void ws_source_release(struct ws_source *src);
 
+/* How to reach a remote. NULL fields (or a NULL struct) take the defaults: the ssh key from
+ * $MLCI_SSH_KEY, else the ssh-agent; known_hosts from $MLCI_KNOWN_HOSTS, else ~/.ssh/known_hosts.
+ * An https token comes from $MLCI_GIT_TOKEN; TLS certificates are verified against the system CAs, or
+ * the PEM file $MLCI_GIT_CA_FILE. An ssh host key not in known_hosts is refused. */
+struct ws_transport {
+	const char *ssh_key;     /* private key file; its public half is FILE.pub when present */
+	const char *known_hosts; /* OpenSSH known_hosts file */
+};
+
+/* Open the bare mirror of "url" under "$home/repos" (created with its remote on first use) without
+ * fetching; src->git_dir is its path. */
+int ws_mirror_open(struct ws_source *src, const char *home, const char *url, struct err *e);
+/* Fetch every branch and tag into the mirror, pruning deleted branches; HEAD follows the remote's. */
+int ws_mirror_fetch(struct ws_source *src, const struct ws_transport *t, struct err *e);
+
+/* One branch of a remote (refs/heads/ stripped) and its commit. */
+struct ws_head {
+	char *branch; /* owned */
+	char id[41];
+};
+struct ws_heads {
+	struct ws_head *v; /* owned */
+	size_t n, alloc;
+};
+/* List the branches of the mirror's remote without transferring objects (like `git ls-remote --heads`). */
+int ws_remote_heads(struct ws_source *src, const struct ws_transport *t, struct ws_heads *out, struct err *e);
+void ws_heads_release(struct ws_heads *h);
+/* The committer time of commit "id" in the repository; -1 when it is not there. */
+int ws_commit_time(struct ws_source *src, const char *id, long long *time_out);
+/* 1 when commit "ancestor" is "id" or one of its ancestors, 0 when not, -1 when either is unknown. */
+int ws_is_ancestor(struct ws_source *src, const char *ancestor, const char *id);
+
 /* Resolve "rev" (NULL = HEAD; a branch, tag, or (abbreviated) sha) to a commit. The branch of the run is
  * "branch_opt" when given, else the branch "rev" names, else the branch HEAD points at. */
 int ws_resolve(struct ws_source *src, const char *rev, const char *branch_opt, struct ws_commit *out, struct err *e);

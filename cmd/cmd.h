@@ -120,5 +120,6 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

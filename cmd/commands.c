@@ -10,6 +10,7 @@ extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[], cmd_promote_o
 	cmd_rollback_opts[], cmd_unpin_opts[];
 extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
 	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
+extern const struct cmd_opt cmd_watch_opts[];
 
 const struct cmd cmd_table[] = {
 	{ "approve", cmd_approve, "approve a candidate model version for an environment",
@@ -155,6 +156,23 @@ const struct cmd cmd_table[] = {
 	  "Print mlci's version (also `mlci --version`). With -v or -o json, also the versions of libgit2,\n"
 	  "libcurl, libyaml, cJSON, SQLite, libssh2 and OpenSSL it runs with.",
 	  NULL, 0, 0 },
+	{ "watch", cmd_watch, "watch repositories and run the pipeline for every new branch head (GitOps loop)",
+	  "mlci watch REPO_URL... [--interval 30s] [--once] [-j N] [--branches GLOB,...] [--ssh-key FILE]\n"
+	  "       [--known-hosts FILE]",
+	  "Keep a bare mirror of each REPO_URL (a local path, file://, ssh:// or https://) under\n"
+	  "$MLCI_HOME/repos and poll it every --interval: list the remote branch heads (no transfer when\n"
+	  "nothing changed), fetch when one moved, and run the pipeline (`mlci run` of that commit and\n"
+	  "branch, logged to $MLCI_HOME/logs/watch.log) for every new branch, fast-forward or force-push,\n"
+	  "oldest commit first, at most -j at once; its promotion rule applies. A deleted branch's pending\n"
+	  "promotions are cancelled. Heads handled are kept in the store, so a restart runs only what is new\n"
+	  "(and re-runs a head whose run was interrupted). ssh: key from --ssh-key, $MLCI_SSH_KEY or the\n"
+	  "agent; the host key must be in --known-hosts (default ~/.ssh/known_hosts), else it is refused.\n"
+	  "https: token from $MLCI_GIT_TOKEN, TLS verified (CAs: system, or $MLCI_GIT_CA_FILE).\n"
+	  "A failing poll is logged and retried with backoff.\n"
+	  "SIGTERM/SIGINT: stop polling, cancel the running runs (they record themselves), exit 0.\n"
+	  "With --once: exit 0 when every run passed (or nothing was new), 1 when a run failed, 3 when a\n"
+	  "repository could not be polled.",
+	  cmd_watch_opts, 1, -1 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };
 

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/banned.h"
 
-static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs, *opt_resume, *opt_junit;
+static const char *opt_repo, *opt_rev, *opt_branch, *opt_jobs, *opt_resume, *opt_junit, *opt_trigger;
 static int opt_no_cache;
 
 const struct cmd_opt cmd_run_opts[] = {
@@ -29,6 +29,8 @@ const struct cmd_opt cmd_run_opts[] = {
 	  &opt_no_cache },
 	{ 0, "resume", "RUN", "run RUN's commit again, reusing every step that completed", &opt_resume, NULL },
 	{ 0, "junit", "FILE", "also write the steps and checks as JUnit XML to FILE", &opt_junit, NULL },
+	{ 0, "trigger", "NAME", "what started the run, recorded with it (default: manual; mlci watch: push)",
+	  &opt_trigger, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -292,6 +294,13 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	o.stop = &stop_requested;
 	o.no_cache = opt_no_cache;
 	o.resume = opt_resume;
+	o.trigger = opt_trigger;
+	if (opt_trigger && (!*opt_trigger || strlen(opt_trigger) > 32 ||
+			    strspn(opt_trigger, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(opt_trigger))) {
+		cmd_error(ctx, "--trigger: invalid name '%s' (expected [a-z0-9_-], at most 32 characters)",
+			  opt_trigger);
+		return 2;
+	}
 	if (opt_resume && (opt_repo || opt_rev || opt_branch)) {
 		cmd_error(ctx, "--resume takes the repository, commit and branch of the resumed run; "
 			       "do not combine it with --repo, --rev or --branch");

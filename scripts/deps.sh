@@ -3,7 +3,8 @@
 # A no-op when all are present; uses sudo when not root. Must not install anything else.
 set -eu
 PKGS="build-essential pkg-config clang libgit2-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
-libssh2-1-dev libsqlite3-dev libssl-dev libcmocka-dev git python3 valgrind ca-certificates procps curl"
+libssh2-1-dev libsqlite3-dev libssl-dev libcmocka-dev git python3 valgrind ca-certificates procps curl
+openssh-server openssh-client"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0700-service.sh - the service check against real servers on 127.0.0.1: the template's serving/serve.py
+# t0710-service.sh - the service check against real servers on 127.0.0.1: the template's serving/serve.py
 # passes protocol, contract, parity and load; broken_server.py fails the matching check for each fault;
 # a server that never becomes ready or exits early fails with its log and leaves no process behind;
 # `mlci check contract` and `mlci check protocol` against a running server.

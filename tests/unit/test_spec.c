@@ -727,6 +727,11 @@ static const struct bad_case bad_cases[] = {
 	  1 },
 	{ "deploy empty", HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {}}\n",
 	  "mlci.yaml:5:48: environments.s.deploy: deploy needs at least one of command, webhook or ssh", 1 },
+	{ "dir without ssh",
+	  HDR COMP "environments:\n  s: {promote: semi, branches: [main], deploy: {command: x, dir: d}}\n",
+	  "mlci.yaml:5:66: environments.s.deploy.dir: dir is the remote directory of an ssh deploy (it needs "
+	  "deploy.ssh)",
+	  1 },
 
 	/* triggers */
 	{ "schedule fields", HDR COMP "triggers: {schedule: \"0 3 * *\"}\n",

@@ -1,0 +1,433 @@
+/* deploy_ssh.c - the `ssh` deploy hook (libssh2): verify the host key against known_hosts, log in with
+ * a key, upload the model and the state JSON by SFTP, run deploy.command there. It must not print. */
+#include "cd/deploy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/knownhosts.h"
+#include "common/banned.h"
+
+#define SSH_TIMEOUT_MS        30000L
+#define SSH_DEPLOY_TIMEOUT_MS (10L * 60 * 1000)
+
+struct ssh_conn {
+	int sock;
+	LIBSSH2_SESSION *session;
+	LIBSSH2_SFTP *sftp;
+	char *user, *host; /* owned */
+	int port;
+};
+
+/* "user@host[:port]" or "user@[v6]:port" (validated by the spec parser). */
+static int parse_target(const char *t, struct ssh_conn *c, struct err *e)
+{
+	const char *at = strchr(t, '@'), *h, *colon;
+	if (!at)
+		return err_set(e, MLCI_EUSAGE, "ssh deploy target '%s' is not user@host[:port]", t);
+	c->user = xstrndup(t, (size_t)(at - t));
+	h = at + 1;
+	c->port = 22;
+	if (*h == '[') {
+		const char *rb = strchr(h, ']');
+		if (!rb)
+			return err_set(e, MLCI_EUSAGE, "ssh deploy target '%s' is not user@host[:port]", t);
+		c->host = xstrndup(h + 1, (size_t)(rb - h - 1));
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = strchr(h, ':');
+		c->host = colon ? xstrndup(h, (size_t)(colon - h)) : xstrdup(h);
+	}
+	if (colon)
+		c->port = atoi(colon + 1);
+	return 0;
+}
+
+static int ssh_fail(struct ssh_conn *c, struct err *e, const char *what)
+{
+	char *msg = NULL;
+	if (c->session)
+		libssh2_session_last_error(c->session, &msg, NULL, 0);
+	return err_set(e, MLCI_EFAILED, "ssh %s@%s:%d: %s%s%s", c->user, c->host, c->port, what, msg ? ": " : "",
+		       msg ? msg : "");
+}
+
+static int tcp_connect(struct ssh_conn *c, struct err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	int rc;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", c->port);
+	rc = getaddrinfo(c->host, port, &hints, &res);
+	if (rc != 0)
+		return err_set(e, MLCI_EFAILED, "ssh %s: could not resolve: %s", c->host, gai_strerror(rc));
+	c->sock = -1;
+	for (ai = res; ai && c->sock < 0; ai = ai->ai_next) {
+		int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (s < 0)
+			continue;
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
+			c->sock = s;
+		else
+			close(s);
+	}
+	freeaddrinfo(res);
+	if (c->sock < 0)
+		return err_set(e, MLCI_EFAILED, "ssh %s:%d: could not connect: %s", c->host, c->port, strerror(errno));
+	return 0;
+}
+
+/* Public-key login: $MLCI_DEPLOY_SSH_KEY (its .pub next to it when present), else the ssh-agent. */
+static int authenticate(struct ssh_conn *c, struct err *e)
+{
+	const char *key = getenv("MLCI_DEPLOY_SSH_KEY");
+	LIBSSH2_AGENT *agent;
+	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	int ok = 0;
+
+	if (key && *key) {
+		struct buf pub = BUF_INIT;
+		int rc;
+		buf_addf(&pub, "%s.pub", key);
+		rc = libssh2_userauth_publickey_fromfile(c->session, c->user, fs_is_file(pub.ptr) ? pub.ptr : NULL, key,
+							 NULL);
+		buf_release(&pub);
+		return rc == 0 ? 0 : ssh_fail(c, e, "public key authentication refused (MLCI_DEPLOY_SSH_KEY)");
+	}
+	agent = libssh2_agent_init(c->session);
+	if (!agent || libssh2_agent_connect(agent) != 0 || libssh2_agent_list_identities(agent) != 0) {
+		if (agent)
+			libssh2_agent_free(agent);
+		return err_set(e, MLCI_EFAILED,
+			       "ssh %s@%s:%d: no key: set MLCI_DEPLOY_SSH_KEY or run an ssh-agent with the deploy key",
+			       c->user, c->host, c->port);
+	}
+	while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		if (libssh2_agent_userauth(agent, c->user, id) == 0)
+			ok = 1;
+		prev = id;
+	}
+	libssh2_agent_disconnect(agent);
+	libssh2_agent_free(agent);
+	return ok ? 0 : ssh_fail(c, e, "no key of the ssh-agent was accepted");
+}
+
+static int ssh_open(struct ssh_conn *c, const char *target, struct err *e)
+{
+	const char *key;
+	size_t keylen;
+	int type;
+	struct buf kh = BUF_INIT;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->sock = -1;
+	if (parse_target(target, c, e) < 0 || tcp_connect(c, e) < 0)
+		return -1;
+	libssh2_init(0);
+	c->session = libssh2_session_init();
+	if (!c->session)
+		return err_set(e, MLCI_EINFRA, "could not initialise libssh2");
+	libssh2_session_set_blocking(c->session, 1);
+	libssh2_session_set_timeout(c->session, SSH_TIMEOUT_MS);
+	if (libssh2_session_handshake(c->session, c->sock) != 0)
+		return ssh_fail(c, e, "handshake failed");
+	/* the host must be the one we know: an unknown or changed key is refused, never accepted */
+	key = libssh2_session_hostkey(c->session, &keylen, &type);
+	kh_default_file(getenv("MLCI_DEPLOY_KNOWN_HOSTS"), &kh);
+	rc = kh_check(kh.ptr, c->host, c->port, key, keylen, (enum kh_keytype)type, e);
+	buf_release(&kh);
+	if (rc < 0) {
+		err_prefix(e, "ssh deploy");
+		return -1;
+	}
+	if (authenticate(c, e) < 0)
+		return -1;
+	return 0;
+}
+
+static void ssh_close(struct ssh_conn *c)
+{
+	if (c->sftp)
+		libssh2_sftp_shutdown(c->sftp);
+	if (c->session) {
+		libssh2_session_disconnect(c->session, "mlci deploy done");
+		libssh2_session_free(c->session);
+	}
+	if (c->sock >= 0)
+		close(c->sock);
+	free(c->user);
+	free(c->host);
+	memset(c, 0, sizeof(*c));
+	c->sock = -1;
+}
+
+/* mkdir -p over SFTP ("dir" relative to the login directory unless absolute). */
+static int sftp_mkdir_p(struct ssh_conn *c, const char *dir, struct err *e)
+{
+	LIBSSH2_SFTP_ATTRIBUTES st;
+	struct buf part = BUF_INIT;
+	const char *p = dir;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		buf_add(&part, p, n);
+		if (part.len && strcmp(part.ptr, "/"))
+			libssh2_sftp_mkdir_ex(c->sftp, part.ptr, (unsigned int)part.len, 0755); /* exists: fine */
+		p += n;
+		if (*p == '/') {
+			buf_addch(&part, '/');
+			p++;
+		}
+	}
+	buf_release(&part);
+	if (libssh2_sftp_stat_ex(c->sftp, dir, (unsigned int)strlen(dir), LIBSSH2_SFTP_STAT, &st) != 0 ||
+	    !LIBSSH2_SFTP_S_ISDIR(st.permissions))
+		return ssh_fail(c, e, "could not create the remote directory");
+	return 0;
+}
+
+/* Write "len" bytes (or the file "local" when data is NULL) to "dir/name" through "dir/.name.tmp". */
+static int sftp_put(struct ssh_conn *c, const char *dir, const char *name, const char *data, size_t len,
+		    const char *local, struct err *e)
+{
+	struct buf tmp = BUF_INIT, dst = BUF_INIT;
+	LIBSSH2_SFTP_HANDLE *h;
+	char chunk[32768];
+	int fd = -1, ret = -1;
+
+	buf_addf(&tmp, "%s/.%s.tmp", dir, name);
+	buf_addf(&dst, "%s/%s", dir, name);
+	if (local && (fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_errno(e, MLCI_EINFRA, "could not open '%s'", local);
+		goto done;
+	}
+	h = libssh2_sftp_open_ex(c->sftp, tmp.ptr, (unsigned int)tmp.len,
+				 LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644,
+				 LIBSSH2_SFTP_OPENFILE);
+	if (!h) {
+		ssh_fail(c, e, "could not open the remote file for writing");
+		goto done;
+	}
+	for (;;) {
+		const char *p;
+		size_t n;
+		if (local) {
+			ssize_t r = read(fd, chunk, sizeof(chunk));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				err_errno(e, MLCI_EINFRA, "could not read '%s'", local);
+				break;
+			}
+			p = chunk;
+			n = (size_t)r;
+		} else {
+			p = data;
+			n = len;
+			len = 0;
+		}
+		if (!n) {
+			ret = 0;
+			break;
+		}
+		while (n) {
+			ssize_t w = libssh2_sftp_write(h, p, n);
+			if (w < 0) {
+				ssh_fail(c, e, "upload failed");
+				n = 0;
+				goto closed;
+			}
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+closed:
+	if (libssh2_sftp_close_handle(h) != 0 && ret == 0)
+		ret = ssh_fail(c, e, "upload failed on close");
+	if (ret == 0) {
+		/* SFTP v3 (OpenSSH) does not rename over an existing file */
+		libssh2_sftp_unlink_ex(c->sftp, dst.ptr, (unsigned int)dst.len);
+		if (libssh2_sftp_rename_ex(c->sftp, tmp.ptr, (unsigned int)tmp.len, dst.ptr, (unsigned int)dst.len,
+					   LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC |
+						   LIBSSH2_SFTP_RENAME_NATIVE) != 0)
+			ret = ssh_fail(c, e, "could not rename the uploaded file");
+	}
+	if (ret < 0)
+		err_prefix(e, "%s", dst.ptr);
+done:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&tmp);
+	buf_release(&dst);
+	return ret;
+}
+
+/* "NAME='value' " for the remote command line; values are single-quoted, never interpolated. */
+static void add_assign(struct buf *cmd, const char *name, const char *value)
+{
+	buf_addf(cmd, "%s=", name);
+	buf_add_shquote(cmd, value ? value : "");
+	buf_addch(cmd, ' ');
+}
+
+/* Run "command" over an exec channel, stdout and stderr merged into "log_fd". */
+static int remote_exec(struct ssh_conn *c, const char *command, int log_fd, int *status, struct err *e)
+{
+	LIBSSH2_CHANNEL *ch;
+	char chunk[16384];
+	ssize_t n;
+
+	libssh2_session_set_timeout(c->session, SSH_DEPLOY_TIMEOUT_MS);
+	ch = libssh2_channel_open_session(c->session);
+	if (!ch)
+		return ssh_fail(c, e, "could not open a channel");
+	libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE);
+	if (libssh2_channel_exec(ch, command) != 0) {
+		libssh2_channel_free(ch);
+		return ssh_fail(c, e, "could not start the remote command");
+	}
+	libssh2_channel_send_eof(ch); /* nothing on its stdin: a command reading it must not wait */
+	while ((n = libssh2_channel_read(ch, chunk, sizeof(chunk))) > 0)
+		fs_write_all(log_fd, chunk, (size_t)n);
+	if (n < 0) {
+		libssh2_channel_free(ch);
+		return ssh_fail(c, e, "lost the remote command");
+	}
+	libssh2_channel_close(ch);
+	libssh2_channel_wait_closed(ch);
+	*status = libssh2_channel_get_exit_status(ch);
+	{
+		char *sig = NULL;
+		libssh2_channel_get_exit_signal(ch, &sig, NULL, NULL, NULL, NULL, NULL);
+		if (sig && *status == 0)
+			*status = 128;
+		free(sig);
+	}
+	libssh2_channel_free(ch);
+	return 0;
+}
+
+int deploy_ssh(const struct run *r, const char *env, const char *target, const char *command, const char *dir,
+	       const cJSON *state, struct err *e)
+{
+	struct ssh_conn c;
+	struct buf rdir = BUF_INIT, log = BUF_INIT, cmd = BUF_INIT, model = BUF_INIT, model_name = BUF_INIT,
+		   remote_model = BUF_INIT, remote_state = BUF_INIT;
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
+	const cJSON *ver = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
+	char *text = cJSON_Print(state);
+	char vbuf[32] = "";
+	int fd = -1, status = 0, ret = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.sock = -1;
+	buf_addf(&log, "%s/deploy-%s.log", r->log_dir, env);
+	if (dir && *dir)
+		buf_addstr(&rdir, dir);
+	else
+		buf_addf(&rdir, "mlci-deploy/%s", env);
+	while (rdir.len > 1 && rdir.ptr[rdir.len - 1] == '/')
+		buf_setlen(&rdir, rdir.len - 1);
+	/* the registered model file of the run, when there is one */
+	for (size_t ci = 0; r->model_digest && r->comps && ci < r->spec.n_components && !model.len; ci++)
+		for (size_t i = 0; i < r->comps[ci].n_outputs && !model.len; i++)
+			if (!strcmp(r->comps[ci].outputs[i].digest, r->model_digest)) {
+				const char *name = r->comps[ci].outputs[i].name, *slash = strrchr(name, '/');
+				buf_addf(&model, "%s/%s/%s", r->out_dir, r->spec.components[ci].name, name);
+				buf_addstr(&model_name, slash ? slash + 1 : name);
+			}
+	if (!text) {
+		err_set(e, MLCI_EINFRA, "ssh deploy: could not serialise the state of '%s'", env);
+		goto done;
+	}
+	if (fs_mkdir_p(r->log_dir, 0755, e) < 0)
+		goto done;
+	fd = open(log.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err_errno(e, MLCI_EINFRA, "could not open '%s'", log.ptr);
+		goto done;
+	}
+	if (ssh_open(&c, target, e) < 0)
+		goto done;
+	c.sftp = libssh2_sftp_init(c.session);
+	if (!c.sftp) {
+		ssh_fail(&c, e, "could not start SFTP");
+		goto done;
+	}
+	if (sftp_mkdir_p(&c, rdir.ptr, e) < 0)
+		goto done;
+	if (model.len) {
+		if (sftp_put(&c, rdir.ptr, model_name.ptr, NULL, 0, model.ptr, e) < 0)
+			goto done;
+		buf_addf(&remote_model, "%s/%s", rdir.ptr, model_name.ptr);
+	}
+	if (sftp_put(&c, rdir.ptr, "state.json", text, strlen(text), NULL, e) < 0)
+		goto done;
+	buf_addf(&remote_state, "%s/state.json", rdir.ptr);
+
+	/* cd DIR && VAR='..' ... /bin/sh -c 'COMMAND' */
+	buf_addstr(&cmd, "cd ");
+	buf_add_shquote(&cmd, rdir.ptr);
+	buf_addstr(&cmd, " && ");
+	if (cJSON_IsNumber(ver))
+		snprintf(vbuf, sizeof(vbuf), "%d", ver->valueint);
+	add_assign(&cmd, "MLCI_ENV", env);
+	add_assign(&cmd, "MLCI_PIPELINE", r->spec.pipeline);
+	add_assign(&cmd, "MLCI_RUN_ID", r->id);
+	add_assign(&cmd, "MLCI_COMMIT", r->commit.id);
+	add_assign(&cmd, "MLCI_MODEL_NAME", r->spec.model);
+	add_assign(&cmd, "MLCI_MODEL_VERSION", vbuf);
+	add_assign(&cmd, "MLCI_MODEL", model.len ? model_name.ptr : "");
+	add_assign(&cmd, "MLCI_STATE_JSON", "state.json");
+	buf_addstr(&cmd, "/bin/sh -c ");
+	buf_add_shquote(&cmd, command);
+	{
+		struct buf head = BUF_INIT;
+		buf_addf(&head, "mlci: ssh %s@%s:%d: uploaded %s%s%s; running: %s\n", c.user, c.host, c.port,
+			 remote_model.len ? remote_model.ptr : "", remote_model.len ? " and " : "", remote_state.ptr,
+			 command);
+		fs_write_all(fd, head.ptr, head.len);
+		buf_release(&head);
+	}
+	if (remote_exec(&c, cmd.ptr, fd, &status, e) < 0)
+		goto done;
+	if (status != 0) {
+		err_set(e, MLCI_EFAILED, "ssh deploy to %s: remote command exited with status %d (log: %s)", target,
+			status, log.ptr);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (ret < 0 && fd >= 0) {
+		struct buf line = BUF_INIT;
+		buf_addf(&line, "mlci: ssh deploy failed: %s\n", err_msg(e));
+		fs_write_all(fd, line.ptr, line.len);
+		buf_release(&line);
+	}
+	if (fd >= 0)
+		close(fd);
+	ssh_close(&c);
+	free(text);
+	buf_release(&rdir);
+	buf_release(&log);
+	buf_release(&cmd);
+	buf_release(&model);
+	buf_release(&model_name);
+	buf_release(&remote_model);
+	buf_release(&remote_state);
+	return ret;
+}
