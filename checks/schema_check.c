@@ -2,6 +2,7 @@
  * Memory is constant per column (no value is kept beyond a domain of SCHEMA_DOMAIN_MAX); no printing. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +34,28 @@ static int is_empty_null(const struct csv_field *f)
 	return !f->ptr || (f->len == 0 && !f->quoted);
 }
 
+/* [+-]digits, the whole field, within long long: what strtoll(v, &end, 10) accepts with *end == '\0' and
+ * no ERANGE, minus the leading white space strtoll would skip (not an int here). */
 static int parse_int(const char *v, long long *out)
 {
 	const char *p = v;
-	char *end;
+	uint64_t m = 0, limit;
+	int neg = 0;
 	if (*p == '+' || *p == '-')
-		p++;
+		neg = *p++ == '-';
 	if (*p < '0' || *p > '9')
 		return 0;
-	errno = 0;
-	*out = strtoll(v, &end, 10);
-	return !*end && !errno;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned dgt = (unsigned)(*p - '0');
+		if (m > (limit - dgt) / 10)
+			return 0; /* out of range */
+		m = m * 10 + dgt;
+	}
+	if (*p)
+		return 0;
+	*out = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(long long)m) : (long long)m;
+	return 1;
 }
 
 /* Decimal notation only: [+-]digits[.digits][(e|E)[+-]digits] or [+-].digits...; no hex, inf or nan.
@@ -110,11 +122,22 @@ static int parse_float(const char *v, double *out)
 	return isfinite(*out);
 }
 
+/* true/false in any case; also 0/1 unless strict. */
 static int parse_bool(const char *v, int strict)
 {
-	if (!strcasecmp(v, "true") || !strcasecmp(v, "false"))
-		return 1;
-	return !strict && (!strcmp(v, "0") || !strcmp(v, "1"));
+	switch (v[0]) {
+	case 't':
+	case 'T':
+		return !strcasecmp(v, "true");
+	case 'f':
+	case 'F':
+		return !strcasecmp(v, "false");
+	case '0':
+	case '1':
+		return !strict && !v[1];
+	default:
+		return 0;
+	}
 }
 
 /* ---------- inference ---------- */
@@ -306,9 +329,36 @@ static struct schema_anomaly *add_item(struct schema_report *rep, const char *co
 	return a;
 }
 
-static void check_value(const struct schema_column *c, struct vcol *v, const struct csv_field *f, uint64_t line)
+/* A schema column prepared for validation: its int domain parsed once (sorted), not per value. */
+struct vprep {
+	const struct schema_column *c;
+	long long *idom; /* owned; the int values of c->domain, sorted */
+	size_t n_idom;
+};
+
+static int cmp_ll(const void *a, const void *b)
 {
-	long long iv;
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+static void vprep_init(struct vprep *vp, const struct schema_column *c)
+{
+	memset(vp, 0, sizeof(*vp));
+	vp->c = c;
+	if (c->type != SCHEMA_INT || !c->domain)
+		return;
+	vp->idom = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->idom));
+	for (size_t i = 0; i < c->n_domain; i++)
+		if (parse_int(c->domain[i], &vp->idom[vp->n_idom]))
+			vp->n_idom++;
+	qsort(vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll);
+}
+
+static void check_value(const struct vprep *vp, struct vcol *v, const struct csv_field *f, uint64_t line)
+{
+	const struct schema_column *c = vp->c;
+	long long iv = 0;
 	double d;
 	int numeric = c->type == SCHEMA_INT || c->type == SCHEMA_FLOAT;
 	if (is_empty_null(f) || (c->type != SCHEMA_STRING && !f->quoted && is_na_token(f->ptr, f->len))) {
@@ -346,11 +396,7 @@ static void check_value(const struct schema_column *c, struct vcol *v, const str
 	if (c->domain) {
 		int found;
 		if (c->type == SCHEMA_INT) {
-			found = 0;
-			for (size_t i = 0; i < c->n_domain && !found; i++) {
-				long long dv;
-				found = parse_int(c->domain[i], &dv) && dv == iv;
-			}
+			found = bsearch(&iv, vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll) != NULL;
 		} else {
 			const char *key = f->ptr;
 			found = bsearch(&key, c->domain, c->n_domain, sizeof(char *), cmp_strp) != NULL;
@@ -360,58 +406,99 @@ static void check_value(const struct schema_column *c, struct vcol *v, const str
 	}
 }
 
+/* The validation of one file: the columns the schema names, and the counters of each. */
+struct vrun {
+	const struct vprep *prep; /* per schema column */
+	struct vcol *vc;          /* per schema column */
+	const long *scol;         /* batch column -> schema column */
+	size_t n_names;
+	struct vcol bad; /* bad rows: count[0], lines[0], example[0] */
+};
+
+/* On the reading thread: a record with the wrong number of fields is a bad row, not validated. */
+static int vrun_keep(void *arg, const struct csv_reader *r)
+{
+	struct vrun *v = arg;
+	if (r->n_fields == r->n_names)
+		return 1;
+	if (v->bad.count[0] < SCHEMA_FIRST_LINES)
+		v->bad.lines[0][v->bad.count[0]] = r->line;
+	if (!v->bad.count[0]) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "%zu fields, header has %zu", r->n_fields, r->n_names);
+		v->bad.example[0] = buf_detach(&b, NULL);
+	}
+	v->bad.count[0]++;
+	return 0;
+}
+
+/* Columns [from, to) of a batch, on any thread (each schema column is fed by one batch column). */
+static void vrun_columns(void *arg, size_t from, size_t to, const struct csv_batch *b)
+{
+	struct vrun *v = arg;
+	for (size_t i = 0; i < b->n_rows; i++) {
+		const struct csv_field *f = b->f + i * b->n_cols;
+		for (size_t j = from; j < to; j++) {
+			long sc = v->scol[j];
+			check_value(&v->prep[sc], &v->vc[sc], &f[j], b->lines[i]);
+		}
+	}
+}
+
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e)
 {
 	struct csv_reader r;
-	struct vcol *vc, bad = { { 0 }, { { 0 } }, { NULL } };
+	struct vrun v;
+	struct vcol *vc;
+	struct vprep *prep;
 	long *map;  /* header position -> schema column, -1 = unexpected */
 	char *seen; /* schema column present in the header */
+	size_t *fmap, n_batch = 0;
+	long *scol;
 	int k;
 	memset(rep, 0, sizeof(*rep));
+	memset(&v, 0, sizeof(v));
 	rep->data = xstrdup(path);
 	if (csv_open(&r, path, e))
 		return -1;
 	rep->columns = r.n_names;
 	map = xcalloc(r.n_names ? r.n_names : 1, sizeof(*map));
+	fmap = xcalloc(r.n_names ? r.n_names : 1, sizeof(*fmap));
+	scol = xcalloc(r.n_names ? r.n_names : 1, sizeof(*scol));
 	seen = xcalloc(s->n_cols ? s->n_cols : 1, 1);
 	vc = xcalloc(s->n_cols ? s->n_cols : 1, sizeof(*vc));
+	prep = xcalloc(s->n_cols ? s->n_cols : 1, sizeof(*prep));
+	for (size_t j = 0; j < s->n_cols; j++)
+		vprep_init(&prep[j], &s->cols[j]);
 	for (size_t i = 0; i < r.n_names; i++) {
 		map[i] = -1;
 		for (size_t j = 0; j < s->n_cols; j++)
 			if (!seen[j] && !strcmp(s->cols[j].name, r.names[i])) {
 				map[i] = (long)j;
 				seen[j] = 1;
+				fmap[n_batch] = i;
+				scol[n_batch++] = (long)j;
 				break;
 			}
 	}
-	while ((k = csv_next(&r, e)) > 0) {
-		if (r.n_fields != r.n_names) {
-			if (bad.count[0] < SCHEMA_FIRST_LINES)
-				bad.lines[0][bad.count[0]] = r.line;
-			if (!bad.count[0]) {
-				struct buf b = BUF_INIT;
-				buf_addf(&b, "%zu fields, header has %zu", r.n_fields, r.n_names);
-				bad.example[0] = buf_detach(&b, NULL);
-			}
-			bad.count[0]++;
-			continue;
-		}
-		for (size_t i = 0; i < r.n_names; i++)
-			if (map[i] >= 0)
-				check_value(&s->cols[map[i]], &vc[map[i]], &r.fields[i], r.line);
-	}
+	v.prep = prep;
+	v.vc = vc;
+	v.scol = scol;
+	v.n_names = r.n_names;
+	k = csv_columns(&r, fmap, n_batch, vrun_keep, vrun_columns, &v, csv_default_threads(), e);
 	if (k == 0) {
+		struct vcol *bad = &v.bad;
 		rep->rows = r.records;
 		if (!rep->rows) {
 			struct schema_anomaly *a = add_item(rep, "", ANOMALY_EMPTY_DATASET, s->empty_warn, 1);
 			a->example = xstrdup("no data rows");
 		}
-		if (bad.count[0]) {
-			struct schema_anomaly *a = add_item(rep, "", ANOMALY_BAD_ROW, 0, bad.count[0]);
-			a->n_lines = bad.count[0] < SCHEMA_FIRST_LINES ? bad.count[0] : SCHEMA_FIRST_LINES;
-			memcpy(a->lines, bad.lines[0], sizeof(a->lines));
-			a->example = bad.example[0];
-			bad.example[0] = NULL;
+		if (bad->count[0]) {
+			struct schema_anomaly *a = add_item(rep, "", ANOMALY_BAD_ROW, 0, bad->count[0]);
+			a->n_lines = bad->count[0] < SCHEMA_FIRST_LINES ? bad->count[0] : SCHEMA_FIRST_LINES;
+			memcpy(a->lines, bad->lines[0], sizeof(a->lines));
+			a->example = bad->example[0];
+			bad->example[0] = NULL;
 		}
 		for (size_t j = 0; j < s->n_cols; j++)
 			if (!seen[j] && s->cols[j].required) {
@@ -440,12 +527,17 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 				vc[j].example[kind] = NULL;
 			}
 	}
-	for (size_t j = 0; j < s->n_cols; j++)
+	for (size_t j = 0; j < s->n_cols; j++) {
 		for (int kind = 0; kind < ANOMALY_KINDS; kind++)
 			free(vc[j].example[kind]);
-	free(bad.example[0]);
+		free(prep[j].idom);
+	}
+	free(v.bad.example[0]);
+	free(prep);
 	free(vc);
 	free(seen);
+	free(scol);
+	free(fmap);
 	free(map);
 	csv_close(&r);
 	return k == 0 ? 0 : -1;
