@@ -58,68 +58,67 @@ static int parse_int(const char *v, long long *out)
 	return 1;
 }
 
-/* Decimal notation only: [+-]digits[.digits][(e|E)[+-]digits] or [+-].digits...; no hex, inf or nan.
- * Up to 15 significant digits and a power of ten within 1e+-22 take Clinger's fast path (the mantissa
- * and the power are exact doubles, so one multiplication or division rounds correctly); anything else
- * goes to strtod. strtod was 60% of `mlci data check` before. */
+/* Decimal notation only: [+-]digits[.digits][(e|E)[+-]digits] or [+-].digits...; no hex, inf or nan,
+ * no spaces. "v" has "len" bytes and a NUL after them. Up to 19 digits whose value fits in 53 bits and
+ * a power of ten within 1e+-22 take Clinger's fast path (the mantissa and the power are exact doubles,
+ * so one multiplication or division rounds correctly: the double strtod returns); anything else goes
+ * to strtod. tests/unit/test_schema.c compares both on random and edge-case input. */
 static const double pow10_exact[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
 					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 
-static int parse_float(const char *v, double *out)
+int schema_parse_float(const char *v, size_t len, double *out)
 {
-	const char *p = v;
-	char *end;
-	int digits = 0, sig = 0, neg = 0;
-	long exp10 = 0, ev = 0;
+	const char *p = v, *e = v + len, *d0;
+	size_t n_int, n_frac = 0;
 	uint64_t m = 0;
-	if (*p == '+' || *p == '-')
+	long exp10 = 0;
+	int neg = 0;
+	if (p < e && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
-	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (m || *p != '0') {
-			if (sig < 19)
-				m = m * 10 + (uint64_t)(*p - '0');
-			else
-				exp10++;
-			sig++;
-		}
+	d0 = p;
+	while (p < e && (unsigned)(*p - '0') < 10)
+		m = m * 10 + (unsigned)(*p++ - '0'); /* wraps past 19 digits: then unused */
+	n_int = (size_t)(p - d0);
+	if (p < e && *p == '.') {
+		const char *f0 = ++p;
+		while (p < e && (unsigned)(*p - '0') < 10)
+			m = m * 10 + (unsigned)(*p++ - '0');
+		n_frac = (size_t)(p - f0);
 	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-			if (m || *p != '0') {
-				if (sig < 19) {
-					m = m * 10 + (uint64_t)(*p - '0');
-					exp10--;
-				}
-				sig++;
-			} else {
-				exp10--;
-			}
-		}
-	}
-	if (!digits)
+	if (!n_int && !n_frac)
 		return 0;
-	if (*p == 'e' || *p == 'E') {
+	if (p < e && (*p == 'e' || *p == 'E')) {
 		int eneg = 0;
+		long ev = 0;
 		p++;
-		if (*p == '+' || *p == '-')
+		if (p < e && (*p == '+' || *p == '-'))
 			eneg = *p++ == '-';
-		if (*p < '0' || *p > '9')
+		if (p >= e || (unsigned)(*p - '0') >= 10)
 			return 0;
-		for (; *p >= '0' && *p <= '9'; p++)
+		for (; p < e && (unsigned)(*p - '0') < 10; p++)
 			if (ev < 100000)
 				ev = ev * 10 + (*p - '0');
-		exp10 += eneg ? -ev : ev;
+		exp10 = eneg ? -ev : ev;
 	}
-	if (*p)
+	if (p != e)
 		return 0;
-	if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+	exp10 -= (long)n_frac;
+	if (n_int + n_frac <= 19 && m <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
 		double d = (double)m;
 		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
 		*out = neg ? -d : d;
 		return 1;
 	}
-	*out = strtod(v, &end);
+	{
+		char *end;
+		*out = strtod(v, &end);
+	}
 	return isfinite(*out);
+}
+
+static int parse_float(const char *v, double *out)
+{
+	return schema_parse_float(v, strlen(v), out);
 }
 
 /* true/false in any case; also 0/1 unless strict. */
@@ -334,7 +333,29 @@ struct vprep {
 	const struct schema_column *c;
 	long long *idom; /* owned; the int values of c->domain, sorted */
 	size_t n_idom;
+	/* other domains: open addressing over c->domain (index + 1, 0 = empty), power-of-two size */
+	uint32_t *slots; /* owned */
+	size_t mask;
+	size_t *lens; /* owned; strlen of each domain value */
 };
+
+static uint32_t hash_value(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static int domain_has(const struct vprep *vp, const char *p, size_t len)
+{
+	for (size_t j = hash_value(p, len) & vp->mask; vp->slots[j]; j = (j + 1) & vp->mask) {
+		size_t k = vp->slots[j] - 1;
+		if (vp->lens[k] == len && !memcmp(vp->c->domain[k], p, len))
+			return 1;
+	}
+	return 0;
+}
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -346,8 +367,24 @@ static void vprep_init(struct vprep *vp, const struct schema_column *c)
 {
 	memset(vp, 0, sizeof(*vp));
 	vp->c = c;
-	if (c->type != SCHEMA_INT || !c->domain)
+	if (!c->domain)
 		return;
+	if (c->type != SCHEMA_INT) {
+		size_t n = 4;
+		while (n < 2 * c->n_domain)
+			n *= 2;
+		vp->slots = xcalloc(n, sizeof(*vp->slots));
+		vp->mask = n - 1;
+		vp->lens = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->lens));
+		for (size_t i = 0; i < c->n_domain; i++) {
+			size_t j;
+			vp->lens[i] = strlen(c->domain[i]);
+			for (j = hash_value(c->domain[i], vp->lens[i]) & vp->mask; vp->slots[j]; j = (j + 1) & vp->mask)
+				;
+			vp->slots[j] = (uint32_t)(i + 1);
+		}
+		return;
+	}
 	vp->idom = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->idom));
 	for (size_t i = 0; i < c->n_domain; i++)
 		if (parse_int(c->domain[i], &vp->idom[vp->n_idom]))
@@ -375,7 +412,7 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 		d = (double)iv;
 		break;
 	case SCHEMA_FLOAT:
-		if (!parse_float(f->ptr, &d)) {
+		if (!schema_parse_float(f->ptr, f->len, &d)) {
 			note(v, ANOMALY_WRONG_TYPE, line, f->ptr, f->len);
 			return;
 		}
@@ -398,8 +435,7 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 		if (c->type == SCHEMA_INT) {
 			found = bsearch(&iv, vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll) != NULL;
 		} else {
-			const char *key = f->ptr;
-			found = bsearch(&key, c->domain, c->n_domain, sizeof(char *), cmp_strp) != NULL;
+			found = domain_has(vp, f->ptr, f->len);
 		}
 		if (!found)
 			note(v, ANOMALY_UNKNOWN_CATEGORY, line, f->ptr, f->len);
@@ -531,6 +567,8 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 		for (int kind = 0; kind < ANOMALY_KINDS; kind++)
 			free(vc[j].example[kind]);
 		free(prep[j].idom);
+		free(prep[j].slots);
+		free(prep[j].lens);
 	}
 	free(v.bad.example[0]);
 	free(prep);
