@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,8 @@
 #include "common/banned.h"
 
 #define NO_FIELD ((size_t)-1) /* offset of a JSON Lines field whose key is missing */
+
+size_t csv_io_size = CSV_IO_SIZE;
 
 /* Bytes that end a run of plain data in an unquoted CSV field. */
 static unsigned char unquoted_stop[256];
@@ -133,6 +138,63 @@ static int too_long(struct csv_reader *r, struct err *e, uint64_t line, size_t f
 		       (unsigned long long)line, field, r->max_field);
 }
 
+#ifdef __SSE2__
+/*
+ * The common record, 16 bytes at a time (SSE2): unquoted fields, no CR except in a final CRLF, the whole
+ * record at least 16 bytes before the end of the buffer. Returns 1 with the record published exactly as
+ * csv_read_record would, 0 (having changed nothing but scratch arrays) to let the general path take it.
+ */
+static int csv_fast_record(struct csv_reader *r)
+{
+	unsigned char *buf = (unsigned char *)r->iobuf;
+	size_t p = r->io_pos, end = r->io_len, fs = p, nf = 0, next;
+	const __m128i vc = _mm_set1_epi8(','), vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r'),
+		      vq = _mm_set1_epi8('"');
+	for (;; p += 16) {
+		__m128i v;
+		unsigned m;
+		if (p + 16 > end)
+			return 0;
+		v = _mm_loadu_si128((const __m128i *)(const void *)(buf + p));
+		m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vn)),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, vr), _mm_cmpeq_epi8(v, vq))));
+		while (m) {
+			size_t q = p + (size_t)__builtin_ctz(m);
+			unsigned char ch = buf[q];
+			m &= m - 1;
+			if (ch == '"')
+				return 0;
+			if (ch == '\r' && !(q + 1 < end && buf[q + 1] == '\n'))
+				return 0;
+			if (nf >= CSV_MAX_COLUMNS || q - fs > r->max_field)
+				return 0;
+			grow_fields(r, nf + 1);
+			r->offsets[nf] = fs;
+			r->ends[nf++] = q;
+			fs = q + 1;
+			if (ch == ',')
+				continue;
+			next = ch == '\r' ? q + 2 : q + 1;
+			goto done;
+		}
+	}
+done:
+	ALLOC_GROW(r->fields, nf, r->alloc_fields);
+	for (size_t i = 0; i < nf; i++) {
+		size_t a = r->offsets[i], b = r->ends[i];
+		buf[b] = '\0';
+		r->fields[i].ptr = (const char *)buf + a;
+		r->fields[i].len = b - a;
+		r->fields[i].quoted = 0;
+	}
+	r->n_fields = nf;
+	r->io_pos = next;
+	r->next_line = r->line + 1;
+	return 1;
+}
+#endif
+
 /*
  * One CSV record, parsed in place in iobuf: 1 read, 0 end of file, -1 error. A first scan finds the
  * fields (start, end, quoted) without writing; when the record is incomplete at the end of the buffer,
@@ -176,6 +238,10 @@ static int csv_read_record(struct csv_reader *r, struct err *e)
 		break;
 	}
 	r->line = r->next_line;
+#ifdef __SSE2__
+	if (csv_fast_record(r))
+		return 1;
+#endif
 restart:
 	buf = (unsigned char *)r->iobuf;
 	p = r->io_pos;
@@ -440,7 +506,7 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
 	r->path = xstrdup(name ? name : "-");
 	r->max_field = CSV_MAX_FIELD_DEFAULT;
 	buf_init(&r->rec, 0);
-	r->io_cap = CSV_IO_SIZE;
+	r->io_cap = csv_io_size ? csv_io_size : CSV_IO_SIZE;
 	r->max_record = CSV_MAX_RECORD;
 	r->iobuf = xmalloc(r->io_cap + 1);
 	r->next_line = 1;

@@ -78,6 +78,9 @@ struct csv_reader {
 	void *swap_arg;
 };
 
+/* Read size of new readers (CSV_IO_SIZE); tests and fuzzers lower it to make records cross blocks. */
+extern size_t csv_io_size;
+
 /* Open "path" (format from the extension: .jsonl/.ndjson = JSON Lines, else CSV) and read the header
  * (CSV: the first record; JSON Lines: the keys of the first object, in order). An empty file is an
  * error ("no header"). */

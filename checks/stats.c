@@ -346,47 +346,36 @@ static int parse_slow(const char *p, size_t len, double *out)
 	return ok;
 }
 
-/* Clinger's fast path: a decimal with at most 19 significant digits whose mantissa fits in 53 bits and
- * whose power of ten is at most 22 is one exact multiplication or division away, correctly rounded,
- * i.e. the same double strtod returns. Anything else (hex, inf, spaces, long mantissas) goes to strtod. */
+/* Clinger's fast path: a decimal with at most 19 digits whose mantissa fits in 53 bits and whose power
+ * of ten is at most 22 is one exact multiplication or division away, correctly rounded, i.e. the same
+ * double strtod returns. Anything else (hex, inf, spaces, long mantissas) goes to strtod. */
 int stats_parse_number(const char *p, size_t len, double *out)
 {
-	const char *s = p, *e = p + len;
+	const char *s = p, *e = p + len, *d0;
 	uint64_t m = 0;
-	int digits = 0, neg = 0, exp10 = 0, any = 0;
+	size_t n_int, n_frac = 0;
+	int neg = 0, exp10 = 0;
 	double d;
 	if (s < e && (*s == '-' || *s == '+'))
 		neg = *s++ == '-';
-	while (s < e && *s >= '0' && *s <= '9') {
-		any = 1;
-		if (m || *s != '0') {
-			if (++digits > 19)
-				return parse_slow(p, len, out);
-			m = m * 10 + (uint64_t)(*s - '0');
-		}
-		s++;
-	}
+	d0 = s;
+	while (s < e && (unsigned)(*s - '0') < 10)
+		m = m * 10 + (unsigned)(*s++ - '0'); /* wraps past 19 digits: then unused */
+	n_int = (size_t)(s - d0);
 	if (s < e && *s == '.') {
-		s++;
-		while (s < e && *s >= '0' && *s <= '9') {
-			any = 1;
-			if (m || *s != '0') {
-				if (++digits > 19)
-					return parse_slow(p, len, out);
-				m = m * 10 + (uint64_t)(*s - '0');
-			}
-			exp10--;
-			s++;
-		}
+		const char *f0 = ++s;
+		while (s < e && (unsigned)(*s - '0') < 10)
+			m = m * 10 + (unsigned)(*s++ - '0');
+		n_frac = (size_t)(s - f0);
 	}
-	if (!any)
+	if (!n_int && !n_frac)
 		return parse_slow(p, len, out);
 	if (s < e && (*s == 'e' || *s == 'E')) {
 		int eneg = 0, ev = 0, edig = 0;
 		s++;
 		if (s < e && (*s == '-' || *s == '+'))
 			eneg = *s++ == '-';
-		while (s < e && *s >= '0' && *s <= '9') {
+		while (s < e && (unsigned)(*s - '0') < 10) {
 			if (ev < 10000)
 				ev = ev * 10 + (*s - '0');
 			edig++;
@@ -394,9 +383,10 @@ int stats_parse_number(const char *p, size_t len, double *out)
 		}
 		if (!edig)
 			return parse_slow(p, len, out);
-		exp10 += eneg ? -ev : ev;
+		exp10 = eneg ? -ev : ev;
 	}
-	if (s != e || m > (1ull << 53) || exp10 < -22 || exp10 > 22)
+	exp10 -= (int)(n_frac < 100000 ? n_frac : 100000);
+	if (s != e || n_int + n_frac > 19 || m > (1ull << 53) || exp10 < -22 || exp10 > 22)
 		return parse_slow(p, len, out);
 	d = (double)m;
 	if (exp10 < 0)
@@ -409,7 +399,7 @@ int stats_parse_number(const char *p, size_t len, double *out)
 
 void stats_add_number(struct stats_col *c, double x)
 {
-	double d, y;
+	double d, y, r;
 	c->count++;
 	if (isnan(x)) {
 		c->nulls++;
@@ -426,7 +416,9 @@ void stats_add_number(struct stats_col *c, double x)
 		c->shift = x;
 	y = x - c->shift;
 	d = y - c->smean;
-	c->smean += d / (double)c->n_num;
+	/* 1/n does not depend on the running mean, so the division runs off the critical path */
+	r = 1.0 / (double)c->n_num;
+	c->smean += d * r;
 	c->m2 += d * (y - c->smean);
 	c->mean = c->shift + c->smean;
 	if (c->n_num == 1 || x < c->min)
