@@ -66,7 +66,14 @@ static int parse_int(const char *v, long long *out)
 static const double pow10_exact[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
 					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 
-int schema_parse_float(const char *v, size_t len, double *out)
+/* Negative powers of ten, rounded: m * neg_pow10[k] is within 2 ulps of m / 10^k (m exact). */
+static const double neg_pow10[23] = { 1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,
+				      1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+				      1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22 };
+
+/* schema_parse_float, or with "approx" non-NULL a faster result within 2 ulps of it for fractions
+ * (a multiplication instead of a division), *approx then telling whether it may differ. */
+static int parse_float_x(const char *v, size_t len, double *out, int *approx)
 {
 	const char *p = v, *e = v + len, *d0;
 	size_t n_int, n_frac = 0;
@@ -105,7 +112,12 @@ int schema_parse_float(const char *v, size_t len, double *out)
 	exp10 -= (long)n_frac;
 	if (n_int + n_frac <= 19 && m <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
 		double d = (double)m;
-		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+		if (exp10 >= 0)
+			d *= pow10_exact[exp10];
+		else if (approx)
+			d *= neg_pow10[-exp10], *approx = 1;
+		else
+			d /= pow10_exact[-exp10];
 		*out = neg ? -d : d;
 		return 1;
 	}
@@ -114,6 +126,18 @@ int schema_parse_float(const char *v, size_t len, double *out)
 		*out = strtod(v, &end);
 	}
 	return isfinite(*out);
+}
+
+int schema_parse_float(const char *v, size_t len, double *out)
+{
+	return parse_float_x(v, len, out, NULL);
+}
+
+/* 1 when "d" (within 2 ulps of the exact value) may fall on the other side of bound "b" than the exact
+ * value: then the exact value decides. */
+static int near_bound(double d, double b)
+{
+	return fabs(d - b) <= fabs(b) * 1e-15;
 }
 
 static int parse_float(const char *v, double *out)
@@ -396,6 +420,7 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 {
 	const struct schema_column *c = vp->c;
 	long long iv = 0;
+	int approx;
 	double d;
 	int numeric = c->type == SCHEMA_INT || c->type == SCHEMA_FLOAT;
 	if (is_empty_null(f) || (c->type != SCHEMA_STRING && !f->quoted && is_na_token(f->ptr, f->len))) {
@@ -412,10 +437,14 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 		d = (double)iv;
 		break;
 	case SCHEMA_FLOAT:
-		if (!schema_parse_float(f->ptr, f->len, &d)) {
+		approx = 0;
+		if (!parse_float_x(f->ptr, f->len, &d, &approx)) {
 			note(v, ANOMALY_WRONG_TYPE, line, f->ptr, f->len);
 			return;
 		}
+		/* the range check needs the exact value only next to a bound */
+		if (approx && ((c->has_min && near_bound(d, c->min)) || (c->has_max && near_bound(d, c->max))))
+			schema_parse_float(f->ptr, f->len, &d);
 		break;
 	case SCHEMA_BOOL:
 		if (!parse_bool(f->ptr, 0)) {

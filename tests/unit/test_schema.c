@@ -244,6 +244,39 @@ static void test_infer_types_and_domains(void **state)
 	free(csv);
 }
 
+/* Float range checks decide on the exact value (as strtod gives it) also next to a bound, where the
+ * fast approximate product could land on the other side: 0.3 is 3 * 0.1 = 0.30000000000000004 that way. */
+static void test_range_exact_at_bounds(void **state)
+{
+	const char *yaml = "columns:\n"
+			   "  - { name: a, type: float, min: 0.1, max: 0.3 }\n"
+			   "  - { name: b, type: float, min: -2.675, max: 1.005 }\n"
+			   "  - { name: c, type: float, min: 0.7, max: 0.7 }\n";
+	/* rows 2-5: on the bounds (no anomaly); rows 6-7: the closest 17-digit neighbours outside */
+	char *csv = write_tmp("a,b,c\n0.3,1.005,0.7\n0.1,-2.675,0.70\n.3,1.0050,7e-1\n0.30,-2.6750,70e-2\n"
+			      "0.30000000000000005,1.0050000000000002,0.70000000000000007\n"
+			      "0.099999999999999992,-2.6750000000000003,0.69999999999999984\n");
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	(void)state;
+	assert_int_equal(schema_parse_buffer(&s, yaml, strlen(yaml), "s.yaml", &d), 0);
+	assert_int_equal(schema_validate_file(&s, csv, &rep, &e), 0);
+	assert_int_equal(rep.n, 3);
+	for (size_t i = 0; i < rep.n; i++) {
+		assert_int_equal(rep.items[i].kind, ANOMALY_OUT_OF_RANGE);
+		assert_int_equal(rep.items[i].count, 2);
+		assert_int_equal(rep.items[i].lines[0], 6);
+		assert_int_equal(rep.items[i].lines[1], 7);
+	}
+	schema_report_release(&rep);
+	schema_release(&s);
+	strvec_clear(&d);
+	unlink(csv);
+	free(csv);
+}
+
 /* schema_parse_float: bit-identical to strtod on plain decimals (fast path and fallback), and the
  * `float` grammar (no hex, inf, nan or spaces). */
 static uint64_t rng_state = 88172645463325252ull;
@@ -351,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_warnings_nulls_and_types),
 		cmocka_unit_test(test_infer_types_and_domains),
 		cmocka_unit_test(test_parse_float_matches_strtod),
+		cmocka_unit_test(test_range_exact_at_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
