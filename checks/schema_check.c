@@ -16,6 +16,8 @@
 /* Values that are null in int, float and bool columns (besides the empty field). */
 static int is_na_token(const char *v, size_t n)
 {
+	if ((v[0] | 0x20) != 'n') /* every token starts with N or n: most values stop here */
+		return 0;
 	switch (n) {
 	case 2:
 		return !strcmp(v, "NA");
