@@ -169,7 +169,8 @@ static int csv_fast_record(struct csv_reader *r)
 				return 0;
 			if (nf >= CSV_MAX_COLUMNS || q - fs > r->max_field)
 				return 0;
-			grow_fields(r, nf + 1);
+			if (nf >= r->alloc_offsets)
+				grow_fields(r, nf + 1);
 			r->offsets[nf] = fs;
 			r->ends[nf++] = q;
 			fs = q + 1;

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "checks/csv.h"
 #include "checks/schema.h"
@@ -153,10 +152,11 @@ static int parse_bool(const char *v, int strict)
 	switch (v[0]) {
 	case 't':
 	case 'T':
-		return !strcasecmp(v, "true");
+		return (v[1] | 0x20) == 'r' && (v[2] | 0x20) == 'u' && (v[3] | 0x20) == 'e' && !v[4];
 	case 'f':
 	case 'F':
-		return !strcasecmp(v, "false");
+		return (v[1] | 0x20) == 'a' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 's' && (v[4] | 0x20) == 'e' &&
+		       !v[5];
 	case '0':
 	case '1':
 		return !strict && !v[1];
@@ -377,7 +377,13 @@ static int domain_has(const struct vprep *vp, const char *p, size_t len)
 {
 	for (size_t j = hash_value(p, len) & vp->mask; vp->slots[j]; j = (j + 1) & vp->mask) {
 		size_t k = vp->slots[j] - 1;
-		if (vp->lens[k] == len && !memcmp(vp->c->domain[k], p, len))
+		const char *d = vp->c->domain[k];
+		size_t i = 0;
+		if (vp->lens[k] != len)
+			continue;
+		while (i < len && d[i] == p[i]) /* short values: no call to memcmp */
+			i++;
+		if (i == len)
 			return 1;
 	}
 	return 0;
