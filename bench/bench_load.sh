@@ -1,11 +1,13 @@
 #!/bin/sh
 # bench_load.sh - `mlci load --max` against wrk (the baseline), both closed loop with 1 thread and 8
-# connections for 5 s, alternating twice each, against nginx serving a static JSON on 127.0.0.1.
+# connections for 5 s, alternating BENCH_LOAD_ROUNDS times (default 3), against nginx serving a static JSON
+# on 127.0.0.1; medians.
 # Goal (issue 5): mlci >= 90% of wrk's req/s and >= 20 000 req/s. Needs wrk and nginx (Debian packages
 # wrk, nginx-light): installed with apt-get when missing and run as root, else the bench is skipped.
 set -u
 MLCI=${MLCI:-$(cd "$(dirname "$0")/.." && pwd)/mlci}
 DURATION=${BENCH_LOAD_DURATION:-5}
+ROUNDS=${BENCH_LOAD_ROUNDS:-3}
 CONNS=8
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -88,19 +90,23 @@ mlci_run() {
 		"$DIR/mlci.out"
 }
 
-wrk_sum=0
-mlci_sum=0
-for round in 1 2; do
+: >"$DIR/times"
+round=1
+while [ $round -le "$ROUNDS" ]; do
 	set -- $(wrk_run) || exit 1
 	printf '  round %d  wrk   %10.0f req/s  p99 %7.3f ms\n' "$round" "$1" "$2"
-	wrk_sum=$(python3 -c "print($wrk_sum + $1)")
+	w="$1 $2"
 	set -- $(mlci_run) || exit 1
 	printf '  round %d  mlci  %10.0f req/s  p99 %7.3f ms  (%s errors)\n' "$round" "$1" "$2" "$3"
-	mlci_sum=$(python3 -c "print($mlci_sum + $1)")
+	echo "$w $1 $2" >>"$DIR/times"
+	round=$((round + 1))
 done
-python3 - "$wrk_sum" "$mlci_sum" <<'PY'
-import sys
-w, m = float(sys.argv[1]) / 2, float(sys.argv[2]) / 2
-print("  mean     wrk %.0f req/s, mlci %.0f req/s: mlci/wrk = %.2f (goal >= 0.90); mlci >= 20000 req/s: %s"
-      % (w, m, m / w if w else 0, "yes" if m >= 20000 else "no"))
+python3 - "$DIR/times" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+w, wp99, m, mp99 = (statistics.median(c) for c in zip(*rows))
+ratios = [r[2] / r[0] for r in rows if r[0]]
+print("  median   wrk %.0f req/s (p99 %.3f ms), mlci %.0f req/s (p99 %.3f ms): mlci/wrk = %.2f, per-round ratios %s "
+      "(goal >= 0.90); mlci >= 20000 req/s: %s"
+      % (w, wp99, m, mp99, m / w if w else 0, " ".join("%.2f" % r for r in ratios), "yes" if m >= 20000 else "no"))
 PY

@@ -69,7 +69,17 @@ struct csv_reader {
 	int own_file;
 	int started; /* BOM check done */
 	void *json;  /* JSON Lines: the parsed current object (cJSON *) */
+	/* double buffering (csv_columns): fill() copies the unread bytes into "alt" and swaps, so records
+	 * read before the swap stay valid until the next one; before_swap runs first */
+	char *alt;
+	size_t alt_cap;
+	uint64_t swaps;
+	void (*before_swap)(void *arg);
+	void *swap_arg;
 };
+
+/* Read size of new readers (CSV_IO_SIZE); tests and fuzzers lower it to make records cross blocks. */
+extern size_t csv_io_size;
 
 /* Open "path" (format from the extension: .jsonl/.ndjson = JSON Lines, else CSV) and read the header
  * (CSV: the first record; JSON Lines: the keys of the first object, in order). An empty file is an
@@ -82,5 +92,32 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
  * header's order; a missing key gives a field with ptr NULL. CRLF and LF both end records. */
 int csv_next(struct csv_reader *r, struct err *e);
 void csv_close(struct csv_reader *r);
+
+/*
+ * Column-parallel processing of the rest of a CSV file. The calling thread tokenises records into
+ * batches (a few thousand rows, all of one read block); each batch is then processed column by column,
+ * the columns shared between "threads" threads (the caller and threads - 1 helpers), while the caller
+ * already tokenises the next batch. Every column sees its rows in file order, one batch after the
+ * other, and is never processed by two threads at once, so results are the same as a sequential loop.
+ *
+ * For each record, keep(arg, r) runs on the calling thread: 0 leaves the record out of the batch (e.g.
+ * a bad row the caller counts itself), 1 keeps it. Batch column j is the record's field map[j], or a
+ * field with ptr NULL when the record has fewer fields. column(arg, from, to, batch) then processes
+ * columns [from, to) of every row of the batch, on any thread; each column is in exactly one such
+ * range per batch. JSON Lines files (and threads <= 1) are processed the same way on the
+ * calling thread only. Returns 0 at end of file, -1 on malformed input or a read error (e set; the
+ * batches before the error have been processed).
+ */
+struct csv_batch {
+	size_t n_rows, n_cols;
+	const struct csv_field *f; /* n_rows * n_cols, row-major: row i column j is f[i * n_cols + j] */
+	const uint64_t *lines;     /* line of each row */
+};
+typedef int (*csv_keep_fn)(void *arg, const struct csv_reader *r);
+typedef void (*csv_column_fn)(void *arg, size_t col_from, size_t col_to, const struct csv_batch *b);
+int csv_columns(struct csv_reader *r, const size_t *map, size_t n_cols, csv_keep_fn keep, csv_column_fn column,
+		void *arg, int threads, struct err *e);
+/* Threads worth using for csv_columns on this machine: the online CPUs, at most 4. */
+int csv_default_threads(void);
 
 #endif

@@ -26,7 +26,9 @@ struct conn {
 	CURL *easy;
 	struct worker *w;
 	uint64_t start_ns; /* intended (open loop) or actual (closed loop) send time */
+	uint64_t sent_ns;  /* actual send time: the timeout runs from it */
 	uint64_t body_bytes;
+	int busy; /* a request is in flight */
 };
 
 struct worker {
@@ -46,6 +48,8 @@ struct worker {
 	uint64_t quota;      /* most requests this thread may send */
 	uint64_t sent, next; /* requests sent; next schedule slot (open loop) */
 	uint64_t last_done;  /* time of the last completion */
+	uint64_t timeout_ns; /* --timeout, enforced by the loop (libcurl's per-request timers cost CPU) */
+	uint64_t next_scan;  /* next look for requests past the timeout */
 	struct check_load_result res;
 	_Atomic uint64_t done_a, errors_a; /* read by the progress reporter */
 	int failed;
@@ -134,8 +138,9 @@ static int setup_conn(struct worker *w, struct conn *c)
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, (void *)c);
-	SET(CURLOPT_TIMEOUT_MS, timeout);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	/* no CURLOPT_TIMEOUT_MS / CONNECTTIMEOUT_MS: the loop enforces --timeout (see worker_loop), so that
+	 * libcurl arms and cancels no timer per request */
+	(void)timeout;
 	SET(CURLOPT_HTTPHEADER, w->headers);
 	/* the service itself is measured, as with wrk: no proxy from http_proxy & co (which libcurl would
 	 * also look up in the environment on every request) */
@@ -157,10 +162,12 @@ static int setup_conn(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static int start_request(struct worker *w, struct conn *c, uint64_t start_ns)
+static int start_request(struct worker *w, struct conn *c, uint64_t start_ns, uint64_t now)
 {
 	CURLMcode mc;
 	c->start_ns = start_ns;
+	c->sent_ns = now;
+	c->busy = 1;
 	c->body_bytes = 0;
 	mc = curl_multi_add_handle(w->multi, c->easy);
 	if (mc != CURLM_OK) {
@@ -255,6 +262,26 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+#define SCAN_NS (10 * NS_PER_MS) /* how often in-flight requests are checked against the timeout */
+
+/* Count the request on "c" as finished with "rc" at "t", detach it, and in a closed loop send the next
+ * one on the same connection. */
+static int request_done(struct worker *w, struct conn *c, CURLcode rc, uint64_t t, int open_loop, int *inflight)
+{
+	finish_request(w, c, rc, t);
+	curl_multi_remove_handle(w->multi, c->easy);
+	c->busy = 0;
+	(*inflight)--;
+	if (!open_loop && t < w->end && w->sent < w->quota) {
+		if (start_request(w, c, t, t) < 0)
+			return -1;
+		(*inflight)++;
+	} else {
+		w->idle[w->nidle++] = c;
+	}
+	return 0;
+}
+
 /* The event loop of one thread: send what is due, wait for sockets or the next due time, collect
  * answers. After the end time nothing new is sent and the loop waits for what is in flight. */
 static int worker_loop(struct worker *w)
@@ -267,7 +294,7 @@ static int worker_loop(struct worker *w)
 	if (!open_loop) {
 		uint64_t t = now_ns();
 		while (w->nidle > 0 && w->sent < w->quota) {
-			if (start_request(w, w->idle[--w->nidle], t) < 0)
+			if (start_request(w, w->idle[--w->nidle], t, t) < 0)
 				return -1;
 			inflight++;
 		}
@@ -284,7 +311,7 @@ static int worker_loop(struct worker *w)
 				uint64_t due = slot_time(w, w->next);
 				if (due > t || due >= w->end)
 					break;
-				if (start_request(w, w->idle[--w->nidle], due) < 0)
+				if (start_request(w, w->idle[--w->nidle], due, t) < 0)
 					return -1;
 				w->next++;
 				inflight++;
@@ -308,6 +335,11 @@ static int worker_loop(struct worker *w)
 			wake = t + NS_PER_S;
 		/* floor: the last sub-millisecond before a due time is spent polling with timeout 0 */
 		timeout_ms = wake > t ? (int)((wake - t) / NS_PER_MS) : 0;
+		if (inflight) { /* the timeout scan needs no precision: rounded up, it never makes the loop spin */
+			uint64_t scan = w->next_scan > t ? (w->next_scan - t + NS_PER_MS - 1) / NS_PER_MS : 0;
+			if (scan < (uint64_t)timeout_ms)
+				timeout_ms = (int)scan;
+		}
 		nev = epoll_wait(w->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout_ms);
 		if (nev < 0 && errno != EINTR) {
 			snprintf(w->errmsg, sizeof(w->errmsg), "epoll_wait: %s", strerror(errno));
@@ -335,15 +367,18 @@ static int worker_loop(struct worker *w)
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			finish_request(w, c, m->data.result, t);
-			curl_multi_remove_handle(w->multi, c->easy);
-			inflight--;
-			if (!open_loop && t < w->end && w->sent < w->quota) {
-				if (start_request(w, c, t) < 0)
+			if (request_done(w, c, m->data.result, t, open_loop, &inflight) < 0)
+				return -1;
+		}
+		if (inflight && t >= w->next_scan) {
+			/* requests past --timeout: detached (libcurl then closes their connection), counted as timeouts
+			 */
+			w->next_scan = t + SCAN_NS;
+			for (int i = 0; i < w->nconn; i++) {
+				struct conn *c = &w->conns[i];
+				if (c->busy && t - c->sent_ns >= w->timeout_ns &&
+				    request_done(w, c, CURLE_OPERATION_TIMEDOUT, t, open_loop, &inflight) < 0)
 					return -1;
-				inflight++;
-			} else {
-				w->idle[w->nidle++] = c;
 			}
 		}
 	}
@@ -481,6 +516,8 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 		w->cond = &cond;
 		w->finished = &finished;
 		w->last_done = t0;
+		w->timeout_ns = (uint64_t)(o->timeout_ms > 0 ? o->timeout_ms : 10000) * NS_PER_MS;
+		w->next_scan = t0 + SCAN_NS;
 		w->epfd = -1;
 		atomic_init(&w->done_a, 0);
 		atomic_init(&w->errors_a, 0);

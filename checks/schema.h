@@ -88,6 +88,11 @@ struct schema_report {
 	size_t errors, warnings;
 };
 
+/* A `float` value: decimal notation only ([+-]digits[.digits][(e|E)[+-]digits], no hex, inf, nan or
+ * spaces), "len" bytes followed by a NUL. Sets *out to exactly what strtod returns; 0 when the text is
+ * not such a number or is out of the double range. */
+int schema_parse_float(const char *v, size_t len, double *out);
+
 const char *schema_anomaly_name(enum schema_anomaly_kind k);
 /* Validate the data at "path" against "s" in one pass. Returns 0 when the data could be read to the end
  * (anomalies, even errors, are in "rep"), -1 on an I/O error or malformed CSV (e set). */

@@ -2,10 +2,10 @@
  * Memory is constant per column (no value is kept beyond a domain of SCHEMA_DOMAIN_MAX); no printing. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "checks/csv.h"
 #include "checks/schema.h"
@@ -15,6 +15,8 @@
 /* Values that are null in int, float and bool columns (besides the empty field). */
 static int is_na_token(const char *v, size_t n)
 {
+	if ((v[0] | 0x20) != 'n') /* every token starts with N or n: most values stop here */
+		return 0;
 	switch (n) {
 	case 2:
 		return !strcmp(v, "NA");
@@ -33,88 +35,134 @@ static int is_empty_null(const struct csv_field *f)
 	return !f->ptr || (f->len == 0 && !f->quoted);
 }
 
+/* [+-]digits, the whole field, within long long: what strtoll(v, &end, 10) accepts with *end == '\0' and
+ * no ERANGE, minus the leading white space strtoll would skip (not an int here). */
 static int parse_int(const char *v, long long *out)
 {
 	const char *p = v;
-	char *end;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (*p < '0' || *p > '9')
-		return 0;
-	errno = 0;
-	*out = strtoll(v, &end, 10);
-	return !*end && !errno;
-}
-
-/* Decimal notation only: [+-]digits[.digits][(e|E)[+-]digits] or [+-].digits...; no hex, inf or nan.
- * Up to 15 significant digits and a power of ten within 1e+-22 take Clinger's fast path (the mantissa
- * and the power are exact doubles, so one multiplication or division rounds correctly); anything else
- * goes to strtod. strtod was 60% of `mlci data check` before. */
-static const double pow10_exact[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-
-static int parse_float(const char *v, double *out)
-{
-	const char *p = v;
-	char *end;
-	int digits = 0, sig = 0, neg = 0;
-	long exp10 = 0, ev = 0;
-	uint64_t m = 0;
+	uint64_t m = 0, limit;
+	int neg = 0;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
-	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (m || *p != '0') {
-			if (sig < 19)
-				m = m * 10 + (uint64_t)(*p - '0');
-			else
-				exp10++;
-			sig++;
-		}
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-			if (m || *p != '0') {
-				if (sig < 19) {
-					m = m * 10 + (uint64_t)(*p - '0');
-					exp10--;
-				}
-				sig++;
-			} else {
-				exp10--;
-			}
-		}
-	}
-	if (!digits)
+	if (*p < '0' || *p > '9')
 		return 0;
-	if (*p == 'e' || *p == 'E') {
-		int eneg = 0;
-		p++;
-		if (*p == '+' || *p == '-')
-			eneg = *p++ == '-';
-		if (*p < '0' || *p > '9')
-			return 0;
-		for (; *p >= '0' && *p <= '9'; p++)
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
-		exp10 += eneg ? -ev : ev;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned dgt = (unsigned)(*p - '0');
+		if (m > (limit - dgt) / 10)
+			return 0; /* out of range */
+		m = m * 10 + dgt;
 	}
 	if (*p)
 		return 0;
-	if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+	*out = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(long long)m) : (long long)m;
+	return 1;
+}
+
+/* Decimal notation only: [+-]digits[.digits][(e|E)[+-]digits] or [+-].digits...; no hex, inf or nan,
+ * no spaces. "v" has "len" bytes and a NUL after them. Up to 19 digits whose value fits in 53 bits and
+ * a power of ten within 1e+-22 take Clinger's fast path (the mantissa and the power are exact doubles,
+ * so one multiplication or division rounds correctly: the double strtod returns); anything else goes
+ * to strtod. tests/unit/test_schema.c compares both on random and edge-case input. */
+static const double pow10_exact[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/* Negative powers of ten, rounded: m * neg_pow10[k] is within 2 ulps of m / 10^k (m exact). */
+static const double neg_pow10[23] = { 1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,
+				      1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+				      1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22 };
+
+/* schema_parse_float, or with "approx" non-NULL a faster result within 2 ulps of it for fractions
+ * (a multiplication instead of a division), *approx then telling whether it may differ. */
+static int parse_float_x(const char *v, size_t len, double *out, int *approx)
+{
+	const char *p = v, *e = v + len, *d0;
+	size_t n_int, n_frac = 0;
+	uint64_t m = 0;
+	long exp10 = 0;
+	int neg = 0;
+	if (p < e && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	d0 = p;
+	while (p < e && (unsigned)(*p - '0') < 10)
+		m = m * 10 + (unsigned)(*p++ - '0'); /* wraps past 19 digits: then unused */
+	n_int = (size_t)(p - d0);
+	if (p < e && *p == '.') {
+		const char *f0 = ++p;
+		while (p < e && (unsigned)(*p - '0') < 10)
+			m = m * 10 + (unsigned)(*p++ - '0');
+		n_frac = (size_t)(p - f0);
+	}
+	if (!n_int && !n_frac)
+		return 0;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		long ev = 0;
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p >= e || (unsigned)(*p - '0') >= 10)
+			return 0;
+		for (; p < e && (unsigned)(*p - '0') < 10; p++)
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
+		exp10 = eneg ? -ev : ev;
+	}
+	if (p != e)
+		return 0;
+	exp10 -= (long)n_frac;
+	if (n_int + n_frac <= 19 && m <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
 		double d = (double)m;
-		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+		if (exp10 >= 0)
+			d *= pow10_exact[exp10];
+		else if (approx)
+			d *= neg_pow10[-exp10], *approx = 1;
+		else
+			d /= pow10_exact[-exp10];
 		*out = neg ? -d : d;
 		return 1;
 	}
-	*out = strtod(v, &end);
+	{
+		char *end;
+		*out = strtod(v, &end);
+	}
 	return isfinite(*out);
 }
 
+int schema_parse_float(const char *v, size_t len, double *out)
+{
+	return parse_float_x(v, len, out, NULL);
+}
+
+/* 1 when "d" (within 2 ulps of the exact value) may fall on the other side of bound "b" than the exact
+ * value: then the exact value decides. */
+static int near_bound(double d, double b)
+{
+	return fabs(d - b) <= fabs(b) * 1e-15;
+}
+
+static int parse_float(const char *v, double *out)
+{
+	return schema_parse_float(v, strlen(v), out);
+}
+
+/* true/false in any case; also 0/1 unless strict. */
 static int parse_bool(const char *v, int strict)
 {
-	if (!strcasecmp(v, "true") || !strcasecmp(v, "false"))
-		return 1;
-	return !strict && (!strcmp(v, "0") || !strcmp(v, "1"));
+	switch (v[0]) {
+	case 't':
+	case 'T':
+		return (v[1] | 0x20) == 'r' && (v[2] | 0x20) == 'u' && (v[3] | 0x20) == 'e' && !v[4];
+	case 'f':
+	case 'F':
+		return (v[1] | 0x20) == 'a' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 's' && (v[4] | 0x20) == 'e' &&
+		       !v[5];
+	case '0':
+	case '1':
+		return !strict && !v[1];
+	default:
+		return 0;
+	}
 }
 
 /* ---------- inference ---------- */
@@ -306,9 +354,81 @@ static struct schema_anomaly *add_item(struct schema_report *rep, const char *co
 	return a;
 }
 
-static void check_value(const struct schema_column *c, struct vcol *v, const struct csv_field *f, uint64_t line)
+/* A schema column prepared for validation: its int domain parsed once (sorted), not per value. */
+struct vprep {
+	const struct schema_column *c;
+	long long *idom; /* owned; the int values of c->domain, sorted */
+	size_t n_idom;
+	/* other domains: open addressing over c->domain (index + 1, 0 = empty), power-of-two size */
+	uint32_t *slots; /* owned */
+	size_t mask;
+	size_t *lens; /* owned; strlen of each domain value */
+};
+
+static uint32_t hash_value(const char *p, size_t len)
 {
-	long long iv;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static int domain_has(const struct vprep *vp, const char *p, size_t len)
+{
+	for (size_t j = hash_value(p, len) & vp->mask; vp->slots[j]; j = (j + 1) & vp->mask) {
+		size_t k = vp->slots[j] - 1;
+		const char *d = vp->c->domain[k];
+		size_t i = 0;
+		if (vp->lens[k] != len)
+			continue;
+		while (i < len && d[i] == p[i]) /* short values: no call to memcmp */
+			i++;
+		if (i == len)
+			return 1;
+	}
+	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+static void vprep_init(struct vprep *vp, const struct schema_column *c)
+{
+	memset(vp, 0, sizeof(*vp));
+	vp->c = c;
+	if (!c->domain)
+		return;
+	if (c->type != SCHEMA_INT) {
+		size_t n = 4;
+		while (n < 2 * c->n_domain)
+			n *= 2;
+		vp->slots = xcalloc(n, sizeof(*vp->slots));
+		vp->mask = n - 1;
+		vp->lens = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->lens));
+		for (size_t i = 0; i < c->n_domain; i++) {
+			size_t j;
+			vp->lens[i] = strlen(c->domain[i]);
+			for (j = hash_value(c->domain[i], vp->lens[i]) & vp->mask; vp->slots[j]; j = (j + 1) & vp->mask)
+				;
+			vp->slots[j] = (uint32_t)(i + 1);
+		}
+		return;
+	}
+	vp->idom = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->idom));
+	for (size_t i = 0; i < c->n_domain; i++)
+		if (parse_int(c->domain[i], &vp->idom[vp->n_idom]))
+			vp->n_idom++;
+	qsort(vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll);
+}
+
+static void check_value(const struct vprep *vp, struct vcol *v, const struct csv_field *f, uint64_t line)
+{
+	const struct schema_column *c = vp->c;
+	long long iv = 0;
+	int approx;
 	double d;
 	int numeric = c->type == SCHEMA_INT || c->type == SCHEMA_FLOAT;
 	if (is_empty_null(f) || (c->type != SCHEMA_STRING && !f->quoted && is_na_token(f->ptr, f->len))) {
@@ -325,10 +445,14 @@ static void check_value(const struct schema_column *c, struct vcol *v, const str
 		d = (double)iv;
 		break;
 	case SCHEMA_FLOAT:
-		if (!parse_float(f->ptr, &d)) {
+		approx = 0;
+		if (!parse_float_x(f->ptr, f->len, &d, &approx)) {
 			note(v, ANOMALY_WRONG_TYPE, line, f->ptr, f->len);
 			return;
 		}
+		/* the range check needs the exact value only next to a bound */
+		if (approx && ((c->has_min && near_bound(d, c->min)) || (c->has_max && near_bound(d, c->max))))
+			schema_parse_float(f->ptr, f->len, &d);
 		break;
 	case SCHEMA_BOOL:
 		if (!parse_bool(f->ptr, 0)) {
@@ -346,72 +470,108 @@ static void check_value(const struct schema_column *c, struct vcol *v, const str
 	if (c->domain) {
 		int found;
 		if (c->type == SCHEMA_INT) {
-			found = 0;
-			for (size_t i = 0; i < c->n_domain && !found; i++) {
-				long long dv;
-				found = parse_int(c->domain[i], &dv) && dv == iv;
-			}
+			found = bsearch(&iv, vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll) != NULL;
 		} else {
-			const char *key = f->ptr;
-			found = bsearch(&key, c->domain, c->n_domain, sizeof(char *), cmp_strp) != NULL;
+			found = domain_has(vp, f->ptr, f->len);
 		}
 		if (!found)
 			note(v, ANOMALY_UNKNOWN_CATEGORY, line, f->ptr, f->len);
 	}
 }
 
+/* The validation of one file: the columns the schema names, and the counters of each. */
+struct vrun {
+	const struct vprep *prep; /* per schema column */
+	struct vcol *vc;          /* per schema column */
+	const long *scol;         /* batch column -> schema column */
+	size_t n_names;
+	struct vcol bad; /* bad rows: count[0], lines[0], example[0] */
+};
+
+/* On the reading thread: a record with the wrong number of fields is a bad row, not validated. */
+static int vrun_keep(void *arg, const struct csv_reader *r)
+{
+	struct vrun *v = arg;
+	if (r->n_fields == r->n_names)
+		return 1;
+	if (v->bad.count[0] < SCHEMA_FIRST_LINES)
+		v->bad.lines[0][v->bad.count[0]] = r->line;
+	if (!v->bad.count[0]) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "%zu fields, header has %zu", r->n_fields, r->n_names);
+		v->bad.example[0] = buf_detach(&b, NULL);
+	}
+	v->bad.count[0]++;
+	return 0;
+}
+
+/* Columns [from, to) of a batch, on any thread (each schema column is fed by one batch column). */
+static void vrun_columns(void *arg, size_t from, size_t to, const struct csv_batch *b)
+{
+	struct vrun *v = arg;
+	for (size_t i = 0; i < b->n_rows; i++) {
+		const struct csv_field *f = b->f + i * b->n_cols;
+		for (size_t j = from; j < to; j++) {
+			long sc = v->scol[j];
+			check_value(&v->prep[sc], &v->vc[sc], &f[j], b->lines[i]);
+		}
+	}
+}
+
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e)
 {
 	struct csv_reader r;
-	struct vcol *vc, bad = { { 0 }, { { 0 } }, { NULL } };
+	struct vrun v;
+	struct vcol *vc;
+	struct vprep *prep;
 	long *map;  /* header position -> schema column, -1 = unexpected */
 	char *seen; /* schema column present in the header */
+	size_t *fmap, n_batch = 0;
+	long *scol;
 	int k;
 	memset(rep, 0, sizeof(*rep));
+	memset(&v, 0, sizeof(v));
 	rep->data = xstrdup(path);
 	if (csv_open(&r, path, e))
 		return -1;
 	rep->columns = r.n_names;
 	map = xcalloc(r.n_names ? r.n_names : 1, sizeof(*map));
+	fmap = xcalloc(r.n_names ? r.n_names : 1, sizeof(*fmap));
+	scol = xcalloc(r.n_names ? r.n_names : 1, sizeof(*scol));
 	seen = xcalloc(s->n_cols ? s->n_cols : 1, 1);
 	vc = xcalloc(s->n_cols ? s->n_cols : 1, sizeof(*vc));
+	prep = xcalloc(s->n_cols ? s->n_cols : 1, sizeof(*prep));
+	for (size_t j = 0; j < s->n_cols; j++)
+		vprep_init(&prep[j], &s->cols[j]);
 	for (size_t i = 0; i < r.n_names; i++) {
 		map[i] = -1;
 		for (size_t j = 0; j < s->n_cols; j++)
 			if (!seen[j] && !strcmp(s->cols[j].name, r.names[i])) {
 				map[i] = (long)j;
 				seen[j] = 1;
+				fmap[n_batch] = i;
+				scol[n_batch++] = (long)j;
 				break;
 			}
 	}
-	while ((k = csv_next(&r, e)) > 0) {
-		if (r.n_fields != r.n_names) {
-			if (bad.count[0] < SCHEMA_FIRST_LINES)
-				bad.lines[0][bad.count[0]] = r.line;
-			if (!bad.count[0]) {
-				struct buf b = BUF_INIT;
-				buf_addf(&b, "%zu fields, header has %zu", r.n_fields, r.n_names);
-				bad.example[0] = buf_detach(&b, NULL);
-			}
-			bad.count[0]++;
-			continue;
-		}
-		for (size_t i = 0; i < r.n_names; i++)
-			if (map[i] >= 0)
-				check_value(&s->cols[map[i]], &vc[map[i]], &r.fields[i], r.line);
-	}
+	v.prep = prep;
+	v.vc = vc;
+	v.scol = scol;
+	v.n_names = r.n_names;
+	k = csv_columns(&r, fmap, n_batch, vrun_keep, vrun_columns, &v, csv_default_threads(), e);
 	if (k == 0) {
+		struct vcol *bad = &v.bad;
 		rep->rows = r.records;
 		if (!rep->rows) {
 			struct schema_anomaly *a = add_item(rep, "", ANOMALY_EMPTY_DATASET, s->empty_warn, 1);
 			a->example = xstrdup("no data rows");
 		}
-		if (bad.count[0]) {
-			struct schema_anomaly *a = add_item(rep, "", ANOMALY_BAD_ROW, 0, bad.count[0]);
-			a->n_lines = bad.count[0] < SCHEMA_FIRST_LINES ? bad.count[0] : SCHEMA_FIRST_LINES;
-			memcpy(a->lines, bad.lines[0], sizeof(a->lines));
-			a->example = bad.example[0];
-			bad.example[0] = NULL;
+		if (bad->count[0]) {
+			struct schema_anomaly *a = add_item(rep, "", ANOMALY_BAD_ROW, 0, bad->count[0]);
+			a->n_lines = bad->count[0] < SCHEMA_FIRST_LINES ? bad->count[0] : SCHEMA_FIRST_LINES;
+			memcpy(a->lines, bad->lines[0], sizeof(a->lines));
+			a->example = bad->example[0];
+			bad->example[0] = NULL;
 		}
 		for (size_t j = 0; j < s->n_cols; j++)
 			if (!seen[j] && s->cols[j].required) {
@@ -440,12 +600,19 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 				vc[j].example[kind] = NULL;
 			}
 	}
-	for (size_t j = 0; j < s->n_cols; j++)
+	for (size_t j = 0; j < s->n_cols; j++) {
 		for (int kind = 0; kind < ANOMALY_KINDS; kind++)
 			free(vc[j].example[kind]);
-	free(bad.example[0]);
+		free(prep[j].idom);
+		free(prep[j].slots);
+		free(prep[j].lens);
+	}
+	free(v.bad.example[0]);
+	free(prep);
 	free(vc);
 	free(seen);
+	free(scol);
+	free(fmap);
 	free(map);
 	csv_close(&r);
 	return k == 0 ? 0 : -1;

@@ -229,6 +229,17 @@ static void cats_rehash(struct stats_cats *t, size_t n_slots)
 	free(old);
 }
 
+/* memcmp(a, b, n) == 0, without a call for the short values most categories are. */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return !memcmp(a, b, n);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Count "n" occurrences of value "p"; new values past the limit go to "other". */
 static void cats_add(struct stats_cats *t, const char *p, size_t len, uint64_t n)
 {
@@ -243,7 +254,7 @@ static void cats_add(struct stats_cats *t, const char *p, size_t len, uint64_t n
 	h = hash_bytes(p, len);
 	for (j = h & (t->n_slots - 1); t->slots[j].s; j = (j + 1) & (t->n_slots - 1)) {
 		struct stats_cat *c = &t->slots[j];
-		if (c->hash == h && c->len == len && !memcmp(c->s, p, len)) {
+		if (c->hash == h && c->len == len && same_bytes(c->s, p, len)) {
 			c->count += n;
 			return;
 		}
@@ -309,6 +320,8 @@ size_t stats_categories(const struct stats_col *c, const struct stats_cat ***out
 
 int stats_is_null(const char *p, size_t len)
 {
+	if (len && (p[0] | 0x20) != 'n') /* every spelling but the empty one starts with N or n */
+		return 0;
 	switch (len) {
 	case 0:
 		return 1;
@@ -346,47 +359,36 @@ static int parse_slow(const char *p, size_t len, double *out)
 	return ok;
 }
 
-/* Clinger's fast path: a decimal with at most 19 significant digits whose mantissa fits in 53 bits and
- * whose power of ten is at most 22 is one exact multiplication or division away, correctly rounded,
- * i.e. the same double strtod returns. Anything else (hex, inf, spaces, long mantissas) goes to strtod. */
+/* Clinger's fast path: a decimal with at most 19 digits whose mantissa fits in 53 bits and whose power
+ * of ten is at most 22 is one exact multiplication or division away, correctly rounded, i.e. the same
+ * double strtod returns. Anything else (hex, inf, spaces, long mantissas) goes to strtod. */
 int stats_parse_number(const char *p, size_t len, double *out)
 {
-	const char *s = p, *e = p + len;
+	const char *s = p, *e = p + len, *d0;
 	uint64_t m = 0;
-	int digits = 0, neg = 0, exp10 = 0, any = 0;
+	size_t n_int, n_frac = 0;
+	int neg = 0, exp10 = 0;
 	double d;
 	if (s < e && (*s == '-' || *s == '+'))
 		neg = *s++ == '-';
-	while (s < e && *s >= '0' && *s <= '9') {
-		any = 1;
-		if (m || *s != '0') {
-			if (++digits > 19)
-				return parse_slow(p, len, out);
-			m = m * 10 + (uint64_t)(*s - '0');
-		}
-		s++;
-	}
+	d0 = s;
+	while (s < e && (unsigned)(*s - '0') < 10)
+		m = m * 10 + (unsigned)(*s++ - '0'); /* wraps past 19 digits: then unused */
+	n_int = (size_t)(s - d0);
 	if (s < e && *s == '.') {
-		s++;
-		while (s < e && *s >= '0' && *s <= '9') {
-			any = 1;
-			if (m || *s != '0') {
-				if (++digits > 19)
-					return parse_slow(p, len, out);
-				m = m * 10 + (uint64_t)(*s - '0');
-			}
-			exp10--;
-			s++;
-		}
+		const char *f0 = ++s;
+		while (s < e && (unsigned)(*s - '0') < 10)
+			m = m * 10 + (unsigned)(*s++ - '0');
+		n_frac = (size_t)(s - f0);
 	}
-	if (!any)
+	if (!n_int && !n_frac)
 		return parse_slow(p, len, out);
 	if (s < e && (*s == 'e' || *s == 'E')) {
 		int eneg = 0, ev = 0, edig = 0;
 		s++;
 		if (s < e && (*s == '-' || *s == '+'))
 			eneg = *s++ == '-';
-		while (s < e && *s >= '0' && *s <= '9') {
+		while (s < e && (unsigned)(*s - '0') < 10) {
 			if (ev < 10000)
 				ev = ev * 10 + (*s - '0');
 			edig++;
@@ -394,9 +396,10 @@ int stats_parse_number(const char *p, size_t len, double *out)
 		}
 		if (!edig)
 			return parse_slow(p, len, out);
-		exp10 += eneg ? -ev : ev;
+		exp10 = eneg ? -ev : ev;
 	}
-	if (s != e || m > (1ull << 53) || exp10 < -22 || exp10 > 22)
+	exp10 -= (int)(n_frac < 100000 ? n_frac : 100000);
+	if (s != e || n_int + n_frac > 19 || m > (1ull << 53) || exp10 < -22 || exp10 > 22)
 		return parse_slow(p, len, out);
 	d = (double)m;
 	if (exp10 < 0)
@@ -409,7 +412,7 @@ int stats_parse_number(const char *p, size_t len, double *out)
 
 void stats_add_number(struct stats_col *c, double x)
 {
-	double d, y;
+	double d, y, r;
 	c->count++;
 	if (isnan(x)) {
 		c->nulls++;
@@ -426,7 +429,9 @@ void stats_add_number(struct stats_col *c, double x)
 		c->shift = x;
 	y = x - c->shift;
 	d = y - c->smean;
-	c->smean += d / (double)c->n_num;
+	/* 1/n does not depend on the running mean, so the division runs off the critical path */
+	r = 1.0 / (double)c->n_num;
+	c->smean += d * r;
 	c->m2 += d * (y - c->smean);
 	c->mean = c->shift + c->smean;
 	if (c->n_num == 1 || x < c->min)

@@ -16,6 +16,7 @@ struct scan {
 	size_t *map, n_map;
 	struct err e;
 	int rc;
+	int threads; /* for csv_columns */
 };
 
 /* Open "path" and set up "sc" (on the calling thread: csv_open initialises the reader's shared tables). */
@@ -48,24 +49,28 @@ static int scan_open(struct scan *sc, struct stats *s, const char *path, const c
 	return 0;
 }
 
+static int scan_keep(void *arg, const struct csv_reader *r)
+{
+	(void)r;
+	((struct scan *)arg)->s->rows++;
+	return 1;
+}
+
+/* Columns [from, to) of a batch into their statistics (on any thread; a column is never shared). */
+static void scan_column(void *arg, size_t from, size_t to, const struct csv_batch *b)
+{
+	struct stats_col *cols = ((struct scan *)arg)->s->cols;
+	for (size_t i = 0; i < b->n_rows; i++) {
+		const struct csv_field *f = b->f + i * b->n_cols;
+		for (size_t j = from; j < to; j++)
+			stats_add(&cols[j], f[j].ptr, f[j].len);
+	}
+}
+
 static void *scan_run(void *arg)
 {
 	struct scan *sc = arg;
-	struct stats *s = sc->s;
-	struct csv_reader *r = &sc->r;
-	int rc;
-	while ((rc = csv_next(r, &sc->e)) == 1) {
-		s->rows++;
-		for (size_t i = 0; i < sc->n_map; i++) {
-			size_t f = sc->map[i];
-			const struct csv_field *fl = f < r->n_fields ? &r->fields[f] : NULL;
-			if (!fl || !fl->ptr)
-				stats_add(&s->cols[i], NULL, 0);
-			else
-				stats_add(&s->cols[i], fl->ptr, fl->len);
-		}
-	}
-	sc->rc = rc < 0 ? -1 : 0;
+	sc->rc = csv_columns(&sc->r, sc->map, sc->n_map, scan_keep, scan_column, sc, sc->threads, &sc->e);
 	return NULL;
 }
 
@@ -88,6 +93,7 @@ int stats_from_data_file(struct stats *s, const char *path, const char *const *c
 	struct scan sc;
 	if (scan_open(&sc, s, path, columns, n_columns) < 0)
 		return scan_close(&sc, 1, e);
+	sc.threads = csv_default_threads();
 	scan_run(&sc);
 	return scan_close(&sc, sc.rc < 0, e);
 }
@@ -104,6 +110,8 @@ int stats_from_data_files(struct stats *a, const char *path_a, struct stats *b, 
 		scan_close(&sb, 1, e); /* its error first */
 		return scan_close(&sa, 1, e);
 	}
+	/* one thread per file, and the other CPUs (if any) shared between the two files' columns */
+	sa.threads = sb.threads = csv_default_threads() / 2 > 1 ? csv_default_threads() / 2 : 1;
 	threaded = pthread_create(&t, NULL, scan_run, &sb) == 0;
 	scan_run(&sa);
 	if (threaded)

@@ -27,7 +27,7 @@ mkdir -p "$OUT/ingest" "$OUT/train" "$OUT/evaluate"
 spec_with() {
 	sed -e "s|start: python3 serving/serve.py|start: $1|" \
 	    -e 's|ready: /v2/health/ready,|ready: /v2/health/ready, ready_timeout: 5s,|' \
-	    -e 's|rate: 200, duration: 10s|rate: 100, duration: 1s|' -e 's|p99_ms: 50,|p99_ms: 1000,|' \
+	    -e 's|rate: 200, duration: 5s|rate: 100, duration: 1s|' -e 's|p99_ms: 50,|p99_ms: 1000,|' \
 	    "$REPO/mlci.yaml" >"$REPO/t.yaml"
 }
 

@@ -222,6 +222,134 @@ static void test_record_larger_than_block(void **state)
 	err_release(&e);
 }
 
+/* csv_columns: the same fields, rows and lines as a plain csv_next loop, for 1 to 3 threads, on a
+ * file of ~5 MB with quoted fields, embedded line breaks, blank lines, bad rows and records longer
+ * than the 1 MiB read block (so batches cross buffer swaps and buffer growth). */
+struct digest {
+	uint64_t h[8]; /* per column: hash of (line, value) in row order */
+	uint64_t rows, bad;
+};
+
+static uint64_t mix(uint64_t h, const char *p, size_t n, uint64_t line, int quoted)
+{
+	h = (h ^ line) * 1099511628211ull;
+	h = (h ^ (uint64_t)quoted) * 1099511628211ull;
+	if (!p)
+		return (h ^ 0xabcdefull) * 1099511628211ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return (h ^ n) * 1099511628211ull;
+}
+
+static int dg_keep(void *arg, const struct csv_reader *r)
+{
+	struct digest *d = arg;
+	if (r->n_fields == 2) {
+		d->bad++;
+		return 0;
+	}
+	d->rows++;
+	return 1;
+}
+
+static void dg_cols(void *arg, size_t from, size_t to, const struct csv_batch *b)
+{
+	struct digest *d = arg;
+	for (size_t i = 0; i < b->n_rows; i++)
+		for (size_t j = from; j < to; j++) {
+			const struct csv_field *f = &b->f[i * b->n_cols + j];
+			d->h[j] = mix(d->h[j], f->ptr, f->len, b->lines[i], f->quoted);
+		}
+}
+
+static void test_columns_match_sequential(void **state)
+{
+	char path[] = "/tmp/mlci-test-csvcols-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	size_t map[5] = { 4, 0, 2, 3, 1 }; /* out of order on purpose; field 4 is absent in short rows */
+	struct digest want, got;
+	struct csv_reader r;
+	struct err e = ERR_INIT;
+	uint64_t seed = 7;
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("a,b,c,d,e\n", f);
+	for (int i = 0; i < 60000; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		switch ((seed >> 33) % 16) {
+		case 0:
+			fprintf(f, "%d,\"q,\"\"x\"\"\ny\",,%d,z\r\n", i, i * 3);
+			break;
+		case 1:
+			fputs("\n", f); /* blank line */
+			break;
+		case 2:
+			fprintf(f, "%d,bad\n", i); /* 2 fields: left out by keep */
+			break;
+		case 3:
+			fprintf(f, "%d,1,2,3\n", i); /* 4 fields: the fifth is absent */
+			break;
+		case 4:
+			if (i % 1000 == 4) {            /* now and then a field longer than the read block */
+				fprintf(f, "%d,\"", i); /* two fields of 700 kB: a record of 1.4 MB */
+				for (int k = 0; k < 140000; k++)
+					fputs("ab\nc", f);
+				fputs("\",x,\"", f);
+				for (int k = 0; k < 140000; k++)
+					fputs("a\"\"\nc", f);
+				fputs("\",z\n", f);
+				break;
+			}
+			/* fall through */
+		default:
+			fprintf(f, "%d,%llu,v%d,%.3f,\"\"\n", i, (unsigned long long)(seed >> 40), i % 7,
+				(double)i / 7);
+		}
+	}
+	fputs("last,1,2,3,4", f); /* no final newline */
+	fclose(f);
+
+	memset(&want, 0, sizeof(want));
+	assert_int_equal(csv_open(&r, path, &e), 0);
+	while (csv_next(&r, &e) == 1) {
+		if (!dg_keep(&want, &r))
+			continue;
+		for (size_t j = 0; j < 5; j++) {
+			const struct csv_field *fl = map[j] < r.n_fields ? &r.fields[map[j]] : NULL;
+			want.h[j] = mix(want.h[j], fl ? fl->ptr : NULL, fl ? fl->len : 0, r.line, fl ? fl->quoted : 0);
+		}
+	}
+	assert_string_equal(err_msg(&e), "");
+	csv_close(&r);
+	assert_true(want.rows > 50000);
+	for (int threads = 1; threads <= 3; threads++) {
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(csv_open(&r, path, &e), 0);
+		assert_int_equal(csv_columns(&r, map, 5, dg_keep, dg_cols, &got, threads, &e), 0);
+		csv_close(&r);
+		assert_int_equal(got.rows, want.rows);
+		assert_int_equal(got.bad, want.bad);
+		for (size_t j = 0; j < 5; j++)
+			assert_true(got.h[j] == want.h[j]);
+	}
+	/* an error stops it with the reader's message, the rows before it processed */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("\n1,\"unterminated\n", f);
+	fclose(f);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(csv_open(&r, path, &e), 0);
+	assert_int_equal(csv_columns(&r, map, 5, dg_keep, dg_cols, &got, 2, &e), -1);
+	assert_non_null(strstr(err_msg(&e), "unterminated quoted field"));
+	assert_int_equal(got.rows, want.rows);
+	csv_close(&r);
+	err_release(&e);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_large_file_spans_blocks),
 		cmocka_unit_test(test_record_larger_than_block),
+		cmocka_unit_test(test_columns_match_sequential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,6 +372,33 @@ static void test_errors_by_kind(void **state)
 	check_load_result_release(&r);
 }
 
+/* --timeout is enforced by the event loop: a server slower than the timeout gives only timeouts, each
+ * about --timeout after its send, and the run ends soon after its duration. */
+static void test_timeout(void **state)
+{
+	struct check_load_opts o;
+	struct check_load_result r;
+	struct timespec a, b;
+	double took;
+	(void)state;
+	server_start(&srv, 400, 0, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", srv.port);
+	opts_init(&o, 0, 300, 1); /* closed loop, one connection */
+	o.timeout_ms = 100;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	run_ok(&o, &r);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	server_stop(&srv);
+	took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("timeouts: %llu requests, %llu timeouts, %.3f s\n", (unsigned long long)r.requests,
+		      (unsigned long long)r.errors[CHECK_LOAD_ERR_TIMEOUT], took);
+	assert_true(r.requests >= 2 && r.requests <= 4);
+	assert_int_equal(r.errors[CHECK_LOAD_ERR_TIMEOUT], r.requests);
+	assert_int_equal(r.latency.total, 0);
+	assert_true(took < (slow ? 2.0 : 0.6));
+	check_load_result_release(&r);
+}
+
 static void test_connect_error(void **state)
 {
 	struct check_load_opts o;
@@ -530,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_open_loop_exact_schedule),
 		cmocka_unit_test(test_latency_matches_injected_delay),
 		cmocka_unit_test(test_errors_by_kind),
+		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_connect_error),
 		cmocka_unit_test(test_closed_loop_beats_open_loop_target),
 		cmocka_unit_test(test_coordinated_omission_corrected),

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,12 +244,147 @@ static void test_infer_types_and_domains(void **state)
 	free(csv);
 }
 
+/* Float range checks decide on the exact value (as strtod gives it) also next to a bound, where the
+ * fast approximate product could land on the other side: 0.3 is 3 * 0.1 = 0.30000000000000004 that way. */
+static void test_range_exact_at_bounds(void **state)
+{
+	const char *yaml = "columns:\n"
+			   "  - { name: a, type: float, min: 0.1, max: 0.3 }\n"
+			   "  - { name: b, type: float, min: -2.675, max: 1.005 }\n"
+			   "  - { name: c, type: float, min: 0.7, max: 0.7 }\n";
+	/* rows 2-5: on the bounds (no anomaly); rows 6-7: the closest 17-digit neighbours outside */
+	char *csv = write_tmp("a,b,c\n0.3,1.005,0.7\n0.1,-2.675,0.70\n.3,1.0050,7e-1\n0.30,-2.6750,70e-2\n"
+			      "0.30000000000000005,1.0050000000000002,0.70000000000000007\n"
+			      "0.099999999999999992,-2.6750000000000003,0.69999999999999984\n");
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	(void)state;
+	assert_int_equal(schema_parse_buffer(&s, yaml, strlen(yaml), "s.yaml", &d), 0);
+	assert_int_equal(schema_validate_file(&s, csv, &rep, &e), 0);
+	assert_int_equal(rep.n, 3);
+	for (size_t i = 0; i < rep.n; i++) {
+		assert_int_equal(rep.items[i].kind, ANOMALY_OUT_OF_RANGE);
+		assert_int_equal(rep.items[i].count, 2);
+		assert_int_equal(rep.items[i].lines[0], 6);
+		assert_int_equal(rep.items[i].lines[1], 7);
+	}
+	schema_report_release(&rep);
+	schema_release(&s);
+	strvec_clear(&d);
+	unlink(csv);
+	free(csv);
+}
+
+/* schema_parse_float: bit-identical to strtod on plain decimals (fast path and fallback), and the
+ * `float` grammar (no hex, inf, nan or spaces). */
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void expect_same_as_strtod(const char *text)
+{
+	double d = 12345, want = strtod(text, NULL);
+	if (!schema_parse_float(text, strlen(text), &d))
+		fail_msg("'%s' not parsed", text);
+	if (memcmp(&d, &want, sizeof(d)))
+		fail_msg("'%s': %.17g != strtod %.17g", text, d, want);
+}
+
+static void test_parse_float_matches_strtod(void **state)
+{
+	static const char *const good[] = { "0",
+					    "-0",
+					    "+0",
+					    "0.0",
+					    "-0.0",
+					    "1",
+					    "-1",
+					    "1.",
+					    ".5",
+					    "-.5",
+					    "+.5e1",
+					    "26.4409",
+					    "000123.4500",
+					    "1e22",
+					    "1e23",
+					    "9007199254740992",
+					    "9007199254740993",
+					    "9007199254740993.0",
+					    "1234567890123456789",
+					    "12345678901234567890",
+					    "0.000000000000000000000000001",
+					    "1E-5",
+					    "1e-22",
+					    "1e-23",
+					    "4.9e-324",
+					    "2.4703282292062327e-324",
+					    "1e-400",
+					    "1.7976931348623157e308",
+					    "3.14159265358979323846264338327950288",
+					    "0.1",
+					    "0.2",
+					    "0.3",
+					    "123456789012345.678",
+					    "7e-10",
+					    "1e+000000000000000000003" };
+	static const char *const bad[] = { "",     "-",        "+",    ".",   "-.",    "e5",     "1e",
+					   "1e+",  "1.2.3",    "12 ",  " 12", "0x10",  "abc",    "inf",
+					   "-inf", "Infinity", "nan",  "NaN", "1e400", "-1e309", "1,5",
+					   "--1",  "1e5.0",    "1 e5", "1d5" };
+	char text[96];
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		expect_same_as_strtod(good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double d;
+		if (schema_parse_float(bad[i], strlen(bad[i]), &d))
+			fail_msg("'%s' parsed as %g", bad[i], d);
+	}
+	/* random decimals of every shape: digits before and after the point, signs, exponents */
+	for (int i = 0; i < 300000; i++) {
+		uint64_t r = rng();
+		int n_int = (int)(r % 12), n_frac = (int)((r >> 4) % 14), k = 0;
+		if (r >> 63)
+			text[k++] = (r >> 62) & 1 ? '-' : '+';
+		for (int j = 0; j < n_int; j++)
+			text[k++] = (char)('0' + rng() % 10);
+		if (n_frac || !n_int) {
+			text[k++] = '.';
+			for (int j = 0; j < (n_frac ? n_frac : 1); j++)
+				text[k++] = (char)('0' + rng() % 10);
+		}
+		if ((r >> 10) % 4 == 0)
+			k += snprintf(text + k, sizeof(text) - (size_t)k, "e%d", (int)((r >> 12) % 80) - 40);
+		text[k] = '\0';
+		expect_same_as_strtod(text);
+	}
+	/* printf's shortest forms of random doubles over a wide range */
+	for (int i = 0; i < 200000; i++) {
+		uint64_t r = rng();
+		double x = (double)(r >> 11) / 9007199254740992.0 * pow(10, (int)(rng() % 40) - 20);
+		snprintf(text, sizeof(text), i % 2 ? "%.*g" : "%.*f", 1 + (int)(r % 17), r & 1 ? -x : x);
+		expect_same_as_strtod(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_template_schema_parses),   cmocka_unit_test(test_infer_validates_real_data),
-		cmocka_unit_test(test_corrupted_copy),           cmocka_unit_test(test_bad_schema_file_line_col),
-		cmocka_unit_test(test_warnings_nulls_and_types), cmocka_unit_test(test_infer_types_and_domains),
+		cmocka_unit_test(test_template_schema_parses),
+		cmocka_unit_test(test_infer_validates_real_data),
+		cmocka_unit_test(test_corrupted_copy),
+		cmocka_unit_test(test_bad_schema_file_line_col),
+		cmocka_unit_test(test_warnings_nulls_and_types),
+		cmocka_unit_test(test_infer_types_and_domains),
+		cmocka_unit_test(test_parse_float_matches_strtod),
+		cmocka_unit_test(test_range_exact_at_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
