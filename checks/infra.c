@@ -419,7 +419,10 @@ void infra_check(struct verdicts *out, const struct spec_check_infra *req, const
 	}
 	if (req->cpus > 0) {
 		snprintf(need, sizeof(need), "%g", req->cpus);
-		snprintf(got, sizeof(got), "%lld", (long long)f->cpus);
+		if (f->cpus < 0)
+			snprintf(got, sizeof(got), "unknown");
+		else
+			snprintf(got, sizeof(got), "%lld", (long long)f->cpus);
 		row(arr, "cpus", need, got, f->cpus >= 0 && (double)f->cpus >= req->cpus, &sum, &n_fail);
 	}
 	if (req->disk_bytes > 0) {
