@@ -424,7 +424,9 @@ static int lock_repo(struct watcher *w, size_t i, const char *home, struct err *
 		}
 		if (n > 0)
 			held[n] = 0;
-		if (sscanf(held, "pid %ld", &pid) == 1 && pid > 0)
+		if (sscanf(held, "pid %ld", &pid) == 1 && pid == (long)getpid())
+			err_set(e, MLCI_EUSAGE, "'%s' is given twice", r->key);
+		else if (sscanf(held, "pid %ld", &pid) == 1 && pid > 0)
 			err_set(e, MLCI_EINFRA,
 				"'%s' is already watched with this MLCI_HOME by another mlci watch (pid %ld; lock %s)",
 				r->key, pid, path.ptr);

@@ -107,8 +107,9 @@ test_expect_success 'watch --once -o json: the heads handled, their runs, delete
 	python3 -c "import json; d=json.load(open(\"j3.json\")); assert d[\"deleted\"] == [{\"repo\": \"$ORIGIN\", \"branch\": \"dev/x\", \"cancelled_promotions\": 0}], d"
 '
 
-test_expect_success '-o json without --once is a usage error' '
-	test_must_fail 2 mlci watch -o json "$ORIGIN" 2>u.err && test_grep "needs --once" u.err
+test_expect_success '-o json without --once, or a repository given twice, is a usage error' '
+	test_must_fail 2 mlci watch -o json "$ORIGIN" 2>u.err && test_grep "needs --once" u.err &&
+	test_must_fail 2 mlci watch --once "$ORIGIN" "$ORIGIN" 2>t.err && test_grep "is given twice" t.err
 '
 
 test_done
