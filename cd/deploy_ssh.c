@@ -4,177 +4,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libssh2.h>
-#include <libssh2_sftp.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
-#include "common/knownhosts.h"
+#include "common/ssh.h"
 #include "common/banned.h"
 
-#define SSH_TIMEOUT_MS        30000L
 #define SSH_DEPLOY_TIMEOUT_MS (10L * 60 * 1000)
-
-struct ssh_conn {
-	int sock;
-	LIBSSH2_SESSION *session;
-	LIBSSH2_SFTP *sftp;
-	char *user, *host; /* owned */
-	int port;
-};
-
-/* "user@host[:port]" or "user@[v6]:port" (validated by the spec parser). */
-static int parse_target(const char *t, struct ssh_conn *c, struct err *e)
-{
-	const char *at = strchr(t, '@'), *h, *colon;
-	if (!at)
-		return err_set(e, MLCI_EUSAGE, "ssh deploy target '%s' is not user@host[:port]", t);
-	c->user = xstrndup(t, (size_t)(at - t));
-	h = at + 1;
-	c->port = 22;
-	if (*h == '[') {
-		const char *rb = strchr(h, ']');
-		if (!rb)
-			return err_set(e, MLCI_EUSAGE, "ssh deploy target '%s' is not user@host[:port]", t);
-		c->host = xstrndup(h + 1, (size_t)(rb - h - 1));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = strchr(h, ':');
-		c->host = colon ? xstrndup(h, (size_t)(colon - h)) : xstrdup(h);
-	}
-	if (colon)
-		c->port = atoi(colon + 1);
-	return 0;
-}
-
-static int ssh_fail(struct ssh_conn *c, struct err *e, const char *what)
-{
-	char *msg = NULL;
-	if (c->session)
-		libssh2_session_last_error(c->session, &msg, NULL, 0);
-	return err_set(e, MLCI_EFAILED, "ssh %s@%s:%d: %s%s%s", c->user, c->host, c->port, what, msg ? ": " : "",
-		       msg ? msg : "");
-}
-
-static int tcp_connect(struct ssh_conn *c, struct err *e)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	char port[16];
-	int rc;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%d", c->port);
-	rc = getaddrinfo(c->host, port, &hints, &res);
-	if (rc != 0)
-		return err_set(e, MLCI_EFAILED, "ssh %s: could not resolve: %s", c->host, gai_strerror(rc));
-	c->sock = -1;
-	for (ai = res; ai && c->sock < 0; ai = ai->ai_next) {
-		int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (s < 0)
-			continue;
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
-			c->sock = s;
-		else
-			close(s);
-	}
-	freeaddrinfo(res);
-	if (c->sock < 0)
-		return err_set(e, MLCI_EFAILED, "ssh %s:%d: could not connect: %s", c->host, c->port, strerror(errno));
-	return 0;
-}
-
-/* Public-key login: $MLCI_DEPLOY_SSH_KEY (its .pub next to it when present), else the ssh-agent. */
-static int authenticate(struct ssh_conn *c, struct err *e)
-{
-	const char *key = getenv("MLCI_DEPLOY_SSH_KEY");
-	LIBSSH2_AGENT *agent;
-	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
-	int ok = 0;
-
-	if (key && *key) {
-		struct buf pub = BUF_INIT;
-		int rc;
-		buf_addf(&pub, "%s.pub", key);
-		rc = libssh2_userauth_publickey_fromfile(c->session, c->user, fs_is_file(pub.ptr) ? pub.ptr : NULL, key,
-							 NULL);
-		buf_release(&pub);
-		return rc == 0 ? 0 : ssh_fail(c, e, "public key authentication refused (MLCI_DEPLOY_SSH_KEY)");
-	}
-	agent = libssh2_agent_init(c->session);
-	if (!agent || libssh2_agent_connect(agent) != 0 || libssh2_agent_list_identities(agent) != 0) {
-		if (agent)
-			libssh2_agent_free(agent);
-		return err_set(e, MLCI_EFAILED,
-			       "ssh %s@%s:%d: no key: set MLCI_DEPLOY_SSH_KEY or run an ssh-agent with the deploy key",
-			       c->user, c->host, c->port);
-	}
-	while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
-		if (libssh2_agent_userauth(agent, c->user, id) == 0)
-			ok = 1;
-		prev = id;
-	}
-	libssh2_agent_disconnect(agent);
-	libssh2_agent_free(agent);
-	return ok ? 0 : ssh_fail(c, e, "no key of the ssh-agent was accepted");
-}
-
-static int ssh_open(struct ssh_conn *c, const char *target, struct err *e)
-{
-	const char *key;
-	size_t keylen;
-	int type;
-	struct buf kh = BUF_INIT;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	c->sock = -1;
-	if (parse_target(target, c, e) < 0 || tcp_connect(c, e) < 0)
-		return -1;
-	libssh2_init(0);
-	c->session = libssh2_session_init();
-	if (!c->session)
-		return err_set(e, MLCI_EINFRA, "could not initialise libssh2");
-	libssh2_session_set_blocking(c->session, 1);
-	libssh2_session_set_timeout(c->session, SSH_TIMEOUT_MS);
-	if (libssh2_session_handshake(c->session, c->sock) != 0)
-		return ssh_fail(c, e, "handshake failed");
-	/* the host must be the one we know: an unknown or changed key is refused, never accepted */
-	key = libssh2_session_hostkey(c->session, &keylen, &type);
-	kh_default_file(getenv("MLCI_DEPLOY_KNOWN_HOSTS"), &kh);
-	rc = kh_check(kh.ptr, c->host, c->port, key, keylen, (enum kh_keytype)type, e);
-	buf_release(&kh);
-	if (rc < 0) {
-		err_prefix(e, "ssh deploy");
-		return -1;
-	}
-	if (authenticate(c, e) < 0)
-		return -1;
-	return 0;
-}
-
-static void ssh_close(struct ssh_conn *c)
-{
-	if (c->sftp)
-		libssh2_sftp_shutdown(c->sftp);
-	if (c->session) {
-		libssh2_session_disconnect(c->session, "mlci deploy done");
-		libssh2_session_free(c->session);
-	}
-	if (c->sock >= 0)
-		close(c->sock);
-	free(c->user);
-	free(c->host);
-	memset(c, 0, sizeof(*c));
-	c->sock = -1;
-}
 
 /* mkdir -p over SFTP ("dir" relative to the login directory unless absolute). */
 static int sftp_mkdir_p(struct ssh_conn *c, const char *dir, struct err *e)
@@ -196,7 +37,7 @@ static int sftp_mkdir_p(struct ssh_conn *c, const char *dir, struct err *e)
 	buf_release(&part);
 	if (libssh2_sftp_stat_ex(c->sftp, dir, (unsigned int)strlen(dir), LIBSSH2_SFTP_STAT, &st) != 0 ||
 	    !LIBSSH2_SFTP_S_ISDIR(st.permissions))
-		return ssh_fail(c, e, "could not create the remote directory");
+		return ssh_conn_fail(c, e, "could not create the remote directory");
 	return 0;
 }
 
@@ -219,7 +60,7 @@ static int sftp_put(struct ssh_conn *c, const char *dir, const char *name, const
 				 LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644,
 				 LIBSSH2_SFTP_OPENFILE);
 	if (!h) {
-		ssh_fail(c, e, "could not open the remote file for writing");
+		ssh_conn_fail(c, e, "could not open the remote file for writing");
 		goto done;
 	}
 	for (;;) {
@@ -247,7 +88,7 @@ static int sftp_put(struct ssh_conn *c, const char *dir, const char *name, const
 		while (n) {
 			ssize_t w = libssh2_sftp_write(h, p, n);
 			if (w < 0) {
-				ssh_fail(c, e, "upload failed");
+				ssh_conn_fail(c, e, "upload failed");
 				n = 0;
 				goto closed;
 			}
@@ -257,14 +98,14 @@ static int sftp_put(struct ssh_conn *c, const char *dir, const char *name, const
 	}
 closed:
 	if (libssh2_sftp_close_handle(h) != 0 && ret == 0)
-		ret = ssh_fail(c, e, "upload failed on close");
+		ret = ssh_conn_fail(c, e, "upload failed on close");
 	if (ret == 0) {
 		/* SFTP v3 (OpenSSH) does not rename over an existing file */
 		libssh2_sftp_unlink_ex(c->sftp, dst.ptr, (unsigned int)dst.len);
 		if (libssh2_sftp_rename_ex(c->sftp, tmp.ptr, (unsigned int)tmp.len, dst.ptr, (unsigned int)dst.len,
 					   LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC |
 						   LIBSSH2_SFTP_RENAME_NATIVE) != 0)
-			ret = ssh_fail(c, e, "could not rename the uploaded file");
+			ret = ssh_conn_fail(c, e, "could not rename the uploaded file");
 	}
 	if (ret < 0)
 		err_prefix(e, "%s", dst.ptr);
@@ -282,43 +123,6 @@ static void add_assign(struct buf *cmd, const char *name, const char *value)
 	buf_addf(cmd, "%s=", name);
 	buf_add_shquote(cmd, value ? value : "");
 	buf_addch(cmd, ' ');
-}
-
-/* Run "command" over an exec channel, stdout and stderr merged into "log_fd". */
-static int remote_exec(struct ssh_conn *c, const char *command, int log_fd, int *status, struct err *e)
-{
-	LIBSSH2_CHANNEL *ch;
-	char chunk[16384];
-	ssize_t n;
-
-	libssh2_session_set_timeout(c->session, SSH_DEPLOY_TIMEOUT_MS);
-	ch = libssh2_channel_open_session(c->session);
-	if (!ch)
-		return ssh_fail(c, e, "could not open a channel");
-	libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE);
-	if (libssh2_channel_exec(ch, command) != 0) {
-		libssh2_channel_free(ch);
-		return ssh_fail(c, e, "could not start the remote command");
-	}
-	libssh2_channel_send_eof(ch); /* nothing on its stdin: a command reading it must not wait */
-	while ((n = libssh2_channel_read(ch, chunk, sizeof(chunk))) > 0)
-		fs_write_all(log_fd, chunk, (size_t)n);
-	if (n < 0) {
-		libssh2_channel_free(ch);
-		return ssh_fail(c, e, "lost the remote command");
-	}
-	libssh2_channel_close(ch);
-	libssh2_channel_wait_closed(ch);
-	*status = libssh2_channel_get_exit_status(ch);
-	{
-		char *sig = NULL;
-		libssh2_channel_get_exit_signal(ch, &sig, NULL, NULL, NULL, NULL, NULL);
-		if (sig && *status == 0)
-			*status = 128;
-		free(sig);
-	}
-	libssh2_channel_free(ch);
-	return 0;
 }
 
 int deploy_ssh(const struct run *r, const char *env, const char *target, const char *command, const char *dir,
@@ -361,11 +165,13 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 		err_errno(e, MLCI_EINFRA, "could not open '%s'", log.ptr);
 		goto done;
 	}
-	if (ssh_open(&c, target, e) < 0)
+	if (ssh_conn_open(&c, target, e) < 0) {
+		err_prefix(e, "ssh deploy");
 		goto done;
+	}
 	c.sftp = libssh2_sftp_init(c.session);
 	if (!c.sftp) {
-		ssh_fail(&c, e, "could not start SFTP");
+		ssh_conn_fail(&c, e, "could not start SFTP");
 		goto done;
 	}
 	if (sftp_mkdir_p(&c, rdir.ptr, e) < 0)
@@ -403,7 +209,7 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 		fs_write_all(fd, head.ptr, head.len);
 		buf_release(&head);
 	}
-	if (remote_exec(&c, cmd.ptr, fd, &status, e) < 0)
+	if (ssh_conn_exec(&c, cmd.ptr, SSH_DEPLOY_TIMEOUT_MS, fd, NULL, &status, e) < 0)
 		goto done;
 	if (status != 0) {
 		err_set(e, MLCI_EFAILED, "ssh deploy to %s: remote command exited with status %d (log: %s)", target,
@@ -420,7 +226,7 @@ done:
 	}
 	if (fd >= 0)
 		close(fd);
-	ssh_close(&c);
+	ssh_conn_close(&c);
 	free(text);
 	buf_release(&rdir);
 	buf_release(&log);

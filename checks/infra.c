@@ -1,9 +1,10 @@
-/* infra.c - probes of this machine (PATH, /proc/meminfo, CPU affinity, statvfs, NVIDIA driver) and the
- * infra verdict: one row per requirement, required vs found. It never prints. */
+/* infra.c - probes of this machine (PATH, /proc/meminfo, CPU affinity, statvfs, NVIDIA driver) or of the
+ * deploy target over ssh (one shell script), and the infra verdict: one row per requirement. Never prints. */
 #include "checks/infra.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/proc.h"
+#include "common/ssh.h"
 #include "common/strvec.h"
 #include "common/banned.h"
 
@@ -64,21 +66,6 @@ static int64_t mem_available(void)
 	}
 	fclose(f);
 	return v;
-}
-
-void infra_probe(struct infra_found *f, const char *disk_path, const char *path_env)
-{
-	cpu_set_t set;
-	struct statvfs vfs;
-	struct stat st;
-	char tmp[4096];
-	f->mem_available = mem_available();
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		f->cpus = CPU_COUNT(&set);
-	else
-		f->cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	f->disk_free = disk_path && statvfs(disk_path, &vfs) == 0 ? (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize : -1;
-	f->nvidia = stat("/proc/driver/nvidia", &st) == 0 || infra_which("nvidia-smi", path_env, tmp, sizeof(tmp));
 }
 
 int infra_parse_command(const char *item, char **name, char **min_version)
@@ -174,6 +161,190 @@ static int command_version(const char *path, char *out, size_t n)
 	return found;
 }
 
+void infra_found_init(struct infra_found *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->mem_available = f->cpus = f->disk_free = -1;
+}
+
+void infra_found_release(struct infra_found *f)
+{
+	for (size_t i = 0; i < f->n_cmds; i++) {
+		free(f->cmds[i].path);
+		free(f->cmds[i].version);
+	}
+	free(f->cmds);
+	free(f->machine);
+	free(f->disk_path);
+	infra_found_init(f);
+}
+
+void infra_probe(struct infra_found *f, const struct spec_check_infra *req, const char *disk_path, const char *path_env)
+{
+	cpu_set_t set;
+	struct statvfs vfs;
+	struct stat st;
+	char tmp[4096];
+	infra_found_init(f);
+	f->machine = xstrdup(INFRA_THIS_MACHINE);
+	f->mem_available = mem_available();
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		f->cpus = CPU_COUNT(&set);
+	else
+		f->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	f->disk_free = disk_path && statvfs(disk_path, &vfs) == 0 ? (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize : -1;
+	f->disk_path = disk_path ? xstrdup(disk_path) : NULL;
+	f->nvidia = stat("/proc/driver/nvidia", &st) == 0 || infra_which("nvidia-smi", path_env, tmp, sizeof(tmp));
+	f->n_cmds = req->commands.n;
+	f->cmds = xcalloc(f->n_cmds ? f->n_cmds : 1, sizeof(*f->cmds));
+	for (size_t i = 0; i < req->commands.n; i++) {
+		char *name = NULL, *minv = NULL, ver[64];
+		if (infra_parse_command(req->commands.items[i], &name, &minv) == 0 &&
+		    infra_which(name, path_env, tmp, sizeof(tmp))) {
+			f->cmds[i].path = xstrdup(tmp);
+			if (minv && command_version(tmp, ver, sizeof(ver)))
+				f->cmds[i].version = xstrdup(ver);
+		}
+		free(name);
+		free(minv);
+	}
+}
+
+/* ---------- over ssh ---------- */
+
+#define INFRA_SSH_TIMEOUT_MS 60000L
+
+void infra_remote_script(const struct spec_check_infra *req, const char *dir, struct buf *out)
+{
+	buf_addstr(out, "LC_ALL=C; export LC_ALL\n"
+			"while read k v u; do [ \"$k\" = MemAvailable: ] && echo \"mem_kb $v\"; done </proc/meminfo\n"
+			"echo \"cpus $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)\"\n"
+			"d=");
+	buf_add_shquote(out, dir && *dir ? dir : ".");
+	buf_addstr(out,
+		   "\n"
+		   "while [ -n \"$d\" ] && [ ! -d \"$d\" ]; do case $d in */*) d=${d%/*} ;; *) d=. ;; esac; done\n"
+		   "[ -n \"$d\" ] || d=/\n"
+		   "echo \"disk_path $(cd \"$d\" && pwd)\"\n"
+		   "df -Pk \"$d\" | { read h; read fs total used avail rest; echo \"disk_kb $avail\"; }\n"
+		   "if [ -e /proc/driver/nvidia ] || command -v nvidia-smi >/dev/null 2>&1; then echo \"nvidia 1\"; "
+		   "else echo \"nvidia 0\"; fi\n"
+		   "t=; command -v timeout >/dev/null 2>&1 && t=\"timeout 10\"\n");
+	for (size_t i = 0; i < req->commands.n; i++) {
+		char *name = NULL, *minv = NULL;
+		if (infra_parse_command(req->commands.items[i], &name, &minv) == 0) {
+			buf_addstr(out, "p=$(command -v ");
+			buf_add_shquote(out, name);
+			buf_addf(out, " 2>/dev/null) || p=; echo \"cmd %zu $p\"\n", i);
+			if (minv)
+				buf_addf(out,
+					 "[ -z \"$p\" ] || echo \"ver %zu $($t \"$p\" --version </dev/null 2>&1 | head "
+					 "-n 5 "
+					 "| tr '\\n\\r' '  ')\"\n",
+					 i);
+		}
+		free(name);
+		free(minv);
+	}
+	buf_addstr(out, "echo end\n");
+}
+
+static int64_t parse_i64(const char *v)
+{
+	char *end;
+	long long x;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	x = strtoll(v, &end, 10);
+	return *end ? -1 : (int64_t)x;
+}
+
+int infra_parse_remote(struct infra_found *f, const struct spec_check_infra *req, const char *text, struct err *e)
+{
+	int ended = 0;
+	f->n_cmds = req->commands.n;
+	f->cmds = xcalloc(f->n_cmds ? f->n_cmds : 1, sizeof(*f->cmds));
+	while (*text) {
+		size_t len = strcspn(text, "\n"), klen;
+		char *line = xstrndup(text, len);
+		const char *v;
+		klen = strcspn(line, " ");
+		v = line[klen] ? line + klen + 1 : line + klen;
+		if (!strncmp(line, "mem_kb", klen) && klen == 6 && parse_i64(v) >= 0)
+			f->mem_available = parse_i64(v) * 1024;
+		else if (!strncmp(line, "cpus", klen) && klen == 4)
+			f->cpus = parse_i64(v);
+		else if (!strncmp(line, "disk_kb", klen) && klen == 7 && parse_i64(v) >= 0)
+			f->disk_free = parse_i64(v) * 1024;
+		else if (!strncmp(line, "disk_path", klen) && klen == 9 && *v) {
+			free(f->disk_path);
+			f->disk_path = xstrdup(v);
+		} else if (!strncmp(line, "nvidia", klen) && klen == 6)
+			f->nvidia = !strcmp(v, "1");
+		else if ((klen == 3 && (!strncmp(line, "cmd", 3) || !strncmp(line, "ver", 3))) &&
+			 isdigit((unsigned char)*v)) {
+			char *rest;
+			unsigned long long idx = strtoull(v, &rest, 10);
+			if (idx < f->n_cmds && (*rest == ' ' || !*rest)) {
+				rest += *rest == ' ';
+				if (line[0] == 'c' && *rest) {
+					free(f->cmds[idx].path);
+					f->cmds[idx].path = xstrdup(rest);
+				} else if (line[0] == 'v') {
+					char ver[64];
+					free(f->cmds[idx].version);
+					f->cmds[idx].version =
+						infra_find_version(rest, ver, sizeof(ver)) ? xstrdup(ver) : NULL;
+				}
+			}
+		} else if (!strcmp(line, "end"))
+			ended = 1;
+		free(line);
+		text += len;
+		if (*text == '\n')
+			text++;
+	}
+	if (!ended)
+		return err_set(e, MLCI_EFAILED, "the probe script on %s did not finish", f->machine ? f->machine : "?");
+	return 0;
+}
+
+int infra_probe_remote(struct infra_found *f, const struct spec_check_infra *req, const char *target, const char *dir,
+		       struct err *e)
+{
+	struct ssh_conn c;
+	struct buf script = BUF_INIT, cmd = BUF_INIT, outb = BUF_INIT;
+	int status = 0, ret = -1;
+	infra_found_init(f);
+	f->machine = xstrdup(target);
+	if (ssh_conn_open(&c, target, e) < 0)
+		goto done;
+	free(f->machine);
+	{
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "%s@%s:%d", c.user, c.host, c.port);
+		f->machine = buf_detach(&m, NULL);
+	}
+	infra_remote_script(req, dir, &script);
+	buf_addstr(&cmd, "/bin/sh -c ");
+	buf_add_shquote(&cmd, script.ptr);
+	outb.max = 1024 * 1024;
+	if (ssh_conn_exec(&c, cmd.ptr, INFRA_SSH_TIMEOUT_MS, -1, &outb, &status, e) < 0)
+		goto done;
+	if (status != 0) {
+		err_set(e, MLCI_EFAILED, "the probe script exited with status %d: %.200s", status,
+			outb.ptr ? outb.ptr : "");
+		goto done;
+	}
+	ret = infra_parse_remote(f, req, outb.ptr ? outb.ptr : "", e);
+done:
+	ssh_conn_close(&c);
+	buf_release(&script);
+	buf_release(&cmd);
+	buf_release(&outb);
+	return ret;
+}
+
 static void fmt_bytes(char *out, size_t n, int64_t b)
 {
 	if (b < 0)
@@ -202,39 +373,40 @@ static void row(cJSON *arr, const char *what, const char *required, const char *
 	*n_fail += !ok;
 }
 
-void infra_check(struct verdicts *out, const struct spec_check_infra *req, const struct infra_found *f,
-		 const char *disk_path, const char *path_env)
+void infra_check(struct verdicts *out, const struct spec_check_infra *req, const struct infra_found *f)
 {
 	int64_t t0 = now_ms();
-	cJSON *d = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(d, "requirements");
+	cJSON *d = cJSON_CreateObject(), *arr;
 	struct buf sum = BUF_INIT;
 	size_t n_fail = 0;
 	char need[64], got[4200];
+	const char *machine = f->machine ? f->machine : INFRA_THIS_MACHINE;
 
+	cJSON_AddStringToObject(d, "machine", machine);
+	arr = cJSON_AddArrayToObject(d, "requirements");
 	for (size_t i = 0; i < req->commands.n; i++) {
-		char what[300], path[4096], ver[64];
+		const struct infra_command *c = i < f->n_cmds ? &f->cmds[i] : NULL;
+		char what[300];
 		char *name = NULL, *minv = NULL;
-		int ok;
 		if (infra_parse_command(req->commands.items[i], &name, &minv) < 0) {
 			snprintf(what, sizeof(what), "command %s", req->commands.items[i]);
 			row(arr, what, "NAME or NAME >= VERSION", "malformed", 0, &sum, &n_fail);
 			continue;
 		}
-		ok = infra_which(name, path_env, path, sizeof(path));
 		snprintf(what, sizeof(what), "command %s", name);
-		if (!ok) {
+		if (!c || !c->path) {
 			row(arr, what, minv ? "on PATH, version check" : "on PATH", "not found", 0, &sum, &n_fail);
 		} else if (!minv) {
-			row(arr, what, "on PATH", path, 1, &sum, &n_fail);
+			row(arr, what, "on PATH", c->path, 1, &sum, &n_fail);
 		} else {
 			char need_v[128];
 			snprintf(need_v, sizeof(need_v), ">= %s", minv);
-			if (!command_version(path, ver, sizeof(ver))) {
-				snprintf(got, sizeof(got), "%s, no version in --version output", path);
+			if (!c->version) {
+				snprintf(got, sizeof(got), "%s, no version in --version output", c->path);
 				row(arr, what, need_v, got, 0, &sum, &n_fail);
 			} else {
-				snprintf(got, sizeof(got), "%s %s", path, ver);
-				row(arr, what, need_v, got, infra_version_cmp(ver, minv) >= 0, &sum, &n_fail);
+				snprintf(got, sizeof(got), "%s %s", c->path, c->version);
+				row(arr, what, need_v, got, infra_version_cmp(c->version, minv) >= 0, &sum, &n_fail);
 			}
 		}
 		free(name);
@@ -247,16 +419,17 @@ void infra_check(struct verdicts *out, const struct spec_check_infra *req, const
 	}
 	if (req->cpus > 0) {
 		snprintf(need, sizeof(need), "%g", req->cpus);
-		snprintf(got, sizeof(got), "%lld", (long long)f->cpus);
-		row(arr, "cpus", need, got, (double)f->cpus >= req->cpus, &sum, &n_fail);
+		if (f->cpus < 0)
+			snprintf(got, sizeof(got), "unknown");
+		else
+			snprintf(got, sizeof(got), "%lld", (long long)f->cpus);
+		row(arr, "cpus", need, got, f->cpus >= 0 && (double)f->cpus >= req->cpus, &sum, &n_fail);
 	}
 	if (req->disk_bytes > 0) {
-		char what[300];
-		snprintf(what, sizeof(what), "disk");
 		fmt_bytes(need, sizeof(need), req->disk_bytes);
 		fmt_bytes(got, sizeof(got), f->disk_free);
-		row(arr, what, need, got, f->disk_free >= req->disk_bytes, &sum, &n_fail);
-		cJSON_AddStringToObject(d, "disk_path", disk_path ? disk_path : "");
+		row(arr, "disk", need, got, f->disk_free >= req->disk_bytes, &sum, &n_fail);
+		cJSON_AddStringToObject(d, "disk_path", f->disk_path ? f->disk_path : "");
 	}
 	if (req->accelerator) {
 		int want = !strcmp(req->accelerator, "nvidia");
@@ -264,10 +437,20 @@ void infra_check(struct verdicts *out, const struct spec_check_infra *req, const
 		    &n_fail);
 	}
 	if (n_fail)
-		verdicts_add(out, "infra.requires", "infra", VERDICT_FAIL, d, t0, now_ms() - t0, "%zu of %d unmet: %s",
-			     n_fail, cJSON_GetArraySize(arr), sum.ptr);
+		verdicts_add(out, "infra.requires", "infra", VERDICT_FAIL, d, t0, now_ms() - t0,
+			     "on %s: %zu of %d unmet: %s", machine, n_fail, cJSON_GetArraySize(arr), sum.ptr);
 	else
-		verdicts_add(out, "infra.requires", "infra", VERDICT_PASS, d, t0, now_ms() - t0, "%s",
+		verdicts_add(out, "infra.requires", "infra", VERDICT_PASS, d, t0, now_ms() - t0, "on %s: %s", machine,
 			     sum.len ? sum.ptr : "nothing required");
 	buf_release(&sum);
+}
+
+void infra_check_unreachable(struct verdicts *out, const char *machine, const char *why)
+{
+	int64_t t0 = now_ms();
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "machine", machine);
+	cJSON_AddStringToObject(d, "error", why);
+	verdicts_add(out, "infra.requires", "infra", VERDICT_FAIL, d, t0, 0, "on %s: could not probe the machine: %s",
+		     machine, why);
 }

@@ -397,10 +397,20 @@ static void add_scalar(struct buf *b, const char *v, int as_text)
 	buf_addch(b, '"');
 }
 
-/* Shortest text that reads back as "d", with a ".0" added to integral values of float columns. */
+/* Integral values as integers ("90", never "9e+01"), others as the shortest text that reads back as
+ * "d"; a ".0" is added to integral values of float columns. */
 static void add_double(struct buf *b, double d, int is_float)
 {
 	char s[64];
+	if (d == floor(d) && fabs(d) < 1e15) {
+		snprintf(s, sizeof(s), "%.0f", d);
+		if (!strcmp(s, "-0"))
+			snprintf(s, sizeof(s), "0");
+		buf_addstr(b, s);
+		if (is_float)
+			buf_addstr(b, ".0");
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(s, sizeof(s), "%.*g", prec, d);
 		if (strtod(s, NULL) == d)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cd/policy.h"
 #include "cd/state.h"
 #include "checks/drift.h"
 #include "checks/infra.h"
@@ -812,6 +813,40 @@ static int stage_present(const struct run *r, int stage)
 	}
 }
 
+/* Infra is checked on the machine that will serve: the deploy target of the environment this run's
+ * branch would be promoted to (policy from the trusted side) when it deploys over ssh, else here. */
+static void stage_infra(struct run *r)
+{
+	const struct spec_check_infra *req = &r->spec.checks.infra;
+	const struct spec_environment *env = NULL;
+	struct infra_found f;
+	struct policy pol;
+	struct err e = ERR_INIT;
+
+	memset(&pol, 0, sizeof(pol));
+	if (r->commit.branch && policy_load(&pol, r->home, r->policy, &e) == 0 && pol.spec)
+		env = spec_environment_for_branch(pol.spec, r->commit.branch);
+	err_release(&e);
+	if (env && env->deploy_ssh) {
+		struct buf dir = BUF_INIT;
+		if (env->deploy_dir)
+			buf_addstr(&dir, env->deploy_dir);
+		else
+			buf_addf(&dir, "mlci-deploy/%s", env->name);
+		if (infra_probe_remote(&f, req, env->deploy_ssh, dir.ptr, &e) == 0)
+			infra_check(&r->checks, req, &f);
+		else
+			infra_check_unreachable(&r->checks, f.machine ? f.machine : env->deploy_ssh, err_msg(&e));
+		buf_release(&dir);
+		err_release(&e);
+	} else {
+		infra_probe(&f, req, r->home, getenv("PATH"));
+		infra_check(&r->checks, req, &f);
+	}
+	infra_found_release(&f);
+	policy_release(&pol);
+}
+
 static const char *const stage_names[] = { "data", "training", "model", "infra", "service" };
 
 /* 1 ready, 0 waiting, -1 never. Infra and service wait for the model stage (they come after it). */
@@ -877,17 +912,12 @@ int run_checks_advance(struct run *r, int final, const struct run_observer *obs)
 			case CHECK_STAGE_MODEL:
 				stage_model(r);
 				break;
-			case CHECK_STAGE_INFRA: {
-				struct infra_found f;
-				const char *path_env = getenv("PATH");
-				infra_probe(&f, r->home, path_env);
-				infra_check(&r->checks, &r->spec.checks.infra, &f, r->home, path_env);
+			case CHECK_STAGE_INFRA:
+				stage_infra(r);
 				break;
-			}
 			case CHECK_STAGE_SERVICE:
 				stage_service(r);
 				break;
-
 			}
 		}
 		buf_release(&why);

@@ -3,17 +3,23 @@
  * -j at once. It never prints and never runs git; runs are separate processes. */
 #include "ci/watch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
 #include "common/path.h"
 #include "common/proc.h"
+#include "common/sha256.h"
 #include "registry/store.h"
 #include "registry/store_heads.h"
 #include "common/banned.h"
@@ -29,6 +35,7 @@ struct wrepo {
 	int failures;         /* consecutive failed polls */
 	int64_t next_poll_ms; /* monotonic */
 	int polled;           /* --once: polled already */
+	int lock_fd;          /* flock'd $home/locks/watch-<hash>.lock, held while watching; -1 = none */
 };
 
 struct job {
@@ -381,6 +388,68 @@ static void wait_some(struct watcher *w, int64_t ms, int stopping)
 		finish(w, (size_t)k, stopping);
 }
 
+/*
+ * Take the watcher lock of repository "i": flock on $home/locks/watch-<sha256(key), 16 hex>.lock, held
+ * (fd kept open, close-on-exec so runs do not inherit it) until the watcher returns, released by the
+ * kernel if it dies. The file says "pid N" and the repository; it is never unlinked, so that two
+ * watchers always lock the same inode. Another holder: -1 with MLCI_EINFRA naming its pid.
+ */
+static int lock_repo(struct watcher *w, size_t i, const char *home, struct err *e)
+{
+	struct wrepo *r = &w->repos[i];
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	char hex[SHA256_HEX_LEN + 1];
+	int fd, ret = -1;
+
+	sha256_hex(r->key, strlen(r->key), hex);
+	buf_addf(&path, "%s/locks", home);
+	if (fs_mkdir_p(path.ptr, 0755, e) < 0)
+		goto done;
+	buf_addf(&path, "/watch-%.16s.lock", hex);
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err_errno(e, MLCI_EINFRA, "could not open '%s'", path.ptr);
+		goto done;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = errno;
+		char held[256] = "";
+		ssize_t n = pread(fd, held, sizeof(held) - 1, 0);
+		long pid = 0;
+		close(fd);
+		if (saved != EWOULDBLOCK) {
+			errno = saved;
+			err_errno(e, MLCI_EINFRA, "could not lock '%s'", path.ptr);
+			goto done;
+		}
+		if (n > 0)
+			held[n] = 0;
+		if (sscanf(held, "pid %ld", &pid) == 1 && pid == (long)getpid())
+			err_set(e, MLCI_EUSAGE, "'%s' is given twice", r->key);
+		else if (sscanf(held, "pid %ld", &pid) == 1 && pid > 0)
+			err_set(e, MLCI_EINFRA,
+				"'%s' is already watched with this MLCI_HOME by another mlci watch (pid %ld; lock %s)",
+				r->key, pid, path.ptr);
+		else
+			err_set(e, MLCI_EINFRA,
+				"'%s' is already watched with this MLCI_HOME by another mlci watch (lock %s)", r->key,
+				path.ptr);
+		goto done;
+	}
+	buf_addf(&text, "pid %ld\nrepo %s\n", (long)getpid(), r->key);
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text.ptr, text.len, 0) != (ssize_t)text.len) {
+		err_errno(e, MLCI_EINFRA, "could not write '%s'", path.ptr);
+		close(fd);
+		goto done;
+	}
+	r->lock_fd = fd;
+	ret = 0;
+done:
+	buf_release(&path);
+	buf_release(&text);
+	return ret;
+}
+
 int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *e)
 {
 	struct watcher w;
@@ -400,9 +469,13 @@ int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *
 	buf_addstr(&lp, "/watch.log");
 	w.log_path = buf_detach(&lp, NULL);
 	w.repos = xcalloc(o->n_repos, sizeof(*w.repos));
+	for (size_t i = 0; i < o->n_repos; i++)
+		w.repos[i].lock_fd = -1;
 	for (size_t i = 0; i < o->n_repos; i++) {
 		const char *loc = o->repos[i];
 		w.repos[i].key = ws_is_url(loc) ? xstrdup(loc) : path_absolute(loc);
+		if (lock_repo(&w, i, o->home, e) < 0)
+			goto done;
 		if (ws_mirror_open(&w.repos[i].src, o->home, w.repos[i].key, e) < 0) {
 			err_prefix(e, "'%s'", loc);
 			goto done;
@@ -451,6 +524,8 @@ done:
 	for (size_t i = 0; w.repos && i < o->n_repos; i++) {
 		ws_source_release(&w.repos[i].src);
 		free(w.repos[i].key);
+		if (w.repos[i].lock_fd >= 0)
+			close(w.repos[i].lock_fd); /* releases the lock */
 	}
 	free(w.repos);
 	free(w.log_path);

@@ -47,7 +47,9 @@ struct watch_result {
 	int fetch_failures;                  /* polls that failed */
 };
 
-/* Watch until *o->stop is set (or one cycle with o->once). On stop, running runs get SIGTERM (they
+/* Watch until *o->stop is set (or one cycle with o->once). Each repository is locked for the watcher's
+ * life ($home/locks/watch-<hash>.lock, flock): when another watcher holds it, -1 with MLCI_EINFRA and
+ * the holder's pid, before anything is fetched or run. On stop, running runs get SIGTERM (they
  * cancel and record themselves) and are waited for. A failing poll or fetch is reported and retried
  * with backoff (interval, doubling, at most 5 minutes); it never ends the loop. -1 only when the
  * store or a mirror cannot be opened at all. */

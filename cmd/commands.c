@@ -157,8 +157,8 @@ const struct cmd cmd_table[] = {
 	  "libcurl, libyaml, cJSON, SQLite, libssh2 and OpenSSL it runs with.",
 	  NULL, 0, 0 },
 	{ "watch", cmd_watch, "watch repositories and run the pipeline for every new branch head (GitOps loop)",
-	  "mlci watch REPO_URL... [--interval 30s] [--once] [-j N] [--branches GLOB,...] [--ssh-key FILE]\n"
-	  "       [--known-hosts FILE]",
+	  "mlci watch REPO_URL... [--interval 30s] [--once [-o json]] [-j N] [--branches GLOB,...]\n"
+	  "       [--ssh-key FILE] [--known-hosts FILE]",
 	  "Keep a bare mirror of each REPO_URL (a local path, file://, ssh:// or https://) under\n"
 	  "$MLCI_HOME/repos and poll it every --interval: list the remote branch heads (no transfer when\n"
 	  "nothing changed), fetch when one moved, and run the pipeline (`mlci run` of that commit and\n"
@@ -171,7 +171,12 @@ const struct cmd cmd_table[] = {
 	  "A failing poll is logged and retried with backoff.\n"
 	  "SIGTERM/SIGINT: stop polling, cancel the running runs (they record themselves), exit 0.\n"
 	  "With --once: exit 0 when every run passed (or nothing was new), 1 when a run failed, 3 when a\n"
-	  "repository could not be polled.",
+	  "repository could not be polled. --once -o json prints one object at the end: runs, passed,\n"
+	  "failed, cancelled, fetch_failures, heads [{repo, branch, commit, event, run, status, exit_code}]\n"
+	  "and deleted [{repo, branch, cancelled_promotions}] (-o json needs --once).\n"
+	  "One watcher per repository and $MLCI_HOME: each repository is locked (flock on\n"
+	  "$MLCI_HOME/locks/watch-HASH.lock) for the watcher's life; a second watcher of it exits 3 naming\n"
+	  "the holder's pid.",
 	  cmd_watch_opts, 1, -1 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "ci/spec.h"
 #include "ci/watch.h"
 #include "cmd/cmd.h"
@@ -18,7 +20,7 @@ static int opt_once;
 
 const struct cmd_opt cmd_watch_opts[] = {
 	{ 0, "interval", "DURATION", "time between two polls of a repository (default: 30s)", &opt_interval, NULL },
-	{ 0, "once", NULL, "poll each repository once, wait for the runs it started, exit", NULL, &opt_once },
+	{ 0, "once", NULL, "poll each repository once, wait for the runs it started, exit (-o json: what it did)", NULL, &opt_once },
 	{ 'j', "jobs", "N", "pipeline runs at once (default: 1)", &opt_jobs, NULL },
 	{ 0, "branches", "GLOB[,GLOB...]", "watch only the branches matching one of these patterns (default: all)",
 	  &opt_branches, NULL },
@@ -37,10 +39,82 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* What `--once -o json` prints: the heads handled, their runs, the deleted branches. */
+struct watch_out {
+	const struct cmd_ctx *ctx;
+	cJSON *heads, *deleted; /* arrays; owned */
+};
+
+static const char *end_status(int code)
+{
+	return code == 0 ? "passed" : code == 1 ? "failed" : code > 128 ? "cancelled" : "error";
+}
+
+/* The entry of "r"'s head in out->heads (the last one of its repository, branch and commit). */
+static cJSON *json_head(struct watch_out *out, const struct watch_report *r)
+{
+	cJSON *found = NULL, *h;
+	cJSON_ArrayForEach(h, out->heads)
+	{
+		if (!strcmp(cmd_jstr(h, "repo", ""), r->repo ? r->repo : "") &&
+		    !strcmp(cmd_jstr(h, "branch", ""), r->branch ? r->branch : "") &&
+		    !strcmp(cmd_jstr(h, "commit", ""), r->commit ? r->commit : ""))
+			found = h;
+	}
+	return found;
+}
+
+static void json_report(struct watch_out *out, const struct watch_report *r)
+{
+	cJSON *h;
+	switch (r->what) {
+	case WATCH_HEAD:
+		h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "repo", r->repo ? r->repo : "");
+		cJSON_AddStringToObject(h, "branch", r->branch ? r->branch : "");
+		cJSON_AddStringToObject(h, "commit", r->commit ? r->commit : "");
+		cJSON_AddStringToObject(h, "event", r->detail ? r->detail : "");
+		cJSON_AddNullToObject(h, "run");
+		cJSON_AddStringToObject(h, "status", "queued");
+		cJSON_AddNullToObject(h, "exit_code");
+		cJSON_AddItemToArray(out->heads, h);
+		break;
+	case WATCH_RUN_START:
+		if ((h = json_head(out, r)))
+			cJSON_ReplaceItemInObject(h, "status", cJSON_CreateString("running"));
+		break;
+	case WATCH_RUN_END:
+		if (!(h = json_head(out, r)))
+			break;
+		if (r->run)
+			cJSON_ReplaceItemInObject(h, "run", cJSON_CreateString(r->run));
+		cJSON_ReplaceItemInObject(h, "status",
+					  cJSON_CreateString(r->detail ? "not started" : end_status(r->exit_code)));
+		cJSON_ReplaceItemInObject(h, "exit_code", cJSON_CreateNumber(r->exit_code));
+		if (r->detail)
+			cJSON_AddStringToObject(h, "error", r->detail);
+		break;
+	case WATCH_DELETED:
+		h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "repo", r->repo ? r->repo : "");
+		cJSON_AddStringToObject(h, "branch", r->branch ? r->branch : "");
+		cJSON_AddNumberToObject(h, "cancelled_promotions", r->count);
+		cJSON_AddItemToArray(out->deleted, h);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_report(void *payload, const struct watch_report *r)
 {
-	const struct cmd_ctx *ctx = payload;
+	struct watch_out *out = payload;
+	const struct cmd_ctx *ctx = out->ctx;
 	const char *b = r->branch ? r->branch : "";
+	if (out->heads && r->what != WATCH_FETCH_FAILED && r->what != WATCH_FETCH_OK) {
+		json_report(out, r);
+		return;
+	}
 	switch (r->what) {
 	case WATCH_HEAD:
 		if (!ctx->quiet)
@@ -55,11 +129,7 @@ static void on_report(void *payload, const struct watch_report *r)
 			printf("%s %.12s: run could not start: %s\n", b, r->commit, r->detail);
 		else
 			printf("%s %.12s: run %s %s (exit %d)\n", b, r->commit, r->run ? r->run : "?",
-			       r->exit_code == 0    ? "passed"
-			       : r->exit_code == 1  ? "failed"
-			       : r->exit_code > 128 ? "cancelled"
-						    : "error",
-			       r->exit_code);
+			       end_status(r->exit_code), r->exit_code);
 		break;
 	case WATCH_DELETED:
 		printf("%s: branch deleted, %d pending promotion%s cancelled\n", b, r->count, r->count == 1 ? "" : "s");
@@ -89,10 +159,23 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	int64_t interval = 30000;
 	int jobs = 1, code;
 	char *exe = NULL;
+	struct watch_out out;
+
+	memset(&out, 0, sizeof(out));
+	out.ctx = ctx;
 
 	code = cmd_parse(cmd_find("watch"), argc, argv, ctx, &args);
 	if (code)
 		goto out;
+	if (ctx->json && !opt_once) {
+		cmd_error(ctx, "watch: -o json needs --once (a long-running watch prints one line per event)");
+		code = 2;
+		goto out;
+	}
+	if (ctx->json) {
+		out.heads = cJSON_CreateArray();
+		out.deleted = cJSON_CreateArray();
+	}
 	if (opt_jobs && (code = cmd_parse_int(ctx, "--jobs", opt_jobs, 1, 256, &jobs)))
 		goto out;
 	if (opt_interval && (spec_parse_duration(opt_interval, &interval) < 0 || interval < 100)) {
@@ -132,7 +215,7 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	o.exe = exe;
 	o.stop = &stop_requested;
 	o.report = on_report;
-	o.payload = ctx;
+	o.payload = &out;
 
 	/* no SA_RESTART: waits must wake up to notice the request */
 	memset(&sa, 0, sizeof(sa));
@@ -143,6 +226,19 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	if (watch_run(&o, &res, &e) < 0) {
 		cmd_error(ctx, "watch: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
+	} else if (opt_once && ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "runs", res.runs);
+		cJSON_AddNumberToObject(j, "passed", res.passed);
+		cJSON_AddNumberToObject(j, "failed", res.failed);
+		cJSON_AddNumberToObject(j, "cancelled", res.cancelled);
+		cJSON_AddNumberToObject(j, "fetch_failures", res.fetch_failures);
+		cJSON_AddItemToObject(j, "heads", out.heads);
+		cJSON_AddItemToObject(j, "deleted", out.deleted);
+		out.heads = out.deleted = NULL;
+		cmd_print_json(j);
+		cJSON_Delete(j);
+		code = res.fetch_failures ? 3 : res.failed ? 1 : 0;
 	} else if (opt_once) {
 		if (!ctx->quiet)
 			printf("%d run%s: %d passed, %d failed\n", res.runs, res.runs == 1 ? "" : "s", res.passed,
@@ -154,6 +250,8 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 out:
+	cJSON_Delete(out.heads);
+	cJSON_Delete(out.deleted);
 	free(exe);
 	strvec_clear(&globs);
 	strvec_clear(&args);

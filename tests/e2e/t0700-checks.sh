@@ -294,7 +294,7 @@ test_expect_success 'infra requiring a missing command and too much memory fails
 	run_chk inf && test "$(cat inf.rc)" = 1 &&
 	test "$(verdict inf.json infra.requires status)" = fail &&
 	verdict inf.json infra.requires summary >sum &&
-	test_grep "^3 of 7 unmet" sum &&
+	test_grep "^on this machine: 3 of 7 unmet" sum &&
 	test_grep "command python3: required >= 3.0, found [^;]*python3 3\.[0-9.]*;" sum &&
 	test_grep "command python3: required >= 99.1, found [^;]*python3 3\.[0-9.]* (unmet)" sum &&
 	test_grep "command no-such-cmd-xyz: required on PATH, found not found (unmet)" sum &&

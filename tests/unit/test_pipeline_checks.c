@@ -16,6 +16,8 @@
 #include "checks/model_checks.h"
 #include "checks/training.h"
 #include "ci/spec.h"
+#include "common/alloc.h"
+#include "common/buf.h"
 #include "common/fs.h"
 #include "tests/unit/testutil.h"
 #include "common/banned.h"
@@ -216,24 +218,80 @@ static void test_infra(void **state)
 {
 	struct spec s;
 	struct verdicts v = VERDICTS_INIT;
-	struct infra_found f = { (int64_t)1 << 30, 2, (int64_t)10 << 30, 0 };
+	struct infra_found f;
 	char path[4096];
 	(void)state;
 	assert_int_equal(infra_which("sh", "/nonexistent:/bin:/usr/bin", path, sizeof(path)), 1);
 	assert_int_equal(infra_which("no-such-cmd-xyz", "/bin:/usr/bin", path, sizeof(path)), 0);
 	parse_ok(&s, PIPE "checks:\n  infra: {requires: {commands: [sh], memory: 2Gi, cpus: 2, disk: 1Gi, accelerator: "
 			  "nvidia}}\n");
-	infra_check(&v, &s.checks.infra, &f, "/tmp", "/bin:/usr/bin");
+	infra_probe(&f, &s.checks.infra, "/tmp", "/bin:/usr/bin");
+	assert_non_null(f.cmds[0].path);
+	f.mem_available = (int64_t)1 << 30;
+	f.cpus = 2;
+	f.disk_free = (int64_t)10 << 30;
+	f.nvidia = 0;
+	infra_check(&v, &s.checks.infra, &f);
 	assert_int_equal(v.items[0].status, VERDICT_FAIL);
-	assert_non_null(strstr(v.items[0].summary, "2 of 5 unmet"));
+	assert_non_null(strstr(v.items[0].summary, "on this machine: 2 of 5 unmet"));
 	assert_non_null(strstr(v.items[0].summary, "memory: required 2.0Gi, found 1.0Gi (unmet)"));
 	assert_non_null(strstr(v.items[0].summary, "accelerator: required nvidia, found none (unmet)"));
 	assert_non_null(strstr(v.items[0].summary, "cpus: required 2, found 2;"));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(v.items[0].details, "requirements")), 5);
 	f.nvidia = 1;
 	f.mem_available = (int64_t)4 << 30;
-	infra_check(&v, &s.checks.infra, &f, "/tmp", "/bin:/usr/bin");
+	infra_check(&v, &s.checks.infra, &f);
 	assert_int_equal(v.items[1].status, VERDICT_PASS);
+	infra_found_release(&f);
+	verdicts_release(&v);
+	spec_release(&s);
+}
+
+/* The remote probe's output goes through the same comparison as a local probe. */
+static void test_infra_remote_parse(void **state)
+{
+	struct spec s;
+	struct verdicts v = VERDICTS_INIT;
+	struct infra_found f;
+	struct err e = ERR_INIT;
+	struct buf script = BUF_INIT;
+	(void)state;
+	parse_ok(&s, PIPE "checks:\n  infra: {requires: {commands: [sh, \"python3 >= 3.9\", \"gcc >= 99\", nope], "
+			  "memory: 1Gi, cpus: 2, disk: 1Gi}}\n");
+	infra_remote_script(&s.checks.infra, "mlci-deploy/test", &script);
+	assert_non_null(strstr(script.ptr, "command -v 'nope'"));
+	assert_non_null(strstr(script.ptr, "d='mlci-deploy/test'"));
+	infra_found_init(&f);
+	f.machine = xstrdup("deploy@127.0.0.1:2222");
+	assert_int_equal(
+		infra_parse_remote(&f, &s.checks.infra,
+				   "mem_kb 2097152\ncpus 4\ndisk_path /home/deploy\ndisk_kb 1048\nnvidia 0\n"
+				   "cmd 0 /bin/sh\ncmd 1 /usr/bin/python3\nver 1 Python 3.11.2 \ncmd 2 /usr/bin/gcc\n"
+				   "ver 2 gcc (Debian 12.2.0-14) 12.2.0 \ncmd 3 \nend\n",
+				   &e),
+		0);
+	assert_true(f.mem_available == (int64_t)2 << 30);
+	assert_true(f.cpus == 4);
+	assert_true(f.disk_free == 1048 * 1024);
+	assert_string_equal(f.disk_path, "/home/deploy");
+	assert_string_equal(f.cmds[1].version, "3.11.2");
+	assert_string_equal(f.cmds[2].version, "12.2.0");
+	assert_null(f.cmds[3].path);
+	infra_check(&v, &s.checks.infra, &f);
+	assert_int_equal(v.items[0].status, VERDICT_FAIL);
+	assert_non_null(strstr(v.items[0].summary, "on deploy@127.0.0.1:2222: 3 of 7 unmet"));
+	assert_non_null(strstr(v.items[0].summary, "command python3: required >= 3.9, found /usr/bin/python3 3.11.2;"));
+	assert_non_null(strstr(v.items[0].summary, "command gcc: required >= 99, found /usr/bin/gcc 12.2.0 (unmet)"));
+	assert_non_null(strstr(v.items[0].summary, "command nope: required on PATH, found not found (unmet)"));
+	assert_non_null(strstr(v.items[0].summary, "disk: required 1.0Gi, found 1Mi (unmet)"));
+	assert_string_equal(cJSON_GetObjectItem(v.items[0].details, "machine")->valuestring, "deploy@127.0.0.1:2222");
+	infra_found_release(&f);
+	/* a cut-off output is an error, not a pass */
+	infra_found_init(&f);
+	assert_int_equal(infra_parse_remote(&f, &s.checks.infra, "mem_kb 1\n", &e), -1);
+	infra_found_release(&f);
+	err_release(&e);
+	buf_release(&script);
 	verdicts_release(&v);
 	spec_release(&s);
 }
@@ -298,11 +356,17 @@ static void test_spec_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_converged),       cmocka_unit_test(test_loss_column),
-		cmocka_unit_test(test_find_nan),        cmocka_unit_test(test_last_number),
-		cmocka_unit_test(test_lower_is_better), cmocka_unit_test(test_thresholds_and_baseline),
-		cmocka_unit_test(test_slices),          cmocka_unit_test(test_infra),
-		cmocka_unit_test(test_infra_versions),  cmocka_unit_test(test_spec_keys),
+		cmocka_unit_test(test_converged),
+		cmocka_unit_test(test_loss_column),
+		cmocka_unit_test(test_find_nan),
+		cmocka_unit_test(test_last_number),
+		cmocka_unit_test(test_lower_is_better),
+		cmocka_unit_test(test_thresholds_and_baseline),
+		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_infra),
+		cmocka_unit_test(test_infra_versions),
+		cmocka_unit_test(test_spec_keys),
+		cmocka_unit_test(test_infra_remote_parse),
 	};
 	int rc;
 	scratch = test_scratch_dir("pipeline-checks");

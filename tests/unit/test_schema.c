@@ -244,6 +244,40 @@ static void test_infer_types_and_domains(void **state)
 	free(csv);
 }
 
+/* Inferred bounds are written exactly: integers as integers (90, not 9e+01), floats with the shortest
+ * text that reads back as the same double, and the file read back gives the same bounds. */
+static void test_infer_writes_exact_bounds(void **state)
+{
+	char *csv = write_tmp("age,x,big\n90,0.1,-1234567890123\n18,2.675,0\n40,0.30000000000000004,7\n"
+			      "41,123456.789,8\n42,1e-7,9\n43,90,10\n");
+	struct schema s, back;
+	struct strvec d = STRVEC_INIT;
+	struct err e = ERR_INIT;
+	struct buf y = BUF_INIT;
+	(void)state;
+	assert_int_equal(schema_infer_file(&s, csv, NULL, &e), 0);
+	schema_write_yaml(&s, NULL, &y);
+	assert_non_null(strstr(y.ptr, "name: age, type: int, nullable: false, min: 18, max: 90"));
+	assert_null(strstr(y.ptr, "e+"));
+	assert_non_null(strstr(y.ptr, "min: 1e-07, max: 123456.789"));
+	assert_non_null(strstr(y.ptr, "min: -1234567890123, max: 10"));
+	assert_int_equal(schema_parse_buffer(&back, y.ptr, y.len, "back.yaml", &d), 0);
+	assert_int_equal(back.n_cols, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_true(back.cols[i].has_min && back.cols[i].has_max);
+		assert_memory_equal(&back.cols[i].min, &s.cols[i].min, sizeof(double));
+		assert_memory_equal(&back.cols[i].max, &s.cols[i].max, sizeof(double));
+	}
+	assert_true(back.cols[0].min == 18 && back.cols[0].max == 90);
+	assert_true(back.cols[1].min == 1e-7 && back.cols[1].max == 123456.789);
+	schema_release(&back);
+	schema_release(&s);
+	strvec_clear(&d);
+	buf_release(&y);
+	unlink(csv);
+	free(csv);
+}
+
 /* Float range checks decide on the exact value (as strtod gives it) also next to a bound, where the
  * fast approximate product could land on the other side: 0.3 is 3 * 0.1 = 0.30000000000000004 that way. */
 static void test_range_exact_at_bounds(void **state)
@@ -385,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_infer_types_and_domains),
 		cmocka_unit_test(test_parse_float_matches_strtod),
 		cmocka_unit_test(test_range_exact_at_bounds),
+		cmocka_unit_test(test_infer_writes_exact_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
