@@ -411,6 +411,25 @@ done:
 	return ret;
 }
 
+/* The test hook $MLCI_TEST_STATE_PAUSE=PATH (docs/promotion.md): before the first push, create
+ * PATH.ready and wait up to 30 s for PATH.go, so that a test can push to the remote in between. */
+static void pause_point(void)
+{
+	const char *p = getenv("MLCI_TEST_STATE_PAUSE");
+	struct buf ready = BUF_INIT, go = BUF_INIT;
+	if (!p || !*p)
+		return;
+	buf_addf(&ready, "%s.ready", p);
+	buf_addf(&go, "%s.go", p);
+	if (fs_write_atomic(ready.ptr, "1\n", 2, 0644, NULL) == 0)
+		for (int i = 0; i < 1500 && !fs_is_file(go.ptr); i++) {
+			struct timespec ts = { 0, 20L * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	buf_release(&ready);
+	buf_release(&go);
+}
+
 int state_write(struct state_repo *s, const char *pipeline, const char *env, const cJSON *state, const char *actor,
 		const char *message, char commit_out[41], struct err *e)
 {
@@ -478,6 +497,8 @@ int state_write(struct state_repo *s, const char *pipeline, const char *env, con
 		git_tree_free(tree);
 		git_commit_free(parent);
 		if (r == 0 && s->url) {
+			if (!attempt)
+				pause_point();
 			r = remote_push(s, &commit_id, e);
 			if (r < 0)
 				goto done;
