@@ -132,6 +132,7 @@ static int remote_fetch(struct state_repo *s, struct err *e)
 		struct buf what = BUF_INIT;
 		buf_addf(&what, "state repo: could not fetch %s", s->url);
 		ret = ws_transport_fail(e, &cb, what.ptr);
+		e->code = MLCI_EINFRA; /* a state repo out of reach is infrastructure, even a refused host key */
 		buf_release(&what);
 	}
 	err_release(&cb.cert_err);
@@ -185,6 +186,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, struct err *e)
 		struct buf what = BUF_INIT;
 		buf_addf(&what, "state repo: could not push to %s", s->url);
 		ws_transport_fail(e, &pc.ws, what.ptr);
+		e->code = MLCI_EINFRA;
 		buf_release(&what);
 	} else {
 		git_reference *rr = NULL;
