@@ -230,9 +230,12 @@ int state_sync(struct state_repo *s, struct err *e)
 		/* the local state repo has history the remote lacks (it was local before): publish it */
 		int r = remote_push(s, &local_tip, e);
 		if (r <= 0)
-			return r;
-		if (remote_fetch(s, e) < 0 || git_reference_name_to_id(&remote_tip, s->repo, REMOTE_REF) < 0)
+			return r; /* pushed (main and origin/main are the same now), or an error */
+		/* rejected: the remote moved meanwhile; what it has now decides below */
+		if (remote_fetch(s, e) < 0)
 			return -1;
+		if (git_reference_name_to_id(&remote_tip, s->repo, REMOTE_REF) < 0)
+			return git_fail(e, "the remote's main vanished");
 	}
 	if (!git_graph_descendant_of(s->repo, &remote_tip, &local_tip)) {
 		/* diverged: the remote wins; the local tip stays reachable for a human to look at */

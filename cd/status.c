@@ -15,9 +15,19 @@
 #include "registry/store_promotions.h"
 #include "common/banned.h"
 
+/* the array rows go to, and the pipeline they must be of (NULL = any) */
+struct rows {
+	cJSON *arr;
+	const char *pipeline;
+};
+
 static int add_pending(void *payload, const struct store_promotion *p)
 {
-	cJSON *arr = payload, *o = cJSON_CreateObject();
+	struct rows *rows = payload;
+	cJSON *arr = rows->arr, *o;
+	if (rows->pipeline && strcmp(rows->pipeline, p->pipeline))
+		return 0;
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "environment", p->environment);
 	cJSON_AddStringToObject(o, "pipeline", p->pipeline);
 	if (p->model) {
@@ -37,7 +47,11 @@ static int add_pending(void *payload, const struct store_promotion *p)
 
 static int add_pin(void *payload, const struct store_pin *p)
 {
-	cJSON *arr = payload, *o = cJSON_CreateObject();
+	struct rows *rows = payload;
+	cJSON *arr = rows->arr, *o;
+	if (rows->pipeline && strcmp(rows->pipeline, p->pipeline))
+		return 0;
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "environment", p->environment);
 	cJSON_AddStringToObject(o, "pipeline", p->pipeline);
 	if (p->model) {
@@ -147,10 +161,11 @@ int status_collect(const char *home, const char *pipeline, long long at, cJSON *
 	}
 	if (fs_is_file(db)) {
 		struct store st;
+		struct rows pr = { pending, pipeline }, pn = { pins, pipeline };
 		if (store_open(&st, home, e) < 0)
 			goto done;
-		if (store_promotions_each(&st, NULL, "pending", add_pending, pending, e) < 0 ||
-		    store_pins_each(&st, add_pin, pins, e) < 0) {
+		if (store_promotions_each(&st, NULL, "pending", add_pending, &pr, e) < 0 ||
+		    store_pins_each(&st, add_pin, &pn, e) < 0) {
 			store_close(&st);
 			goto done;
 		}

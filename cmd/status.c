@@ -104,11 +104,12 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		if (!opt_at && cJSON_GetArraySize(pending)) {
 			printf("\npending promotions:\n");
-			cmd_tab_init(&t, 0, 5, "ENVIRONMENT", "MODEL", "RUN", "COMMIT", "WAITING FOR");
+			cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
 			cJSON_ArrayForEach(it, pending)
 			{
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
 				if (cJSON_IsNumber(v))
 					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
 				else

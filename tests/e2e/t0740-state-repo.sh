@@ -151,6 +151,14 @@ test_expect_success 'policy.yaml "state:" configures the remote too' '
 	test "$(git -C "$SCRATCH/remote2.git" rev-parse main)" = "$(js "d[\"promotion\"][\"state_commit\"]" <p1.json)"
 '
 
+test_expect_success 'a local state repo gets a remote: its history is pushed to the empty remote on first use' '
+	export MLCI_HOME="$SCRATCH/home" MLCI_STATE_URL="file://$SCRATCH/remote3.git" &&
+	git init -q --bare -b main "$SCRATCH/remote3.git" &&
+	local_tip=$(git -C "$MLCI_HOME/state.git" rev-parse main) &&
+	mlci -o json history test --pipeline pa >m.json && test "$(js "len(d)" <m.json)" = 3 &&
+	test "$(git -C "$SCRATCH/remote3.git" rev-parse main)" = "$local_tip"
+'
+
 if sshd_available; then
 	# outside test_expect_success: SSHD_PORT and SSHD_PID must reach the tests and the EXIT trap
 	sshd_start "$SCRATCH/sshd" || echo "not ok - sshd did not start"
