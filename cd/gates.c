@@ -257,8 +257,8 @@ static int cdx_open(struct cdx *c, const struct cd_request *q, struct err *e)
 		if (state_pipeline_of(&c->sr, q->env, &c->pipeline, e) < 0)
 			return -1;
 		if (!c->pipeline)
-			return err_set(e, MLCI_EUSAGE, "environment %s has no state yet: name the pipeline (--pipeline P)",
-				       q->env);
+			return err_set(e, MLCI_EUSAGE,
+				       "environment %s has no state yet: name the pipeline (--pipeline P)", q->env);
 	}
 	if (store_pipeline_repo(&c->st, c->pipeline, &c->repo, e) < 0)
 		return -1;

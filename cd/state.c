@@ -21,9 +21,9 @@
 #include "common/path.h"
 #include "common/banned.h"
 
-#define STATE_REF "refs/heads/main"
-#define REMOTE_REF "refs/remotes/origin/main"
-#define PUSH_REF "refs/mlci/push"
+#define STATE_REF     "refs/heads/main"
+#define REMOTE_REF    "refs/remotes/origin/main"
+#define PUSH_REF      "refs/mlci/push"
 #define PUSH_ATTEMPTS 5
 
 static int git_fail(struct err *e, const char *what)
@@ -451,10 +451,11 @@ int state_write(struct state_repo *s, const char *pipeline, const char *env, con
 		return err_set(e, MLCI_EINFRA, "state repo: could not serialise the state of '%s'", env);
 	buf_addf(&email, "%s@localhost", actor);
 	/* $MLCI_NOW (a test hook) dates the commit, so that `status --at` can be tested without waiting */
-	if (getenv("MLCI_NOW") ? git_signature_new(&author, actor, email.ptr, (git_time_t)policy_now(), 0) < 0 ||
-					 git_signature_new(&committer, "mlci", "mlci@localhost", (git_time_t)policy_now(), 0) < 0
-			       : git_signature_now(&author, actor, email.ptr) < 0 ||
-					 git_signature_now(&committer, "mlci", "mlci@localhost") < 0) {
+	if (getenv("MLCI_NOW")
+		    ? git_signature_new(&author, actor, email.ptr, (git_time_t)policy_now(), 0) < 0 ||
+			      git_signature_new(&committer, "mlci", "mlci@localhost", (git_time_t)policy_now(), 0) < 0
+		    : git_signature_now(&author, actor, email.ptr) < 0 ||
+			      git_signature_now(&committer, "mlci", "mlci@localhost") < 0) {
 		git_fail(e, "could not make signatures");
 		goto done;
 	}
@@ -509,8 +510,8 @@ int state_write(struct state_repo *s, const char *pipeline, const char *env, con
 				goto done;
 			if (r == 0) {
 				git_reference *ref = NULL;
-				r = have_tip ? git_reference_create_matching(&ref, s->repo, STATE_REF, &commit_id, 1, &tip,
-									     "mlci state commit")
+				r = have_tip ? git_reference_create_matching(&ref, s->repo, STATE_REF, &commit_id, 1,
+									     &tip, "mlci state commit")
 					     : git_reference_create(&ref, s->repo, STATE_REF, &commit_id, 1,
 								    "mlci state commit");
 				git_reference_free(ref);

@@ -32,7 +32,6 @@ int ws_is_url(const char *location)
 	return colon && strchr(location, '@') && (!slash || colon < slash);
 }
 
-
 /* The port of an ssh:// URL (22 when none; scp-like URLs have none). */
 static int url_port(const char *url)
 {

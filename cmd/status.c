@@ -66,7 +66,8 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			printf("as of %s:\n", w);
 		}
 		if (!cJSON_GetArraySize(envs))
-			printf("%s\n", opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
+			printf("%s\n",
+			       opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
 		cmd_tab_init(&t, 0, 8, "PIPELINE", "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
 		cJSON_ArrayForEach(it, envs)
 		{

@@ -215,7 +215,8 @@ static void test_concurrent_writers(void **state)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	/* the git CLI is the independent judge: 4 earlier + 40 commits, none with two parents */
-	snprintf(cmd, sizeof(cmd), "git -C %s/state.git rev-list --count main && git -C %s/state.git rev-list --merges --count main",
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s/state.git rev-list --count main && git -C %s/state.git rev-list --merges --count main",
 		 home, home);
 	p = popen(cmd, "r");
 	assert_non_null(p);
