@@ -4,6 +4,7 @@
 #include "cd/state.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <git2.h>
 #include <sys/file.h>
 #include <time.h>
@@ -116,6 +117,22 @@ void state_close(struct state_repo *s)
 
 /* ---------- remote ---------- */
 
+/* A server that hangs up while libgit2 writes (https, ssh) must be an error, not a SIGPIPE that kills
+ * mlci between a state commit and its record: SIGPIPE is ignored during a transfer, then restored. */
+static void sigpipe_ignore(struct sigaction *saved)
+{
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, saved);
+}
+
+static void sigpipe_restore(const struct sigaction *saved)
+{
+	sigaction(SIGPIPE, saved, NULL);
+}
+
 static int remote_fetch(struct state_repo *s, struct err *e)
 {
 	git_remote *remote = NULL;
@@ -123,12 +140,15 @@ static int remote_fetch(struct state_repo *s, struct err *e)
 	struct ws_callbacks cb;
 	char *spec = "+" STATE_REF ":" REMOTE_REF;
 	git_strarray specs = { &spec, 1 };
-	int ret = 0;
+	struct sigaction saved;
+	int r, ret = 0;
 	if (git_remote_lookup(&remote, s->repo, "origin") < 0)
 		return git_fail(e, "no remote 'origin'");
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	ws_callbacks_init(&fo.callbacks, &cb, NULL, s->url);
-	if (git_remote_fetch(remote, &specs, &fo, "mlci state fetch") < 0) {
+	sigpipe_ignore(&saved);
+	r = git_remote_fetch(remote, &specs, &fo, "mlci state fetch");
+	if (r < 0) {
 		struct buf what = BUF_INIT;
 		buf_addf(&what, "state repo: could not fetch %s", s->url);
 		ret = ws_transport_fail(e, &cb, what.ptr);
@@ -137,6 +157,7 @@ static int remote_fetch(struct state_repo *s, struct err *e)
 	}
 	err_release(&cb.cert_err);
 	git_remote_free(remote);
+	sigpipe_restore(&saved); /* after the free: closing a TLS session writes too */
 	return ret;
 }
 
@@ -161,6 +182,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, struct err *e)
 	git_reference *tmp = NULL;
 	git_push_options po;
 	struct push_cb pc;
+	struct sigaction saved;
 	char *spec = PUSH_REF ":" STATE_REF;
 	git_strarray specs = { &spec, 1 };
 	int r, ret = -1;
@@ -172,6 +194,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, struct err *e)
 	}
 	if (git_remote_lookup(&remote, s->repo, "origin") < 0)
 		return git_fail(e, "no remote 'origin'");
+	sigpipe_ignore(&saved);
 	if (git_reference_create(&tmp, s->repo, PUSH_REF, id, 1, "mlci state push") < 0) {
 		git_fail(e, "could not prepare the push");
 		goto done;
@@ -202,6 +225,7 @@ done:
 	err_release(&pc.ws.cert_err);
 	buf_release(&pc.rejected);
 	git_remote_free(remote);
+	sigpipe_restore(&saved); /* after the free: closing a TLS session writes too */
 	return ret;
 }
 

@@ -19,6 +19,7 @@ paused_run() {
 }
 
 stop_all() {
+	[ -f "$SCRATCH/https.pid" ] && kill "$(cat "$SCRATCH/https.pid")" 2>/dev/null
 	sshd_stop
 	cleanup
 }
@@ -188,6 +189,35 @@ if sshd_available; then
 	'
 else
 	echo "# skipping ssh tests: /usr/sbin/sshd not installed (make deps)"
+fi
+
+# https: a smart-HTTP git server over TLS (git-http-backend behind Python's ssl, t0720's) with a
+# self-signed certificate for localhost; the token travels as the basic-auth password
+if [ -x /usr/lib/git-core/git-http-backend ] && command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SCRATCH/tls.key" -out "$SCRATCH/tls.crt" -days 2 \
+		-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" 2>/dev/null
+	python3 "$TOP/tests/e2e/git_https_server.py" "$SCRATCH/https.port" "$SCRATCH" "$SCRATCH/tls.crt" \
+		"$SCRATCH/tls.key" s3cret-token &
+	echo $! >"$SCRATCH/https.pid"
+
+	test_expect_success 'https:// remote state repo with the token and the CA trusted: the promotion is pushed' '
+		n=0 && while [ ! -f https.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
+		git init -q --bare -b main "$SCRATCH/remote-https.git" &&
+		export MLCI_HOME="$SCRATCH/home-https" MLCI_GIT_TOKEN=s3cret-token MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" \
+			MLCI_STATE_URL="https://localhost:$(cat https.port)/remote-https.git" && mkdir -p "$MLCI_HOME" &&
+		mlci run --repo pa -o json >t1.json &&
+		test "$(js "d[\"promotion\"][\"action\"]" <t1.json)" = promoted &&
+		test "$(git -C "$SCRATCH/remote-https.git" rev-parse main)" = "$(js "d[\"promotion\"][\"state_commit\"]" <t1.json)"
+	'
+
+	test_expect_success 'https:// remote state repo with a wrong token: exit 3 naming MLCI_GIT_TOKEN' '
+		export MLCI_HOME="$SCRATCH/home-https2" MLCI_GIT_TOKEN=wrong MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" \
+			MLCI_STATE_URL="https://localhost:$(cat https.port)/remote-https.git" && mkdir -p "$MLCI_HOME" &&
+		test_must_fail 3 mlci run --repo pa >t2.out 2>t2.err &&
+		test_grep "state repo: could not fetch https://.*authentication to .* refused (check MLCI_GIT_TOKEN)" t2.err
+	'
+else
+	echo "# skipping https tests: git-http-backend or openssl missing"
 fi
 
 test_done
