@@ -25,7 +25,7 @@
 #define STATE_REF     "refs/heads/main"
 #define REMOTE_REF    "refs/remotes/origin/main"
 #define PUSH_REF      "refs/mlci/push"
-#define PUSH_ATTEMPTS 5
+#define PUSH_ATTEMPTS 20
 
 static int git_fail(struct err *e, const char *what)
 {
@@ -174,19 +174,55 @@ static int push_status_cb(const char *refname, const char *status, void *data)
 	return 0;
 }
 
-/* Push commit "id" to the remote's main. 0 pushed, 1 rejected (the remote's main moved: not a
- * fast-forward), -1 error (unreachable, refused credentials or host key). */
-static int remote_push(struct state_repo *s, const git_oid *id, struct err *e)
+/* The path of a remote that is a local repository (file:// URL or a path), else NULL. */
+static const char *local_remote_path(const char *url)
+{
+	if (!strncmp(url, "file://", 7))
+		return url + 7;
+	return ws_is_url(url) ? NULL : url;
+}
+
+/* A local remote: libgit2's local transport moves the remote's ref without compare-and-swap (two
+ * pushers could overwrite each other), so the push only transfers the objects (to a ref of its own) and
+ * main is moved here from "expected" (NULL: main must not exist yet) to "id", as git receive-pack would.
+ * 0 moved, 1 main was not "expected" any more (or locked), -1 error. */
+static int local_update(const char *path, const char *incoming, const git_oid *id, const git_oid *expected,
+			struct err *e)
+{
+	git_repository *rr = NULL;
+	git_reference *ref = NULL;
+	int r;
+	if (git_repository_open_bare(&rr, path) < 0)
+		return git_fail(e, "could not open the remote");
+	r = expected ? git_reference_create_matching(&ref, rr, STATE_REF, id, 1, expected, "mlci state push")
+		     : git_reference_create(&ref, rr, STATE_REF, id, 0, "mlci state push");
+	git_reference_free(ref);
+	git_reference_remove(rr, incoming);
+	git_repository_free(rr);
+	if (r == GIT_EMODIFIED || r == GIT_EEXISTS || r == GIT_ELOCKED)
+		return 1;
+	return r < 0 ? git_fail(e, "could not move the remote's main") : 0;
+}
+
+/* Push commit "id" to the remote's main, which must be at "expected" (NULL: no main yet). 0 pushed,
+ * 1 rejected (the remote's main moved: not a fast-forward), -1 error (unreachable, refused credentials
+ * or host key). */
+static int remote_push(struct state_repo *s, const git_oid *id, const git_oid *expected, struct err *e)
 {
 	git_remote *remote = NULL;
 	git_reference *tmp = NULL;
 	git_push_options po;
 	struct push_cb pc;
 	struct sigaction saved;
-	char *spec = PUSH_REF ":" STATE_REF;
+	const char *local = local_remote_path(s->url);
+	struct buf incoming = BUF_INIT, refspec = BUF_INIT;
+	char *spec;
 	git_strarray specs = { &spec, 1 };
 	int r, ret = -1;
 
+	buf_addf(&incoming, "refs/mlci/incoming/%ld-%ld", (long)getpid(), (long)time(NULL));
+	buf_addf(&refspec, "%s:%s", PUSH_REF, local ? incoming.ptr : STATE_REF);
+	spec = refspec.ptr;
 	memset(&pc, 0, sizeof(pc));
 	{
 		struct buf empty = BUF_INIT;
@@ -211,6 +247,8 @@ static int remote_push(struct state_repo *s, const git_oid *id, struct err *e)
 		ws_transport_fail(e, &pc.ws, what.ptr);
 		e->code = MLCI_EINFRA;
 		buf_release(&what);
+	} else if (local && (ret = local_update(local, incoming.ptr, id, expected, e)) != 0) {
+		/* 1: rejected, -1: error */
 	} else {
 		git_reference *rr = NULL;
 		git_reference_create(&rr, s->repo, REMOTE_REF, id, 1, "mlci state push");
@@ -224,6 +262,8 @@ done:
 	}
 	err_release(&pc.ws.cert_err);
 	buf_release(&pc.rejected);
+	buf_release(&incoming);
+	buf_release(&refspec);
 	git_remote_free(remote);
 	sigpipe_restore(&saved); /* after the free: closing a TLS session writes too */
 	return ret;
@@ -252,7 +292,7 @@ int state_sync(struct state_repo *s, struct err *e)
 		return have_remote ? set_main(s, &remote_tip, e) : 0;
 	if (!have_remote || git_graph_descendant_of(s->repo, &local_tip, &remote_tip) == 1) {
 		/* the local state repo has history the remote lacks (it was local before): publish it */
-		int r = remote_push(s, &local_tip, e);
+		int r = remote_push(s, &local_tip, have_remote ? &remote_tip : NULL, e);
 		if (r <= 0)
 			return r; /* pushed (main and origin/main are the same now), or an error */
 		/* rejected: the remote moved meanwhile; what it has now decides below */
@@ -529,7 +569,7 @@ int state_write(struct state_repo *s, const char *pipeline, const char *env, con
 		if (r == 0 && s->url) {
 			if (!attempt)
 				pause_point();
-			r = remote_push(s, &commit_id, e);
+			r = remote_push(s, &commit_id, have_tip ? &tip : NULL, e);
 			if (r < 0)
 				goto done;
 			if (r == 0) {
@@ -557,8 +597,10 @@ int state_write(struct state_repo *s, const char *pipeline, const char *env, con
 			goto done;
 		}
 		{
-			/* someone outside mlci moved main: back off a little before rebuilding on it */
-			struct timespec ts = { 0, (long)(1000000 * (1 + attempt * 5)) };
+			/* someone else moved main: back off a little (randomly, so that two hosts racing for a
+			 * remote drift apart) before rebuilding on it */
+			long ms = 1 + attempt * 5 + (s->url ? (long)(random() % (10 + attempt * 10)) : 0);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
 		}
 	}

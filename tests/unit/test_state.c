@@ -227,6 +227,58 @@ static void test_concurrent_writers(void **state)
 	pclose(p);
 }
 
+/* Two hosts (two homes) sharing one remote state repo (file://), writing 10 states each at once: the
+ * rejected pushes are re-applied, every write lands on the remote and its main stays a single line. */
+static void test_remote_writers(void **state)
+{
+	char cmd[1200], line[64];
+	FILE *p;
+	(void)state;
+	assert_int_equal(sh("git init -q --bare -b main $H/remote.git"), 0);
+	for (int k = 0; k < 2; k++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct state_repo s;
+			struct err e = ERR_INIT;
+			char c[41], h[300], url[320];
+			snprintf(h, sizeof(h), "%s/host%d", home, k);
+			snprintf(url, sizeof(url), "file://%s/remote.git", home);
+			setenv("MLCI_STATE_URL", url, 1);
+			if (state_open(&s, h, &e) < 0 || state_sync(&s, &e) < 0) {
+				fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
+				_exit(2);
+			}
+			for (int i = 0; i < 10; i++) {
+				cJSON *o = st(k ? "k1" : "k0", i + 1);
+				if (state_write(&s, k ? "p1" : "p0", "test", o, "w", "write", c, &e) < 0) {
+					fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
+					_exit(3);
+				}
+				cJSON_Delete(o);
+			}
+			state_close(&s);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int status;
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s/remote.git rev-list --count main && git -C %s/remote.git rev-list --merges --count main",
+		 home, home);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(atoi(line), 20);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(atoi(line), 0);
+	pclose(p);
+	unsetenv("MLCI_STATE_URL");
+}
+
 static void test_trailers(void **state)
 {
 	struct strvec a = STRVEC_INIT;
@@ -255,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_write_read_log),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_old_layout),
+		cmocka_unit_test(test_remote_writers),
 		cmocka_unit_test(test_trailers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
