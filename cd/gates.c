@@ -141,24 +141,20 @@ static int64_t jversion(const cJSON *state, const char **model, const char **art
 int cd_reconcile(const char *home, struct store *st, int *added, struct err *e)
 {
 	struct state_repo sr;
-	struct strvec envs = STRVEC_INIT;
-	char *path = path_join(home, "state.git");
+	struct strvec envs = STRVEC_INIT, pipes = STRVEC_INIT;
 	int ret = -1, n = 0;
 
 	if (added)
 		*added = 0;
-	if (!fs_is_dir(path)) {
-		free(path);
+	if (!state_exists(home))
 		return 0;
-	}
-	free(path);
-	if (state_open(&sr, home, e) < 0)
-		return -1;
-	if (state_list(&sr, &envs, e) < 0)
+	if (state_open(&sr, home, e) < 0 || state_sync(&sr, e) < 0)
+		goto done;
+	if (state_list(&sr, &pipes, &envs, e) < 0)
 		goto done;
 	for (size_t i = 0; i < envs.n; i++) {
 		struct rec_list l = { NULL, 0, 0 };
-		if (state_log(&sr, envs.v[i], rec_add, &l, e) < 0) {
+		if (state_log(&sr, pipes.v[i], envs.v[i], rec_add, &l, e) < 0) {
 			rec_release(&l);
 			goto done;
 		}
@@ -208,6 +204,7 @@ int cd_reconcile(const char *home, struct store *st, int *added, struct err *e)
 	ret = 0;
 done:
 	strvec_clear(&envs);
+	strvec_clear(&pipes);
 	state_close(&sr);
 	return ret;
 }
@@ -248,22 +245,20 @@ static int cdx_open(struct cdx *c, const struct cd_request *q, struct err *e)
 	if (store_open(&c->st, q->home, e) < 0)
 		return -1;
 	c->st_open = 1;
-	if (state_open(&c->sr, q->home, e) < 0)
-		return -1;
 	c->sr_open = 1;
+	if (state_open(&c->sr, q->home, e) < 0 || state_sync(&c->sr, e) < 0)
+		return -1;
 	if (cd_reconcile(q->home, &c->st, NULL, e) < 0)
 		return err_prefix(e, "reconciling the registry with the state repo");
 	if (q->pipeline) {
 		c->pipeline = xstrdup(q->pipeline);
 	} else {
-		cJSON *cur = NULL;
-		if (state_read(&c->sr, q->env, &cur, NULL, e) < 0)
+		/* the pipeline whose state has that environment; several: the user must say which */
+		if (state_pipeline_of(&c->sr, q->env, &c->pipeline, e) < 0)
 			return -1;
-		if (jstr(cur, "pipeline"))
-			c->pipeline = xstrdup(jstr(cur, "pipeline"));
-		cJSON_Delete(cur);
 		if (!c->pipeline)
-			return err_set(e, MLCI_EUSAGE, "environment %s has no state yet: name the pipeline", q->env);
+			return err_set(e, MLCI_EUSAGE,
+				       "environment %s has no state yet: name the pipeline (--pipeline P)", q->env);
 	}
 	if (store_pipeline_repo(&c->st, c->pipeline, &c->repo, e) < 0)
 		return -1;
@@ -370,9 +365,9 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 	struct err de = ERR_INIT;
 	int ret = -1;
 
-	if (state_read(&c->sr, c->q->env, &previous, NULL, e) < 0)
+	if (state_read(&c->sr, c->pipeline, c->q->env, &previous, NULL, e) < 0)
 		return -1;
-	if (state_write(&c->sr, c->q->env, state, c->q->actor, message, out->state_commit, e) < 0)
+	if (state_write(&c->sr, c->pipeline, c->q->env, state, c->q->actor, message, out->state_commit, e) < 0)
 		goto done;
 	cd_crash_point("state-commit");
 	if (add_transition(c, state, to_stage, c->q->actor, reason, out->state_commit, e) < 0)
@@ -383,11 +378,12 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 		struct buf rmsg = BUF_INIT;
 		if (!previous) {
 			cJSON_AddStringToObject(restore, "environment", c->q->env);
+			cJSON_AddStringToObject(restore, "pipeline", c->pipeline);
 			cJSON_AddNullToObject(restore, "model");
 			cJSON_AddStringToObject(restore, "note", "emptied: the first deploy failed");
 		}
 		buf_addf(&rmsg, "rollback %s: deploy failed\n\n%s\n", c->q->env, err_msg(&de));
-		ret = state_write(&c->sr, c->q->env, restore, "mlci", rmsg.ptr, back, e);
+		ret = state_write(&c->sr, c->pipeline, c->q->env, restore, "mlci", rmsg.ptr, back, e);
 		buf_release(&rmsg);
 		if (!ret)
 			ret = add_transition(c, restore, "rolled-back", "mlci", err_msg(&de), back, e);
@@ -629,7 +625,7 @@ static int release_pending(struct cdx *c, int64_t version, struct promote_outcom
 		cJSON *cur = NULL;
 		char tip[41];
 		int same;
-		if (state_read(&c->sr, c->q->env, &cur, tip, e) < 0)
+		if (state_read(&c->sr, c->pipeline, c->q->env, &cur, tip, e) < 0)
 			goto done;
 		same = cur && jstr(cur, "commit") && !strcmp(jstr(cur, "commit"), f.commit) &&
 		       jversion(cur, NULL, NULL) == f.p.version;
@@ -765,7 +761,7 @@ static int promote_manual(struct cdx *c, struct promote_outcome *out, struct err
 		goto done;
 	}
 	from = policy_env(&c->pol, env->from);
-	if (state_read(&c->sr, env->from, &src, NULL, e) < 0)
+	if (state_read(&c->sr, c->pipeline, env->from, &src, NULL, e) < 0)
 		goto done;
 	version = jversion(src, &model, &artifact);
 	if (!src || !version || !model || !artifact) {
@@ -794,7 +790,7 @@ static int promote_manual(struct cdx *c, struct promote_outcome *out, struct err
 			(long long)env->min_staging_runs, q->env);
 		goto done;
 	}
-	if (state_read(&c->sr, q->env, &cur, NULL, e) < 0)
+	if (state_read(&c->sr, c->pipeline, q->env, &cur, NULL, e) < 0)
 		goto done;
 	if (cur && jversion(cur, NULL, NULL) == version && jstr(cur, "commit") && jstr(src, "commit") &&
 	    !strcmp(jstr(cur, "commit"), jstr(src, "commit"))) {
@@ -843,7 +839,7 @@ static int promote_manual(struct cdx *c, struct promote_outcome *out, struct err
 	/* someone may have promoted it while we waited for the lock */
 	cJSON_Delete(cur);
 	cur = NULL;
-	if (state_read(&c->sr, q->env, &cur, NULL, e) < 0)
+	if (state_read(&c->sr, c->pipeline, q->env, &cur, NULL, e) < 0)
 		goto done;
 	if (cur && jversion(cur, NULL, NULL) == version && jstr(cur, "commit") && jstr(src, "commit") &&
 	    !strcmp(jstr(cur, "commit"), jstr(src, "commit"))) {
@@ -923,7 +919,7 @@ int cd_approve(const struct cd_request *q, struct promote_outcome *out, struct e
 	}
 	/* the candidate: the model version, its digest and the commit that made it */
 	if (c.env->promote == SPEC_PROMOTE_MANUAL && c.env->from) {
-		if (state_read(&c.sr, c.env->from, &src, NULL, e) < 0)
+		if (state_read(&c.sr, c.pipeline, c.env->from, &src, NULL, e) < 0)
 			goto done;
 		if (jversion(src, &model, NULL) != q->version) {
 			err_set(e, MLCI_EFAILED, "refused: version %lld is not the candidate for %s (it is not in %s)",
@@ -1036,7 +1032,7 @@ int cd_rollback(const struct cd_request *q, struct promote_outcome *out, struct 
 	memset(out, 0, sizeof(*out));
 	if (cdx_open(&c, q, e) < 0)
 		goto done;
-	if (state_log(&c.sr, q->env, rec_add, &l, e) < 0)
+	if (state_log(&c.sr, c.pipeline, q->env, rec_add, &l, e) < 0)
 		goto done;
 	if (!l.n || !l.v[0].state) {
 		err_set(e, MLCI_EFAILED, "refused: %s has no state to roll back", q->env);

@@ -161,9 +161,11 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	struct err de = ERR_INIT;
 	int ret = -1;
 
-	if (state_open(&sr, r->home, e) < 0)
+	if (state_open(&sr, r->home, e) < 0 || state_sync(&sr, e) < 0) {
+		state_close(&sr);
 		return -1;
-	if (state_read(&sr, env->name, &previous, NULL, e) < 0)
+	}
+	if (state_read(&sr, r->spec.pipeline, env->name, &previous, NULL, e) < 0)
 		goto done;
 	if (previous) {
 		const cJSON *pc = cJSON_GetObjectItemCaseSensitive(previous, "commit");
@@ -185,7 +187,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	buf_addf(&msg, "\n\nRule: %s (%s)\nRun: %s\nCommit: %s\n", rule_name(env->promote), why, r->id, r->commit.id);
 	for (size_t i = 0; approvers && i < approvers->n; i++)
 		buf_addf(&msg, "Approved-by: %s\n", approvers->v[i]);
-	if (state_write(&sr, env->name, state, actor, msg.ptr, out->state_commit, e) < 0)
+	if (state_write(&sr, r->spec.pipeline, env->name, state, actor, msg.ptr, out->state_commit, e) < 0)
 		goto done;
 	cd_crash_point("state-commit");
 	if (record_transition(r, env->name, env->name, actor, why, out->state_commit, e) < 0)
@@ -198,11 +200,12 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		struct buf rmsg = BUF_INIT;
 		if (!previous) {
 			cJSON_AddStringToObject(restore, "environment", env->name);
+			cJSON_AddStringToObject(restore, "pipeline", r->spec.pipeline);
 			cJSON_AddNullToObject(restore, "model");
 			cJSON_AddStringToObject(restore, "note", "emptied: the first deploy failed");
 		}
 		buf_addf(&rmsg, "rollback %s: deploy of run %s failed\n\n%s\n", env->name, r->id, err_msg(&de));
-		ret = state_write(&sr, env->name, restore, "mlci", rmsg.ptr, back, e);
+		ret = state_write(&sr, r->spec.pipeline, env->name, restore, "mlci", rmsg.ptr, back, e);
 		buf_release(&rmsg);
 		cJSON_Delete(restore);
 		if (ret < 0)

@@ -1,5 +1,6 @@
-/* state.h - the GitOps state repo: environments/<env>.json in a bare Git repository, one commit per
- * promotion or rollback (libgit2). It stores desired state; deciding promotions is cd/promote.c's job. */
+/* state.h - the GitOps state repo: environments/<pipeline>/<env>.json in a bare Git repository, one commit
+ * per promotion or rollback (libgit2), pushed when the state repo is remote. It stores desired state;
+ * deciding promotions is cd/promote.c's job. Layout and remote: docs/promotion.md "The state repo". */
 #ifndef MLCI_STATE_H
 #define MLCI_STATE_H
 
@@ -12,32 +13,58 @@ struct git_repository;
 
 struct state_repo {
 	struct git_repository *repo; /* owned */
-	char *path;                  /* $home/state.git; owned */
+	char *path;                  /* $home/state.git (a clone of "url" when remote); owned */
+	char *url;                   /* the remote state repo, NULL when local only; owned */
 };
 
-/* Open "$home/state.git", creating the bare repository (branch main) on first use. */
+/* The remote state repo configured for "$home": $MLCI_STATE_URL when set and not empty, else the
+ * "state:" key of $home/policy.yaml; *url_out NULL when the state repo is local only (caller owns). */
+int state_url(const char *home, char **url_out, struct err *e);
+
+/* 1 when "$home" has a state repo to read: state.git exists or a remote one is configured. */
+int state_exists(const char *home);
+
+/* Open "$home/state.git", creating the bare repository (branch main) on first use. With a remote
+ * (state_url), state.git is its local clone: the remote "origin" is set to the URL (nothing is fetched
+ * yet: state_sync does). */
 int state_open(struct state_repo *s, const char *home, struct err *e);
 void state_close(struct state_repo *s);
 
-/* The current state of "env" at the tip of main (caller owns *out, NULL when the environment has none)
- * and, when "commit_out" is not NULL, the tip commit id ("" when the repo is empty). */
-int state_read(struct state_repo *s, const char *env, cJSON **out, char commit_out[41], struct err *e);
+/* Remote only (no-op otherwise): fetch the remote's main and make the local main equal to it (the
+ * remote wins; a local main with commits the remote lacks is pushed when it is a fast-forward, else
+ * kept under refs/mlci/diverged/<time> and replaced). MLCI_EINFRA when the remote is unreachable. */
+int state_sync(struct state_repo *s, struct err *e);
 
-/* The state of "env" as of "commit" (an id of the state repo); *out NULL when absent there. */
-int state_read_at(struct state_repo *s, const char *commit, const char *env, cJSON **out, struct err *e);
+/* The current state of (pipeline, env) at the tip of main (caller owns *out, NULL when it has none)
+ * and, when "commit_out" is not NULL, the tip commit id ("" when the repo is empty). A state file of
+ * the previous layout (environments/<env>.json naming "pipeline") is read when the new one is absent. */
+int state_read(struct state_repo *s, const char *pipeline, const char *env, cJSON **out, char commit_out[41],
+	       struct err *e);
 
-/* Write "state" as environments/<env>.json in one new commit on main: author "actor", committer mlci,
- * message "message". Retries when another process moved main meanwhile. "commit_out" gets the id. */
-int state_write(struct state_repo *s, const char *env, const cJSON *state, const char *actor,
+/* The state of (pipeline, env) as of "commit" (an id of the state repo); *out NULL when absent there. */
+int state_read_at(struct state_repo *s, const char *commit, const char *pipeline, const char *env, cJSON **out,
+		  struct err *e);
+
+/* Write "state" as environments/<pipeline>/<env>.json in one new commit on main (removing the previous
+ * layout's file of that pipeline and environment): author "actor", committer mlci, message "message".
+ * Local: retries when another process moved main meanwhile. Remote: fetches, commits on the remote's
+ * tip and pushes; a rejected push (someone else pushed) is re-applied on the new tip, a few times;
+ * the local main moves only once the remote has the commit. "commit_out" gets the id. */
+int state_write(struct state_repo *s, const char *pipeline, const char *env, const cJSON *state, const char *actor,
 		const char *message, char commit_out[41], struct err *e);
 
-/* Walk main from the tip: calls "fn" for each commit that changed environments/<env>.json, newest
+/* Walk main from the tip: calls "fn" for each commit that changed the state of (pipeline, env), newest
  * first, with the commit id, time (s) and the state in that commit (NULL if it was removed). */
-int state_log(struct state_repo *s, const char *env,
+int state_log(struct state_repo *s, const char *pipeline, const char *env,
 	      int (*fn)(void *payload, const char *commit, long long time, const cJSON *state), void *payload,
 	      struct err *e);
 
-/* Names of the environments that have a state at the tip of main, sorted. */
-int state_list(struct state_repo *s, struct strvec *envs, struct err *e);
+/* The (pipeline, env) pairs that have a state at the tip of main, sorted by pipeline then environment:
+ * pipelines->v[i] goes with envs->v[i]. A previous-layout file counts for the pipeline it names. */
+int state_list(struct state_repo *s, struct strvec *pipelines, struct strvec *envs, struct err *e);
+
+/* The pipeline that has a state for "env": *pipeline_out (caller owns) when exactly one has; NULL and 0
+ * when none has; -1 with MLCI_EUSAGE naming them when several have ("name one with --pipeline P"). */
+int state_pipeline_of(struct state_repo *s, const char *env, char **pipeline_out, struct err *e);
 
 #endif

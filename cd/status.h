@@ -7,11 +7,14 @@
 
 #include "common/error.h"
 
-/* {"environments": [{environment, state, state_commit}], "pending": [...], "pins": [...]} of "$home".
- * "at" > 0: the state each environment had at that time (seconds since the epoch), from the state
- * repo's history; environments that had none then are left out. */
-int status_collect(const char *home, long long at, cJSON **out, struct err *e);
-/* [{state_commit, time, state}] of "env", newest first. */
-int status_history(const char *home, const char *env, cJSON **out, struct err *e);
+/* {"environments": [{pipeline, environment, state, state_commit}], "pending": [...], "pins": [...]} of
+ * "$home", of every pipeline or only of "pipeline" (not NULL). "at" > 0: the state each environment had
+ * at that time (seconds since the epoch), from the state repo's history; environments that had none
+ * then are left out. A remote state repo that cannot be fetched is reported from its last fetched copy
+ * (with a warning on stderr). */
+int status_collect(const char *home, const char *pipeline, long long at, cJSON **out, struct err *e);
+/* [{state_commit, time, state}] of "env" of "pipeline", newest first. "pipeline" NULL: the one pipeline
+ * that has a state for "env" (MLCI_EUSAGE when several have; an empty list when none has). */
+int status_history(const char *home, const char *pipeline, const char *env, cJSON **out, struct err *e);
 
 #endif

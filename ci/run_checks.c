@@ -127,21 +127,25 @@ static cJSON *read_json_file(const char *path, struct buf *why)
 static int production_model(const struct run *r, char **run_out, char **model_out, int64_t *version, struct buf *why,
 			    struct err *e)
 {
-	char *sp = path_join(r->home, "state.git");
 	struct state_repo sr;
 	cJSON *st = NULL;
 	const cJSON *m, *x;
 	int ret = 0;
 
-	if (!fs_is_dir(sp)) {
-		free(sp);
+	if (!state_exists(r->home) || !r->spec.pipeline) {
 		buf_addf(why, "no model in " PRODUCTION_ENV);
 		return 0;
 	}
-	free(sp);
-	if (state_open(&sr, r->home, e) < 0)
+	if (state_open(&sr, r->home, e) < 0) {
+		state_close(&sr);
 		return -1;
-	if (state_read(&sr, PRODUCTION_ENV, &st, NULL, e) < 0) {
+	}
+	if (state_sync(&sr, e) < 0) {
+		/* an unreachable remote state repo: compare with the last state fetched */
+		log_warn("%s", err_msg(e));
+		err_release(e);
+	}
+	if (state_read(&sr, r->spec.pipeline, PRODUCTION_ENV, &st, NULL, e) < 0) {
 		state_close(&sr);
 		return -1;
 	}

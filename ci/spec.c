@@ -36,6 +36,7 @@ void spec_release(struct spec *s)
 {
 	free(s->pipeline);
 	free(s->model);
+	free(s->state_url);
 	spec_ref_release(&s->model_artifact);
 	kvlist_release(&s->params);
 	kvlist_release(&s->env);

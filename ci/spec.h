@@ -211,6 +211,7 @@ struct spec {
 	struct spec_group *groups; /* policy.yaml only (spec_parse_policy_buffer); owned */
 	size_t n_groups;
 	struct spec_strlist freeze; /* policy.yaml only: windows applying to every environment */
+	char *state_url;            /* policy.yaml only: "state:", the remote state repo (NULL = local) */
 };
 
 /* Parse and validate "len" bytes of YAML. "file" is the display name used in diagnostics.

@@ -715,11 +715,12 @@ done:
 	spec_key_pop(c, mark);
 }
 
-enum { P_ENVIRONMENTS, P_GROUPS, P_FREEZE, P_N };
+enum { P_ENVIRONMENTS, P_GROUPS, P_FREEZE, P_STATE, P_N };
 static const struct spec_field policy_fields[P_N] = {
 	[P_ENVIRONMENTS] = { "environments", 1 },
 	[P_GROUPS] = { "groups", 0 },
 	[P_FREEZE] = { "freeze", 0 },
+	[P_STATE] = { "state", 0 },
 };
 
 void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root)
@@ -735,6 +736,7 @@ void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root)
 	if (v[P_GROUPS])
 		parse_groups(c, v[P_GROUPS]);
 	spec_get_list(c, v[P_FREEZE], "freeze", 1, "a freeze window", conv_freeze, "freeze window", &s->freeze);
+	spec_get_str(c, v[P_STATE], "state", "a Git URL (the remote state repo)", &s->state_url);
 	if (v[P_ENVIRONMENTS])
 		parse_environments(c, v[P_ENVIRONMENTS]);
 	/* every @group named by approvers must be defined here */

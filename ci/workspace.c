@@ -32,15 +32,6 @@ int ws_is_url(const char *location)
 	return colon && strchr(location, '@') && (!slash || colon < slash);
 }
 
-/* What the transport callbacks need: the options, the URL (for the ssh port) and why a host key or
- * credentials were refused, so that the error says it instead of libgit2's generic message. */
-struct cb_payload {
-	const struct ws_transport *t;
-	const char *url;
-	int attempts;
-	struct err cert_err;
-};
-
 /* The port of an ssh:// URL (22 when none; scp-like URLs have none). */
 static int url_port(const char *url)
 {
@@ -71,7 +62,7 @@ static int url_port(const char *url)
 static int credentials_cb(git_credential **out, const char *url, const char *username_from_url, unsigned int allowed,
 			  void *payload)
 {
-	struct cb_payload *cb = payload;
+	struct ws_callbacks *cb = payload;
 	const char *user = username_from_url ? username_from_url : "git";
 	if (cb->attempts++ > 3) {
 		err_set(&cb->cert_err, MLCI_EFAILED, "authentication to %s refused (check %s)", url,
@@ -106,7 +97,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
  * connection is refused (never skipped). https: libgit2's own TLS verification decides. */
 static int certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
-	struct cb_payload *cb = payload;
+	struct ws_callbacks *cb = payload;
 	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
 		const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
 		struct buf file = BUF_INIT;
@@ -126,8 +117,8 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 	return valid ? 0 : GIT_PASSTHROUGH;
 }
 
-static void callbacks_init(git_remote_callbacks *cbs, struct cb_payload *cb, const struct ws_transport *t,
-			   const char *url)
+void ws_callbacks_init(struct git_remote_callbacks *cbs, struct ws_callbacks *cb, const struct ws_transport *t,
+		       const char *url)
 {
 	memset(cb, 0, sizeof(*cb));
 	cb->t = t;
@@ -139,7 +130,7 @@ static void callbacks_init(git_remote_callbacks *cbs, struct cb_payload *cb, con
 }
 
 /* The error of a failed transport operation: the host key refusal when that was the cause. */
-static int transport_fail(struct err *e, struct cb_payload *cb, const char *what)
+int ws_transport_fail(struct err *e, struct ws_callbacks *cb, const char *what)
 {
 	if (cb->cert_err.code) {
 		err_set(e, MLCI_EFAILED, "%s: %s", what, err_msg(&cb->cert_err));
@@ -181,17 +172,17 @@ int ws_mirror_fetch(struct ws_source *src, const struct ws_transport *t, struct 
 	git_remote *remote = NULL;
 	git_fetch_options fo;
 	git_buf def = { 0 };
-	struct cb_payload cb;
+	struct ws_callbacks cb;
 	int ret = -1;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if (git_remote_lookup(&remote, src->repo, "origin") < 0)
 		return git_fail(e, "could not find remote 'origin' of the mirror");
-	callbacks_init(&fo.callbacks, &cb, t, git_remote_url(remote));
+	ws_callbacks_init(&fo.callbacks, &cb, t, git_remote_url(remote));
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
 	if (git_remote_fetch(remote, NULL, &fo, "mlci mirror fetch") < 0) {
-		transport_fail(e, &cb, "could not fetch");
+		ws_transport_fail(e, &cb, "could not fetch");
 		goto done;
 	}
 	if (git_remote_default_branch(&def, remote) == 0 && def.ptr) {
@@ -211,15 +202,15 @@ int ws_remote_heads(struct ws_source *src, const struct ws_transport *t, struct 
 	git_remote_callbacks cbs;
 	const git_remote_head **heads = NULL;
 	size_t n = 0;
-	struct cb_payload cb;
+	struct ws_callbacks cb;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (git_remote_lookup(&remote, src->repo, "origin") < 0)
 		return git_fail(e, "could not find remote 'origin' of the mirror");
-	callbacks_init(&cbs, &cb, t, git_remote_url(remote));
+	ws_callbacks_init(&cbs, &cb, t, git_remote_url(remote));
 	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL) < 0) {
-		transport_fail(e, &cb, "could not connect");
+		ws_transport_fail(e, &cb, "could not connect");
 		goto done;
 	}
 	if (git_remote_ls(&heads, &n, remote) < 0) {

@@ -42,6 +42,23 @@ struct ws_transport {
 	const char *known_hosts; /* OpenSSH known_hosts file */
 };
 
+/* What the transport callbacks need: the options, the URL (for the ssh port) and why a host key or
+ * credentials were refused, so that the error says it instead of libgit2's generic message. A caller
+ * may embed it as the first member of its own payload (cd/state.c adds push callbacks). */
+struct ws_callbacks {
+	const struct ws_transport *t;
+	const char *url;
+	int attempts;
+	struct err cert_err; /* release with err_release after the transfer */
+};
+struct git_remote_callbacks;
+/* Fill "cbs" with the credential and certificate callbacks above for "url" (payload "cb"). */
+void ws_callbacks_init(struct git_remote_callbacks *cbs, struct ws_callbacks *cb, const struct ws_transport *t,
+		       const char *url);
+/* The error of a failed transfer: the host key or credential refusal when that was the cause, else
+ * libgit2's error; "what" is the context. Always -1. */
+int ws_transport_fail(struct err *e, struct ws_callbacks *cb, const char *what);
+
 /* Open the bare mirror of "url" under "$home/repos" (created with its remote on first use) without
  * fetching; src->git_dir is its path. */
 int ws_mirror_open(struct ws_source *src, const char *home, const char *url, struct err *e);

@@ -52,9 +52,10 @@ const struct cmd cmd_table[] = {
 	  "Without an argument, list the commands. With one, show that command's usage and options\n"
 	  "(the same as `mlci COMMAND --help`).",
 	  NULL, 0, 1 },
-	{ "history", cmd_history, "list every promotion and rollback of one environment", "mlci history ENV",
+	{ "history", cmd_history, "list every promotion and rollback of one environment", "mlci history ENV [--pipeline P]",
 	  "Every commit of the state repo that changed ENV's desired state, newest first: the state commit,\n"
-	  "time, model version, source commit, run, the rule that promoted it and who did.",
+	  "time, model version, source commit, run, the rule that promoted it and who did. States are kept per\n"
+	  "pipeline: --pipeline P is needed when several pipelines have ENV (exit 2 otherwise).",
 	  cmd_history_opts, 1, 1 },
 	{ "init", cmd_init, "write a working example pipeline repo (git init + first commit)",
 	  "mlci init DIR [--template NAME]",
@@ -137,9 +138,9 @@ const struct cmd cmd_table[] = {
 	  "it read and wrote, its metrics and the model versions it registered.\n"
 	  "Exit status 2 when the run is unknown or the prefix is ambiguous.",
 	  cmd_show_opts, 1, 1 },
-	{ "status", cmd_status, "show what each environment runs and what waits to be promoted", "mlci status",
-	  "Per environment, the desired state at the tip of the state repo ($MLCI_HOME/state.git): model\n"
-	  "version, commit, branch, run, since when and by whom; then the pending promotion candidates with\n"
+	{ "status", cmd_status, "show what each environment runs and what waits to be promoted", "mlci status [--pipeline P] [--at TIME]",
+	  "Per pipeline and environment, the desired state at the tip of the state repo ($MLCI_HOME/state.git,\n"
+	  "fetched first when it is remote): model version, commit, branch, run, since when and by whom; then the pending promotion candidates with\n"
 	  "what they wait for (e.g. approvals 0/1).",
 	  cmd_status_opts, 0, 0 },
 	{ "unpin", cmd_unpin, "lift the pin a rollback put on an environment",

@@ -9,7 +9,11 @@
 #include "cmd/cmd.h"
 #include "common/banned.h"
 
+static const char *opt_pipeline;
+
 const struct cmd_opt cmd_history_opts[] = {
+	{ 0, "pipeline", "P", "pipeline (default: the one pipeline that has ENV; required when several have)",
+	  &opt_pipeline, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -20,12 +24,14 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 	cJSON *arr = NULL;
 	const cJSON *it;
 	struct cmd_tab t;
-	int code = cmd_parse(cmd_find("history"), argc, argv, ctx, &args);
+	int code;
+	opt_pipeline = NULL;
+	code = cmd_parse(cmd_find("history"), argc, argv, ctx, &args);
 	if (code) {
 		strvec_clear(&args);
 		return code;
 	}
-	if (status_history(ctx->home, args.v[0], &arr, &e) < 0) {
+	if (status_history(ctx->home, opt_pipeline, args.v[0], &arr, &e) < 0) {
 		cmd_error(ctx, "history: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);

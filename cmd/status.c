@@ -9,11 +9,12 @@
 #include "cmd/cmd.h"
 #include "common/banned.h"
 
-static const char *opt_at;
+static const char *opt_at, *opt_pipeline;
 
 const struct cmd_opt cmd_status_opts[] = {
 	{ 0, "at", "TIME", "what each environment ran at TIME (ISO-8601 UTC or seconds since the epoch)", &opt_at,
 	  NULL },
+	{ 0, "pipeline", "P", "only the environments of pipeline P", &opt_pipeline, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -36,7 +37,7 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 	const cJSON *it;
 	time_t at = 0;
 	int code;
-	opt_at = NULL;
+	opt_at = opt_pipeline = NULL;
 	code = cmd_parse(cmd_find("status"), argc, argv, ctx, &args);
 	strvec_clear(&args);
 	if (code)
@@ -46,7 +47,7 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			  opt_at);
 		return 2;
 	}
-	if (status_collect(ctx->home, (long long)at, &o, &e) < 0) {
+	if (status_collect(ctx->home, opt_pipeline, (long long)at, &o, &e) < 0) {
 		cmd_error(ctx, "status: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
@@ -65,13 +66,15 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			printf("as of %s:\n", w);
 		}
 		if (!cJSON_GetArraySize(envs))
-			printf("%s\n", opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
-		cmd_tab_init(&t, 0, 7, "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
+			printf("%s\n",
+			       opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
+		cmd_tab_init(&t, 0, 8, "PIPELINE", "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
 		cJSON_ArrayForEach(it, envs)
 		{
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
 			char model[160];
 			model_ref(model, sizeof(model), st);
+			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
 			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
 			cmd_tab_add(&t, NULL, "%s", model);
 			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
@@ -102,11 +105,12 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		if (!opt_at && cJSON_GetArraySize(pending)) {
 			printf("\npending promotions:\n");
-			cmd_tab_init(&t, 0, 5, "ENVIRONMENT", "MODEL", "RUN", "COMMIT", "WAITING FOR");
+			cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
 			cJSON_ArrayForEach(it, pending)
 			{
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
 				if (cJSON_IsNumber(v))
 					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
 				else

@@ -28,7 +28,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""  # libgit2 sends a push (receive-pack) chunked
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
         env = {
             "GIT_PROJECT_ROOT": root, "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path,
             "QUERY_STRING": query, "REQUEST_METHOD": self.command, "REMOTE_USER": "test",

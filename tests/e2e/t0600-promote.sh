@@ -13,7 +13,7 @@ db=sqlite3.connect(sys.argv[1])
 for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
-state() { git -C "$MLCI_HOME/state.git" show "main:environments/$1.json"; }
+state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-promo}/$1.json"; }
 export MLCI_DEPLOY_DIR="$SCRATCH/deployed"
 
 test_expect_success 'setup: a pipeline repo with test (auto), staging (semi, 1 approval) and production (manual)' '
@@ -66,7 +66,7 @@ test_expect_success 'promotion rules come from main, never from the dev branch u
 	commit_all repo "try to promote myself to staging" &&
 	mlci run --repo repo -o json >r3.json &&
 	test "$(js "d[\"promotion\"][\"environment\"]" <r3.json)" = test &&
-	! git -C "$MLCI_HOME/state.git" cat-file -e main:environments/staging.json 2>/dev/null
+	! git -C "$MLCI_HOME/state.git" cat-file -e main:environments/promo/staging.json 2>/dev/null
 '
 
 test_expect_success 'main without an approval trailer is pending, shown by mlci status' '
@@ -144,12 +144,12 @@ test_expect_success 'a webhook answering 500 is retried, then the environment is
 	start_receiver bad 500 3 &&
 	git -C wrepo switch -q main && hook_spec "$(cat bad.port)" && commit_all wrepo "receiver moved" &&
 	git -C wrepo switch -q dev/w && echo c >wrepo/t/a && commit_all wrepo three &&
-	good=$(state test | js "d[\"run\"]") &&
+	good=$(state test hook | js "d[\"run\"]") &&
 	MLCI_DEPLOY_WEBHOOK_SECRET=s3cret test_must_fail 1 mlci run --repo wrepo -o json >w2.json &&
 	wait $rpid &&
 	test "$(grep -c "^signed test" bad.log)" = 3 &&
 	js "d[\"promotion\"][\"detail\"]" <w2.json | grep -q "answered HTTP 500 (attempt 3 of 3)" &&
-	test "$(state test | js "d[\"run\"]")" = "$good"
+	test "$(state test hook | js "d[\"run\"]")" = "$good"
 '
 
 test_done

@@ -13,7 +13,7 @@ db=sqlite3.connect(sys.argv[1])
 for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
-state() { git -C "$MLCI_HOME/state.git" show "main:environments/$1.json"; }
+state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-gate}/$1.json"; }
 version_in() { state "$1" | js "d[\"model\"][\"version\"]"; }
 export MLCI_DEPLOY_DIR="$SCRATCH/deployed"
 
@@ -57,7 +57,7 @@ test_expect_success 'production by a non-approver is refused with exit 1 naming 
 	MLCI_ACTOR=mallory test_must_fail 1 mlci promote gate --to production 2>err &&
 	test_grep "refused: mallory is not an approver of production" err &&
 	test_grep "approvers: alice, bob" err &&
-	! git -C "$MLCI_HOME/state.git" cat-file -e main:environments/production.json 2>/dev/null
+	! git -C "$MLCI_HOME/state.git" cat-file -e main:environments/gate/production.json 2>/dev/null
 '
 
 test_expect_success 'an approver is refused before min_staging_runs passed runs in staging' '

@@ -173,7 +173,7 @@ test_expect_success 'first run with production as baseline: drift skipped and ba
 	verdict p1.json data.drift summary >sum && test_grep "^no baseline: skipped" sum &&
 	test "$(verdict p1.json model.baseline status)" = pass &&
 	verdict p1.json model.baseline summary >sum && test_grep "^no baseline: skipped" sum &&
-	git -C "$MLCI_HOME/state.git" show main:environments/production.json >state &&
+	git -C "$MLCI_HOME/state.git" show main:environments/chk/production.json >state &&
 	test_grep "$(js "d[\"id\"]" <p1.json)" state &&
 	test "$(sql "SELECT count(*) FROM dataset_stats")" -ge 1
 '
@@ -190,7 +190,7 @@ test_expect_success 'drift vs production (its stored dataset statistics) and a r
 	verdict p2.json model.baseline summary >sum &&
 	test_grep "accuracy 0.900 vs production 0.950: -0.050 beyond tolerance 0.01" sum &&
 	test "$(js "d[\"promotion\"][\"action\"]" <p2.json)" != promoted &&
-	git -C "$MLCI_HOME/state.git" show main:environments/production.json >state &&
+	git -C "$MLCI_HOME/state.git" show main:environments/chk/production.json >state &&
 	test_grep "$(js "d[\"id\"]" <p1.json)" state
 '
 
@@ -370,10 +370,10 @@ test_expect_success 'a change to the serving code runs the service check again (
 	! verdict tpl4.json service.load summary | grep reused
 '
 
-test_expect_success 'production holding another pipeline is no baseline for this one (and says so)' '
+test_expect_success 'another pipeline'"'"'s production is no baseline for this one (states are kept per pipeline)' '
 	(cd tpl && mlci run -o json >../tpl3.json 2>/dev/null) &&
-	test "$(verdict tpl3.json data.drift summary)" = "no baseline: skipped (production runs pipeline chk)" &&
-	test "$(verdict tpl3.json model.baseline summary)" = "no baseline: skipped (production runs pipeline chk)"
+	test "$(verdict tpl3.json data.drift summary)" = "no baseline: skipped (no model in production)" &&
+	test "$(verdict tpl3.json model.baseline summary)" = "no baseline: skipped (no model in production)"
 '
 
 test_done

@@ -13,7 +13,7 @@ db=sqlite3.connect(sys.argv[1])
 for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
-state() { git -C "$MLCI_HOME/state.git" show "main:environments/$1.json"; }
+state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-sp}/$1.json"; }
 HEALTH_PID=
 stop_all() {
 	[ -z "$HEALTH_PID" ] || kill "$HEALTH_PID" 2>/dev/null

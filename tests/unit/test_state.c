@@ -49,43 +49,136 @@ static int count_cb(void *payload, const char *commit, long long time, const cJS
 	return 0;
 }
 
+static int count_cb3(void *payload, const char *commit, long long time, const cJSON *state)
+{
+	int *n = payload;
+	(void)commit;
+	(void)time;
+	/* newest first: 3, 2, 1 */
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(state, "model"), "version")->valueint, 3 - *n);
+	(*n)++;
+	return 0;
+}
+
 static void test_write_read_log(void **state)
 {
 	struct state_repo s;
 	struct err e = ERR_INIT;
-	struct strvec envs = STRVEC_INIT;
-	char c1[41], c2[41], c3[41], tip[41];
-	cJSON *a = st("aaa", 1), *b = st("bbb", 2), *x = st("xxx", 7), *got = NULL;
+	struct strvec envs = STRVEC_INIT, pipes = STRVEC_INIT;
+	char c1[41], c2[41], c3[41], c4[41], tip[41], *who = NULL;
+	cJSON *a = st("aaa", 1), *b = st("bbb", 2), *x = st("xxx", 7), *y = st("yyy", 9), *got = NULL;
 	int n = 0;
 	(void)state;
 	assert_int_equal(state_open(&s, home, &e), 0);
-	assert_int_equal(state_read(&s, "test", &got, tip, &e), 0);
+	assert_int_equal(state_read(&s, "p1", "test", &got, tip, &e), 0);
 	assert_null(got);
 	assert_string_equal(tip, "");
-	assert_int_equal(state_write(&s, "test", a, "alice", "promote 1", c1, &e), 0);
-	assert_int_equal(state_write(&s, "staging", x, "bob", "promote x", c2, &e), 0);
-	assert_int_equal(state_write(&s, "test", b, "alice", "promote 2", c3, &e), 0);
-	assert_int_equal(state_read(&s, "test", &got, tip, &e), 0);
-	assert_string_equal(tip, c3);
+	assert_int_equal(state_write(&s, "p1", "test", a, "alice", "promote 1", c1, &e), 0);
+	assert_int_equal(state_write(&s, "p1", "staging", x, "bob", "promote x", c2, &e), 0);
+	assert_int_equal(state_write(&s, "p1", "test", b, "alice", "promote 2", c3, &e), 0);
+	/* another pipeline's test does not overwrite p1's */
+	assert_int_equal(state_write(&s, "p2", "test", y, "carol", "promote y", c4, &e), 0);
+	assert_int_equal(state_read(&s, "p1", "test", &got, tip, &e), 0);
+	assert_string_equal(tip, c4);
 	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "bbb");
 	cJSON_Delete(got);
+	assert_int_equal(state_read(&s, "p2", "test", &got, NULL, &e), 0);
+	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "yyy");
+	cJSON_Delete(got);
 	/* the state as of an older commit */
-	assert_int_equal(state_read_at(&s, c1, "test", &got, &e), 0);
+	assert_int_equal(state_read_at(&s, c1, "p1", "test", &got, &e), 0);
 	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "aaa");
 	cJSON_Delete(got);
-	assert_int_equal(state_read_at(&s, c1, "staging", &got, &e), 0);
+	assert_int_equal(state_read_at(&s, c1, "p1", "staging", &got, &e), 0);
 	assert_null(got);
-	/* staging's write did not touch test's history: two entries for test */
-	assert_int_equal(state_log(&s, "test", count_cb, &n, &e), 0);
+	/* staging's and p2's writes did not touch p1/test's history: two entries */
+	assert_int_equal(state_log(&s, "p1", "test", count_cb, &n, &e), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(state_list(&s, &envs, &e), 0);
-	assert_int_equal(envs.n, 2);
-	assert_true(strvec_contains(&envs, "test") && strvec_contains(&envs, "staging"));
+	assert_int_equal(state_list(&s, &pipes, &envs, &e), 0);
+	assert_int_equal(envs.n, 3);
+	assert_string_equal(pipes.v[0], "p1");
+	assert_string_equal(envs.v[0], "staging");
+	assert_string_equal(pipes.v[1], "p1");
+	assert_string_equal(envs.v[1], "test");
+	assert_string_equal(pipes.v[2], "p2");
+	assert_string_equal(envs.v[2], "test");
+	/* which pipeline has an environment: one, none, or ambiguous */
+	assert_int_equal(state_pipeline_of(&s, "staging", &who, &e), 0);
+	assert_string_equal(who, "p1");
+	free(who);
+	assert_int_equal(state_pipeline_of(&s, "production", &who, &e), 0);
+	assert_null(who);
+	assert_int_equal(state_pipeline_of(&s, "test", &who, &e), -1);
+	assert_int_equal(e.code, MLCI_EUSAGE);
+	assert_non_null(strstr(err_msg(&e), "p1, p2"));
+	err_release(&e);
 	strvec_clear(&envs);
+	strvec_clear(&pipes);
 	state_close(&s);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	cJSON_Delete(x);
+	cJSON_Delete(y);
+	err_release(&e);
+}
+
+/* Run "cmd" with $H set to the test's home. */
+static int sh(const char *cmd)
+{
+	setenv("H", home, 1);
+	return system(cmd);
+}
+
+/* A state repo of the previous layout (environments/<env>.json naming its pipeline, made with the
+ * git CLI) is read, listed and logged; the next write moves the pair to the new layout. */
+static void test_old_layout(void **state)
+{
+	struct state_repo s;
+	struct err e = ERR_INIT;
+	struct strvec envs = STRVEC_INIT, pipes = STRVEC_INIT;
+	char c[41], cmd[1024];
+	cJSON *got = NULL, *z = st("zzz", 3);
+	int n = 0;
+	(void)state;
+	assert_int_equal(fs_rm_rf(home, NULL), 0);
+	assert_int_equal(sh("set -e; git init -q --bare -b main $H/state.git; w=$H/w; git init -q -b main $w; "
+			    "mkdir $w/environments; "
+			    "printf '{\"pipeline\":\"old\",\"commit\":\"c1\",\"model\":{\"version\":1}}' "
+			    ">$w/environments/test.json; "
+			    "git -C $w add -A; git -C $w -c user.name=t -c user.email=t@x commit -q -m one; "
+			    "printf '{\"pipeline\":\"old\",\"commit\":\"c2\",\"model\":{\"version\":2}}' "
+			    ">$w/environments/test.json; "
+			    "git -C $w -c user.name=t -c user.email=t@x commit -qam two; "
+			    "git -C $w push -q $H/state.git main"),
+			 0);
+	assert_int_equal(state_open(&s, home, &e), 0);
+	assert_int_equal(state_read(&s, "old", "test", &got, NULL, &e), 0);
+	assert_non_null(got);
+	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "c2");
+	cJSON_Delete(got);
+	assert_int_equal(state_read(&s, "other", "test", &got, NULL, &e), 0);
+	assert_null(got); /* the old file names pipeline "old" */
+	assert_int_equal(state_list(&s, &pipes, &envs, &e), 0);
+	assert_int_equal(envs.n, 1);
+	assert_string_equal(pipes.v[0], "old");
+	assert_string_equal(envs.v[0], "test");
+	strvec_clear(&envs);
+	strvec_clear(&pipes);
+	/* a new write moves it: environments/old/test.json, the old file gone, history continuous */
+	assert_int_equal(state_write(&s, "old", "test", z, "alice", "promote 3", c, &e), 0);
+	assert_int_equal(state_log(&s, "old", "test", count_cb3, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(state_list(&s, &pipes, &envs, &e), 0);
+	assert_int_equal(envs.n, 1);
+	strvec_clear(&envs);
+	strvec_clear(&pipes);
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s/state.git cat-file -e main:environments/old/test.json && "
+		 "! git -C %s/state.git cat-file -e main:environments/test.json 2>/dev/null",
+		 home, home);
+	assert_int_equal(system(cmd), 0);
+	state_close(&s);
+	cJSON_Delete(z);
 	err_release(&e);
 }
 
@@ -106,7 +199,7 @@ static void test_concurrent_writers(void **state)
 				_exit(2);
 			for (int i = 0; i < 20; i++) {
 				cJSON *o = st(k ? "k1" : "k0", i + 1);
-				if (state_write(&s, k ? "env1" : "env0", o, "w", "write", c, &e) < 0) {
+				if (state_write(&s, "p", k ? "env1" : "env0", o, "w", "write", c, &e) < 0) {
 					fprintf(stderr, "writer %d: %s\n", k, err_msg(&e));
 					_exit(3);
 				}
@@ -121,16 +214,69 @@ static void test_concurrent_writers(void **state)
 		assert_true(wait(&status) > 0);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	/* the git CLI is the independent judge: 3 earlier + 40 commits, none with two parents */
-	snprintf(cmd, sizeof(cmd), "git -C %s/state.git rev-list --count main && git -C %s/state.git rev-list --merges --count main",
+	/* the git CLI is the independent judge: 4 earlier + 40 commits, none with two parents */
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s/state.git rev-list --count main && git -C %s/state.git rev-list --merges --count main",
 		 home, home);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(line, sizeof(line), p));
-	assert_int_equal(atoi(line), 43);
+	assert_int_equal(atoi(line), 44);
 	assert_non_null(fgets(line, sizeof(line), p));
 	assert_int_equal(atoi(line), 0);
 	pclose(p);
+}
+
+/* Two hosts (two homes) sharing one remote state repo (file://), writing 10 states each at once: the
+ * rejected pushes are re-applied, every write lands on the remote and its main stays a single line. */
+static void test_remote_writers(void **state)
+{
+	char cmd[1200], line[64];
+	FILE *p;
+	(void)state;
+	assert_int_equal(sh("git init -q --bare -b main $H/remote.git"), 0);
+	for (int k = 0; k < 2; k++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct state_repo s;
+			struct err e = ERR_INIT;
+			char c[41], h[300], url[320];
+			snprintf(h, sizeof(h), "%s/host%d", home, k);
+			snprintf(url, sizeof(url), "file://%s/remote.git", home);
+			setenv("MLCI_STATE_URL", url, 1);
+			if (state_open(&s, h, &e) < 0 || state_sync(&s, &e) < 0) {
+				fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
+				_exit(2);
+			}
+			for (int i = 0; i < 10; i++) {
+				cJSON *o = st(k ? "k1" : "k0", i + 1);
+				if (state_write(&s, k ? "p1" : "p0", "test", o, "w", "write", c, &e) < 0) {
+					fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
+					_exit(3);
+				}
+				cJSON_Delete(o);
+			}
+			state_close(&s);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int status;
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "git -C %s/remote.git rev-list --count main && git -C %s/remote.git rev-list --merges --count main",
+		 home, home);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(atoi(line), 20);
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(atoi(line), 0);
+	pclose(p);
+	unsetenv("MLCI_STATE_URL");
 }
 
 static void test_trailers(void **state)
@@ -160,6 +306,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_read_log),
 		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_old_layout),
+		cmocka_unit_test(test_remote_writers),
 		cmocka_unit_test(test_trailers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
