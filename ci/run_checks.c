@@ -688,10 +688,21 @@ static int reuse_one(void *payload, const struct store_check_row *row)
 		cJSON_Delete(d);
 		d = NULL;
 	}
-	if (d)
+	/* A verdict that was itself reused points at the run that really checked the service, and its
+	 * summary already ends with that run's name: keep both instead of chaining "reused from" notes. */
+	const char *origin = w->from;
+	char suffix[160];
+	size_t len = strlen(row->summary);
+	const cJSON *prev = d ? cJSON_GetObjectItemCaseSensitive(d, "reused_from") : NULL;
+	if (cJSON_IsString(prev) && prev->valuestring)
+		origin = prev->valuestring;
+	snprintf(suffix, sizeof(suffix), " (reused from run %s)", origin);
+	if (len >= strlen(suffix) && !strcmp(row->summary + len - strlen(suffix), suffix))
+		len -= strlen(suffix);
+	if (d && !prev)
 		cJSON_AddStringToObject(d, "reused_from", w->from);
-	verdicts_add(&w->r->checks, row->name, "service", VERDICT_PASS, d, now_ms(), 0, "%s (reused from run %s)",
-		     row->summary, w->from);
+	verdicts_add(&w->r->checks, row->name, "service", VERDICT_PASS, d, now_ms(), 0, "%.*s (reused from run %s)",
+		     (int)len, row->summary, origin);
 	return 0;
 }
 

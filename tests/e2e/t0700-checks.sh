@@ -363,7 +363,17 @@ assert d[\"status\"]==\"passed\"
 	verdict tpl2.json service.load summary | grep "reused from run $(js "d[\"id\"]" <tpl.json)"
 '
 
+test_expect_success 'a verdict reused twice still names the run that checked the service, once' '
+	export MLCI_HOME="$SCRATCH/home-tpl" &&
+	(cd tpl && mlci run -o json >../tpl2b.json 2>/dev/null) &&
+	first=$(js "d[\"id\"]" <tpl.json) &&
+	verdict tpl2b.json service.load summary >summary2b &&
+	grep "(reused from run $first)\$" summary2b &&
+	test "$(grep -o "reused from" summary2b | wc -l)" = 1
+'
+
 test_expect_success 'a change to the serving code runs the service check again (no reuse)' '
+	export MLCI_HOME="$SCRATCH/home-tpl" &&
 	echo "# touched" >>tpl/serving/serve.py && commit_all tpl "touch the server" &&
 	(cd tpl && mlci run -o json >../tpl4.json 2>/dev/null) &&
 	test "$(verdict tpl4.json service.load status)" = pass &&
@@ -371,6 +381,7 @@ test_expect_success 'a change to the serving code runs the service check again (
 '
 
 test_expect_success 'another pipeline'"'"'s production is no baseline for this one (states are kept per pipeline)' '
+	: "the default MLCI_HOME of this file, where pipeline chk is in production" &&
 	(cd tpl && mlci run -o json >../tpl3.json 2>/dev/null) &&
 	test "$(verdict tpl3.json data.drift summary)" = "no baseline: skipped (no model in production)" &&
 	test "$(verdict tpl3.json model.baseline summary)" = "no baseline: skipped (no model in production)"
