@@ -1,5 +1,5 @@
 /* deploy.h - deploy hooks run after a state commit: a local command (deploy.c), an HTTP webhook
- * (webhook.c), ssh (deploy_ssh.c) and the health check (health.c). They report success or failure; rollback is cd/promote.c's. */
+ * (webhook.c), ssh (deploy_ssh.c) and the health check (health.c). deploy_hooks.c chains them. They report success or failure; rollback is the caller's. */
 #ifndef MLCI_DEPLOY_H
 #define MLCI_DEPLOY_H
 
@@ -37,5 +37,19 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 int deploy_health(const struct run *r, const char *env, const char *health, const cJSON *state, struct err *e);
 /* The health timeout in ms from $MLCI_DEPLOY_HEALTH_TIMEOUT (default 30 s). */
 int deploy_health_timeout_ms(int64_t *out, struct err *e);
+
+/* The environment's hooks for "state" (deploy_hooks.c): ssh (or, without ssh, the local command), then
+ * the webhook, then the health check; the first failure is -1 with its reason in "e". */
+int deploy_hooks(const struct run *r, const struct spec_environment *env, const cJSON *state, struct err *e);
+/* The same for a state outside the run that produced it: a shell run pointing at
+ * $home/runs/<state.run> (its outputs), its logs and its workspace ($home when it is gone). */
+int deploy_hooks_for_state(const char *home, const char *pipeline, const struct spec_environment *env,
+			   const cJSON *state, struct err *e);
+
+/* The state that replaces one whose deploy failed: a copy of "previous" (an empty state naming pipeline
+ * and env when there was none) marked "deploy_failed": { state_commit: the failed state's commit,
+ * reason }, so that mlci rollback never picks the failed state. Caller owns the result. */
+cJSON *deploy_restore_state(const cJSON *previous, const char *pipeline, const char *env, const char *failed_commit,
+			    const char *reason);
 
 #endif

@@ -154,6 +154,17 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 				buf_addf(&model, "%s/%s/%s", r->out_dir, r->spec.components[ci].name, name);
 				buf_addstr(&model_name, slash ? slash + 1 : name);
 			}
+	/* outside a run (mlci promote, rollback, a redeploy): the model file named by the state's artifacts */
+	if (!model.len && state) {
+		const cJSON *it, *dg = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "artifact") : NULL;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(state, "artifacts"))
+			if (!model.len && cJSON_IsString(dg) && cJSON_IsString(it) &&
+			    !strcmp(it->valuestring, dg->valuestring)) {
+				const char *slash = strrchr(it->string, '/');
+				buf_addf(&model, "%s/%s", r->out_dir, it->string);
+				buf_addstr(&model_name, slash ? slash + 1 : it->string);
+			}
+	}
 	if (!text) {
 		err_set(e, MLCI_EINFRA, "ssh deploy: could not serialise the state of '%s'", env);
 		goto done;

@@ -285,57 +285,6 @@ static int cdx_lock(struct cdx *c, struct err *e)
 
 /* ---------- deploy and state commits ---------- */
 
-/* The deploy hooks of the environment for "state", with a run shell pointing at the run's directories. */
-static int run_hooks(struct cdx *c, const cJSON *state, struct err *e)
-{
-	const struct spec_environment *env = c->env;
-	struct run r;
-	struct buf b = BUF_INIT;
-	const char *run_id = jstr(state, "run") ? jstr(state, "run") : "none";
-	const char *model;
-	int ret = -1;
-
-	if (!env->deploy_command && !env->deploy_webhook && !env->deploy_ssh)
-		return 0;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.id, sizeof(r.id), "%s", run_id);
-	snprintf(r.commit.id, sizeof(r.commit.id), "%s", jstr(state, "commit") ? jstr(state, "commit") : "");
-	buf_addf(&b, "%s/runs/%s", c->q->home, run_id);
-	r.run_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/out", r.run_dir);
-	r.out_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/logs/%s", c->q->home, run_id);
-	r.log_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/workspaces/%s", c->q->home, run_id);
-	r.workspace = buf_detach(&b, NULL);
-	if (!fs_is_dir(r.workspace)) {
-		free(r.workspace);
-		r.workspace = xstrdup(c->q->home);
-	}
-	r.spec.pipeline = xstrdup(c->pipeline);
-	jversion(state, &model, NULL);
-	r.spec.model = model ? xstrdup(model) : NULL;
-	if (fs_mkdir_p(r.run_dir, 0755, e) < 0 || fs_mkdir_p(r.log_dir, 0755, e) < 0)
-		goto done;
-	if (env->deploy_command && deploy_command(&r, env->name, env->deploy_command, state, e) < 0)
-		goto done;
-	if (env->deploy_webhook && deploy_webhook(env->name, env->deploy_webhook, state, e) < 0)
-		goto done;
-	if (env->deploy_ssh) {
-		err_set(e, MLCI_EFAILED, "ssh deploy to %s: this mlci has no ssh deploy hook", env->deploy_ssh);
-		goto done;
-	}
-	ret = 0;
-done:
-	free(r.run_dir);
-	free(r.out_dir);
-	free(r.log_dir);
-	free(r.workspace);
-	free(r.spec.pipeline);
-	free(r.spec.model);
-	return ret;
-}
-
 static int add_transition(struct cdx *c, const cJSON *state, const char *to, const char *actor, const char *reason,
 			  const char *commit, struct err *e)
 {
@@ -362,7 +311,7 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 		       struct promote_outcome *out, struct err *e)
 {
 	cJSON *previous = NULL;
-	struct err de = ERR_INIT;
+	struct err de = ERR_INIT, re = ERR_INIT;
 	int ret = -1;
 
 	if (state_read(&c->sr, c->pipeline, c->q->env, &previous, NULL, e) < 0)
@@ -372,16 +321,10 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 	cd_crash_point("state-commit");
 	if (add_transition(c, state, to_stage, c->q->actor, reason, out->state_commit, e) < 0)
 		goto done;
-	if (run_hooks(c, state, &de) < 0) {
+	if (deploy_hooks_for_state(c->q->home, c->pipeline, c->env, state, &de) < 0) {
 		char back[41];
-		cJSON *restore = previous ? cJSON_Duplicate(previous, 1) : cJSON_CreateObject();
+		cJSON *restore = deploy_restore_state(previous, c->pipeline, c->q->env, out->state_commit, err_msg(&de));
 		struct buf rmsg = BUF_INIT;
-		if (!previous) {
-			cJSON_AddStringToObject(restore, "environment", c->q->env);
-			cJSON_AddStringToObject(restore, "pipeline", c->pipeline);
-			cJSON_AddNullToObject(restore, "model");
-			cJSON_AddStringToObject(restore, "note", "emptied: the first deploy failed");
-		}
 		buf_addf(&rmsg, "rollback %s: deploy failed\n\n%s\n", c->q->env, err_msg(&de));
 		ret = state_write(&c->sr, c->pipeline, c->q->env, restore, "mlci", rmsg.ptr, back, e);
 		buf_release(&rmsg);
@@ -390,8 +333,13 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 		cJSON_Delete(restore);
 		if (ret < 0)
 			goto done;
-		say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s", c->q->env, back,
-		    err_msg(&de));
+		/* the previous state goes back onto the environment too, not only into the state repo */
+		if (previous && deploy_hooks_for_state(c->q->home, c->pipeline, c->env, previous, &re) < 0)
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
+			    "previous state failed too: %s", c->q->env, back, err_msg(&de), err_msg(&re));
+		else
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", c->q->env, back,
+			    previous ? " and redeployed the previous state" : "", err_msg(&de));
 		memcpy(out->state_commit, back, sizeof(back));
 		ret = 0;
 		goto done;
@@ -400,6 +348,7 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 	ret = 0;
 done:
 	err_release(&de);
+	err_release(&re);
 	cJSON_Delete(previous);
 	return ret;
 }
@@ -412,6 +361,7 @@ static void set_meta(cJSON *s, const char *env, const char *rule, const char *ac
 	when_str(policy_now(), when, sizeof(when));
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "environment");
 	cJSON_AddStringToObject(s, "environment", env);
+	cJSON_DeleteItemFromObjectCaseSensitive(s, "deploy_failed");
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "rule");
 	cJSON_AddStringToObject(s, "rule", rule);
 	cJSON_DeleteItemFromObjectCaseSensitive(s, "promoted_by");
@@ -1043,7 +993,8 @@ int cd_rollback(const struct cd_request *q, struct promote_outcome *out, struct 
 	for (size_t i = 1; i < l.n && !target; i++) {
 		const cJSON *s = l.v[i].state;
 		int64_t v = jversion(s, NULL, NULL);
-		if (!s || !v)
+		/* a state whose deploy failed (the next commit restored its predecessor) never ran */
+		if (!s || !v || cJSON_GetObjectItemCaseSensitive(l.v[i - 1].state, "deploy_failed"))
 			continue;
 		if (q->version ? v == q->version
 			       : (v != cur_v || !cur_commit || !jstr(s, "commit") ||

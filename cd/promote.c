@@ -133,23 +133,6 @@ static int add_promotion(struct run *r, const struct spec_environment *env_spec,
 	return store_promotion_add(r->store, &p, NULL, e);
 }
 
-/* The environment's deploy hooks in order: command (on the host with ssh, locally without), webhook,
- * then the health check; the first failure fails the deploy (and the promotion is rolled back). */
-static int run_hooks(const struct run *r, const struct spec_environment *env, const cJSON *state, struct err *e)
-{
-	if (env->deploy_ssh) {
-		if (deploy_ssh(r, env->name, env->deploy_ssh, env->deploy_command, env->deploy_dir, state, e) < 0)
-			return -1;
-	} else if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, e) < 0) {
-		return -1;
-	}
-	if (env->deploy_webhook && deploy_webhook(env->name, env->deploy_webhook, state, e) < 0)
-		return -1;
-	if (env->health && deploy_health(r, env->name, env->health, state, e) < 0)
-		return -1;
-	return 0;
-}
-
 /* Commit the state, record it, deploy; roll back (a new commit restoring the previous state) when the
  * deploy hook fails. */
 static int do_promote(struct run *r, const struct spec_environment *env, const char *actor,
@@ -158,7 +141,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	struct state_repo sr;
 	cJSON *state = NULL, *previous = NULL;
 	struct buf msg = BUF_INIT;
-	struct err de = ERR_INIT;
+	struct err de = ERR_INIT, re = ERR_INIT;
 	int ret = -1;
 
 	if (state_open(&sr, r->home, e) < 0 || state_sync(&sr, e) < 0) {
@@ -193,17 +176,11 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	if (record_transition(r, env->name, env->name, actor, why, out->state_commit, e) < 0)
 		goto done;
 
-	if (run_hooks(r, env, state, &de) < 0) {
+	if (deploy_hooks(r, env, state, &de) < 0) {
 		/* the environment must not keep a state that failed to deploy */
 		char back[41];
-		cJSON *restore = previous ? cJSON_Duplicate(previous, 1) : cJSON_CreateObject();
+		cJSON *restore = deploy_restore_state(previous, r->spec.pipeline, env->name, out->state_commit, err_msg(&de));
 		struct buf rmsg = BUF_INIT;
-		if (!previous) {
-			cJSON_AddStringToObject(restore, "environment", env->name);
-			cJSON_AddStringToObject(restore, "pipeline", r->spec.pipeline);
-			cJSON_AddNullToObject(restore, "model");
-			cJSON_AddStringToObject(restore, "note", "emptied: the first deploy failed");
-		}
 		buf_addf(&rmsg, "rollback %s: deploy of run %s failed\n\n%s\n", env->name, r->id, err_msg(&de));
 		ret = state_write(&sr, r->spec.pipeline, env->name, restore, "mlci", rmsg.ptr, back, e);
 		buf_release(&rmsg);
@@ -215,8 +192,13 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 			ret = -1;
 			goto done;
 		}
-		say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s", env->name, back,
-		    err_msg(&de));
+		/* the previous state goes back onto the environment too, not only into the state repo */
+		if (previous && deploy_hooks_for_state(r->home, r->spec.pipeline, env, previous, &re) < 0)
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
+			    "previous state failed too: %s", env->name, back, err_msg(&de), err_msg(&re));
+		else
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", env->name, back,
+			    previous ? " and redeployed the previous state" : "", err_msg(&de));
 		memcpy(out->state_commit, back, sizeof(back));
 		ret = 0;
 		goto done;
@@ -228,6 +210,7 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	ret = 0;
 done:
 	err_release(&de);
+	err_release(&re);
 	cJSON_Delete(state);
 	cJSON_Delete(previous);
 	buf_release(&msg);

@@ -103,6 +103,8 @@ test_expect_success 'a failing deploy hook rolls the environment back with a new
 	test "$(js "d[\"promotion\"][\"action\"]" <r7.json)" = failed &&
 	js "d[\"promotion\"][\"detail\"]" <r7.json | grep -q "rolled back" &&
 	test "$(state test | js "d[\"commit\"]")" = "$good" &&
+	js "d[\"promotion\"][\"detail\"]" <r7.json | grep -q "redeployed the previous state" &&
+	test "$(js "d[\"commit\"]" <"$MLCI_DEPLOY_DIR/test/state.json")" = "$good" &&
 	git -C "$MLCI_HOME/state.git" log -2 --format=%s main >log &&
 	head -1 log | grep -q "^rollback test: deploy of run" &&
 	tail -1 log | grep -q "^promote promo to test" &&

@@ -107,4 +107,18 @@ test_expect_success 'a failing health URL rolls the environment back' '
 	test "$(state test | js "d[\"commit\"]")" = "$good"
 '
 
+test_expect_success 'mlci rollback deploys the earlier state over ssh (model and state uploaded again), then its health is checked' '
+	git -C repo switch -q main && spec "health: \"http://127.0.0.1:$(cat health.port)/ok\"," &&
+	commit_all repo "health ok again" &&
+	before=$(state test | js "d[\"model\"][\"version\"]") &&
+	mlci rollback test -o json >rb.json &&
+	js "d[\"detail\"]" <rb.json | grep -q "^rolled test back to sp-model@" &&
+	after=$(state test | js "d[\"model\"][\"version\"]") &&
+	test "$after" -lt "$before" &&
+	test "$(js "d[\"model\"][\"version\"]" <"$REMOTE/test/state.json")" = "$after" &&
+	test "$(cut -d" " -f2 "$REMOTE/test/deployed.txt")" = "$after" &&
+	digest=$(state test | js "d[\"model\"][\"artifact\"]") &&
+	test "$(sha256sum "$REMOTE/test/model.txt" | cut -d" " -f1)" = "${digest#sha256:}"
+'
+
 test_done
