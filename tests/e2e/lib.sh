@@ -19,6 +19,17 @@ cleanup() { cd / && rm -rf "$SCRATCH"; }
 trap cleanup EXIT
 mlci() { "$MLCI_BIN" "$@"; }
 
+# js EXPR: evaluate a Python expression over the JSON document on stdin (bound to d), print it
+js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# sql QUERY [ARG...]: rows of a query on $MLCI_HOME/mlci.db, columns joined by |, NULL as empty
+sql() {
+	python3 -c "
+import sqlite3,sys
+db=sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
+		"$MLCI_HOME/mlci.db" "$@"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	if (cd "$SCRATCH" && eval "$2") >"$SCRATCH/.out" 2>&1; then

@@ -3,7 +3,6 @@
 # logs, diff, lineage (down to the repository data) and registry list/show, in text and -o json.
 . "$(dirname "$0")/lib.sh"
 
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 test_expect_success 'setup: two passing runs on main and one failing run on a dev branch' '
 	make_repo repo && mkdir -p repo/data repo/prep &&

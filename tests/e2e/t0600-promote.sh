@@ -5,14 +5,6 @@
 # (git CLI) and the store (SQLite) directly.
 . "$(dirname "$0")/lib.sh"
 
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-sql() {
-	python3 -c "
-import sqlite3,sys
-db=sqlite3.connect(sys.argv[1])
-for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
-		"$MLCI_HOME/mlci.db" "$@"
-}
 state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-promo}/$1.json"; }
 export MLCI_DEPLOY_DIR="$SCRATCH/deployed"
 

@@ -5,14 +5,6 @@
 # registry write reconciled, two concurrent promotions of one environment, status --at.
 . "$(dirname "$0")/lib.sh"
 
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-sql() {
-	python3 -c "
-import sqlite3,sys
-db=sqlite3.connect(sys.argv[1])
-for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
-		"$MLCI_HOME/mlci.db" "$@"
-}
 state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-gate}/$1.json"; }
 version_in() { state "$1" | js "d[\"model\"][\"version\"]"; }
 export MLCI_DEPLOY_DIR="$SCRATCH/deployed"

@@ -6,14 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 DATA="$TOP/templates/default/data/breast_cancer.csv"
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-sql() {
-	python3 -c "
-import sqlite3,sys
-db=sqlite3.connect(sys.argv[1])
-for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
-		"$MLCI_HOME/mlci.db" "$@"
-}
 # verdict RUNJSON NAME FIELD: a field of one check of a run's -o json
 verdict() {
 	python3 -c "

@@ -16,7 +16,6 @@ db.commit()" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
 state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-wp}/$1.json"; }
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 # wait_for FILE PATTERN [SECONDS]: until PATTERN appears in FILE (a readiness check, not a fixed sleep)
 wait_for() {
 	n=0

@@ -4,13 +4,6 @@
 # also on SIGKILL); `mlci watch --once -o json` lists the heads it handled and their runs.
 . "$(dirname "$0")/lib.sh"
 
-sql() {
-	python3 -c "
-import sqlite3,sys
-db=sqlite3.connect(sys.argv[1])
-for row in db.execute(sys.argv[2], sys.argv[3:]): print('|'.join('' if c is None else str(c) for c in row))" \
-		"$MLCI_HOME/mlci.db" "$@"
-}
 # wait_for FILE PATTERN: until PATTERN appears in one of FILE (a glob; a readiness check, not a fixed sleep)
 wait_for() {
 	n=0

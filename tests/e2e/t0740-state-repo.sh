@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_sshd.sh"
 
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 H_OLD="$SCRATCH/home-old" H_REMOTE="$SCRATCH/home-remote" H_POLICY="$SCRATCH/home-policy"
 REMOTE="file://$SCRATCH/remote.git"
 
