@@ -79,6 +79,36 @@ alive() {
 	return 0
 }
 
+# wait_file FILE [SECONDS]: until FILE exists and is not empty (a readiness check; default 10 s)
+wait_file() {
+	n=0
+	while [ ! -s "$1" ]; do
+		n=$((n + 1))
+		[ $n -lt $((${2:-10} * 20)) ] || { echo "timed out waiting for $1" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+# wait_for FILES PATTERN [SECONDS]: until PATTERN appears in FILES (a glob, so unquoted; default 30 s)
+wait_for() {
+	n=0
+	while ! cat $1 2>/dev/null | grep -q -- "$2"; do
+		n=$((n + 1))
+		[ $n -lt $((${3:-30} * 20)) ] || { echo "timed out waiting for '$2' in $1" >&2; cat $1 >&2 2>/dev/null; return 1; }
+		sleep 0.05
+	done
+}
+
+# gone PID [SECONDS]: until the process has exited (default 30 s)
+gone() {
+	n=0
+	while alive "$1"; do
+		n=$((n + 1))
+		[ $n -lt $((${2:-30} * 20)) ] || { echo "$1 still alive" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
 test_done() {
 	echo "# $test_count tests, $test_failed failed"
 	[ "$test_failed" -eq 0 ]

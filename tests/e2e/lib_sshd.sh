@@ -63,3 +63,19 @@ sshd_stop() {
 	wait "$SSHD_PID" 2>/dev/null
 	SSHD_PID=
 }
+
+# sshd_require DIR: for a test file that needs sshd throughout: without sshd the whole file is skipped
+# (and says so); an sshd that does not start counts as a failed test. Call it outside test bodies, so
+# that SSHD_PORT and SSHD_PID reach the tests and the EXIT trap.
+sshd_require() {
+	if ! sshd_available; then
+		echo "# skipping: /usr/sbin/sshd not installed (make deps)"
+		test_done
+		exit
+	fi
+	if ! sshd_start "$1"; then
+		test_count=$((test_count + 1))
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - sshd did not start"
+	fi
+}

@@ -16,15 +16,6 @@ db.commit()" \
 		"$MLCI_HOME/mlci.db" "$@"
 }
 state() { git -C "$MLCI_HOME/state.git" show "main:environments/${2:-wp}/$1.json"; }
-# wait_for FILE PATTERN [SECONDS]: until PATTERN appears in FILE (a readiness check, not a fixed sleep)
-wait_for() {
-	n=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt $((${3:-30} * 20)) ] || { echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1; }
-		sleep 0.05
-	done
-}
 # expect_eq WANT GOT: like test "$1" = "$2" but says what differed
 expect_eq() { [ "$1" = "$2" ] || { echo "expected '$1', got '$2'" >&2; return 1; }; }
 # background watchers write their pid to $SCRATCH/*.pid so that the EXIT trap can stop them
@@ -203,7 +194,7 @@ if [ -x /usr/lib/git-core/git-http-backend ] && command -v openssl >/dev/null; t
 	echo $! >"$SCRATCH/https.pid"
 
 	test_expect_success 'https:// with the token and the CA trusted: fetched and run' '
-		n=0 && while [ ! -f https.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
+		wait_file https.port &&
 		MLCI_GIT_TOKEN=s3cret-token MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" "$MLCI_BIN" --home "$SCRATCH/home-https" \
 			watch --once --branches dev/x "https://localhost:$(cat https.port)/origin.git" >hs1 &&
 		test_grep "dev/x .*: new branch" hs1 && test_grep "1 run: 1 passed" hs1

@@ -4,28 +4,10 @@
 # also on SIGKILL); `mlci watch --once -o json` lists the heads it handled and their runs.
 . "$(dirname "$0")/lib.sh"
 
-# wait_for FILE PATTERN: until PATTERN appears in one of FILE (a glob; a readiness check, not a fixed sleep)
-wait_for() {
-	n=0
-	while ! cat $1 2>/dev/null | grep -q -- "$2"; do
-		n=$((n + 1))
-		[ $n -lt 600 ] || { echo "timed out waiting for '$2' in $1" >&2; return 1; }
-		sleep 0.05
-	done
-}
 # background watchers write their pid to $SCRATCH/*.pid so that the EXIT trap can stop them
 stop_all() {
 	for f in "$SCRATCH"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	cleanup
-}
-# gone PID: wait until the process has exited
-gone() {
-	n=0
-	while alive "$1"; do
-		n=$((n + 1))
-		[ $n -lt 600 ] || { echo "$1 still alive" >&2; return 1; }
-		sleep 0.05
-	done
 }
 trap stop_all EXIT
 ORIGIN="file://$SCRATCH/origin.git"

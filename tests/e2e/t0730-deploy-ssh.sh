@@ -14,12 +14,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-if ! sshd_available; then
-	echo "# skipping: /usr/sbin/sshd not installed (make deps)"
-	test_done
-	exit
-fi
-sshd_start "$SCRATCH/sshd" || echo "not ok - sshd did not start"
+sshd_require "$SCRATCH/sshd"
 python3 "$TOP/tests/e2e/health_server.py" "$SCRATCH/health.port" &
 HEALTH_PID=$!
 export MLCI_DEPLOY_SSH_KEY="$SSH_KEY" MLCI_DEPLOY_KNOWN_HOSTS="$KNOWN_HOSTS" MLCI_DEPLOY_HEALTH_TIMEOUT=1s
@@ -40,7 +35,7 @@ spec() {
 }
 
 test_expect_success 'setup: a repo whose test environment deploys over ssh' '
-	n=0 && while [ ! -f health.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
+	wait_file health.port &&
 	cat >remote-deploy.sh <<-\SH &&
 	cat >/dev/null # stdin is closed: reading it must not hang the deploy
 	echo "remote: deploying $MLCI_MODEL_NAME@$MLCI_MODEL_VERSION to $MLCI_ENV"

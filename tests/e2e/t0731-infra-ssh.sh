@@ -20,12 +20,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-if ! sshd_available; then
-	echo "# skipping: /usr/sbin/sshd not installed (make deps)"
-	test_done
-	exit
-fi
-sshd_start "$SCRATCH/sshd" || echo "not ok - sshd did not start"
+sshd_require "$SCRATCH/sshd"
 export MLCI_DEPLOY_SSH_KEY="$SSH_KEY" MLCI_DEPLOY_KNOWN_HOSTS="$KNOWN_HOSTS"
 REMOTE="$SCRATCH/remote"
 TARGET="$(id -un)@127.0.0.1:$SSHD_PORT"

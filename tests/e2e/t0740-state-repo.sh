@@ -12,9 +12,7 @@ REMOTE="file://$SCRATCH/remote.git"
 # paused_run OUT: `mlci run --repo pb` in the background, stopping before its first push (test hook)
 paused_run() {
 	(MLCI_TEST_STATE_PAUSE="$SCRATCH/pause" mlci run --repo pb -o json >"$1.json"; echo $? >"$1.rc") &
-	i=0
-	while [ ! -f "$SCRATCH/pause.ready" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-	test -f "$SCRATCH/pause.ready"
+	wait_file "$SCRATCH/pause.ready" 30
 }
 
 stop_all() {
@@ -200,7 +198,7 @@ if [ -x /usr/lib/git-core/git-http-backend ] && command -v openssl >/dev/null; t
 	echo $! >"$SCRATCH/https.pid"
 
 	test_expect_success 'https:// remote state repo with the token and the CA trusted: the promotion is pushed' '
-		n=0 && while [ ! -f https.port ]; do n=$((n + 1)); [ $n -lt 200 ] || exit 1; sleep 0.05; done &&
+		wait_file https.port &&
 		git init -q --bare -b main "$SCRATCH/remote-https.git" &&
 		export MLCI_HOME="$SCRATCH/home-https" MLCI_GIT_TOKEN=s3cret-token MLCI_GIT_CA_FILE="$SCRATCH/tls.crt" \
 			MLCI_STATE_URL="https://localhost:$(cat https.port)/remote-https.git" && mkdir -p "$MLCI_HOME" &&
