@@ -14,7 +14,8 @@ OPT      ?= -O2 -g
 SAN      ?=
 CPPFLAGS += -I. -D_GNU_SOURCE -DMLCI_VERSION='"$(VERSION)"'
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# http_parser (libhttp-parser-dev, the parser wrk uses) ships no pkg-config file
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 LDFLAGS  += $(SAN)
 
 LIB_SRC  := $(wildcard common/*.c ci/*.c checks/*.c registry/*.c cd/*.c)

@@ -1,5 +1,6 @@
-/* load.h - the HTTP load generator behind `mlci load` and the service check's load test: libcurl multi,
- * keep-alive, open loop at a constant rate (coordinated omission corrected) or closed loop at max speed. */
+/* load.h - the HTTP load generator behind `mlci load` and the service check's load test: keep-alive
+ * HTTP/1.1 (or https) connections opened by libcurl, open loop at a constant rate (coordinated omission
+ * corrected) or closed loop at max speed. */
 #ifndef MLCI_LOAD_H
 #define MLCI_LOAD_H
 
@@ -19,12 +20,12 @@ struct spec_check_service;
 
 /* Why a request failed. Numbers are stable (they index check_load_result.errors). */
 enum check_load_error {
-	CHECK_LOAD_ERR_CONNECT = 0, /* could not connect (or resolve) */
+	CHECK_LOAD_ERR_CONNECT = 0, /* could not connect (refused, unresolvable, TLS handshake or verification) */
 	CHECK_LOAD_ERR_TIMEOUT = 1, /* no complete answer within the request timeout */
 	CHECK_LOAD_ERR_4XX = 2,     /* answered 4xx */
 	CHECK_LOAD_ERR_5XX = 3,     /* answered 5xx */
 	CHECK_LOAD_ERR_CLOSED = 4,  /* the server closed the connection before a complete answer */
-	CHECK_LOAD_ERR_OTHER = 5,   /* anything else libcurl reports */
+	CHECK_LOAD_ERR_OTHER = 5,   /* anything else: an answer that is not HTTP/1.x, another libcurl error */
 	CHECK_LOAD_NERR = 6,
 };
 /* "connect", "timeout", "4xx", "5xx", "closed", "other". */
@@ -46,8 +47,9 @@ struct check_load_opts {
 	double rate;                /* requests/s over all connections (open loop); 0 = closed loop (max) */
 	int64_t duration_ms;        /* no request is started after this */
 	int connections;            /* concurrent connections, spread over the threads */
-	int threads;                /* each with its own multi handle; 0 = 1 */
+	int threads;                /* each with its own event loop; 0 = 1 */
 	int64_t timeout_ms;         /* per request (connect included); 0 = 10 s */
+	const char *ca_file;        /* https: PEM file of CAs to trust; NULL = the system's (always verified) */
 	uint64_t max_requests;      /* 0 = CHECK_LOAD_MAX_REQUESTS */
 	void (*progress)(const struct check_load_progress *p, void *payload);
 	void *payload;

@@ -72,12 +72,14 @@ const struct cmd cmd_table[] = {
 	  cmd_lineage_opts, 1, 1 },
 	{ "load", cmd_load, "load-test an HTTP service: requests/s, latency percentiles, errors",
 	  "mlci load URL (--rate R | --max) [--duration D] [--connections C] [--threads T] [options]",
-	  "Send requests to URL over C keep-alive connections (libcurl multi, one event loop per thread) for\n"
-	  "D (default 10s): at a constant total rate R (open loop; latency counts from each request's intended\n"
-	  "send time, so a slow server cannot hide its queueing - like wrk2) or, with --max, each connection\n"
-	  "sending again as soon as it has an answer (closed loop, like wrk). Requests in flight at the end are\n"
-	  "awaited. Prints requests, req/s achieved vs target, latency p50/p90/p99/p99.9/max/mean, errors by\n"
-	  "kind (connect, timeout, 4xx, 5xx, closed, other) and bytes. At most 100 million requests per run.\n"
+	  "Send requests to URL (http or https) over C keep-alive connections (opened by libcurl, answers\n"
+	  "framed by http_parser, one event loop per thread) for D (default 10s): at a constant total rate R\n"
+	  "(open loop; latency counts from each request's intended send time, so a slow server cannot hide\n"
+	  "its queueing - like wrk2) or, with --max, each connection sending again as soon as it has an\n"
+	  "answer (closed loop, like wrk). Requests in flight at the end are awaited. Prints requests, req/s\n"
+	  "achieved vs target, latency p50/p90/p99/p99.9/max/mean, errors by kind (connect, timeout, 4xx,\n"
+	  "5xx, closed, other) and bytes. At most 100 million requests per run. A body is sent as\n"
+	  "application/json unless a header says otherwise.\n"
 	  "Exit status 0, 1 when a --p99-ms/--min-qps/--max-error-rate threshold fails, 2 bad usage, 3 when\n"
 	  "the test itself could not run.",
 	  cmd_load_opts, 1, 1 },

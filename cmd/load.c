@@ -18,7 +18,7 @@
 #define BODY_MAX (64u << 20)
 
 static const char *opt_rate, *opt_duration, *opt_connections, *opt_threads, *opt_method, *opt_body, *opt_header,
-	*opt_timeout, *opt_p99, *opt_min_qps, *opt_max_err;
+	*opt_timeout, *opt_p99, *opt_min_qps, *opt_max_err, *opt_cacert;
 static int opt_max;
 
 const struct cmd_opt cmd_load_opts[] = {
@@ -31,6 +31,8 @@ const struct cmd_opt cmd_load_opts[] = {
 	{ 0, "body", "B|@FILE", "request body, or @FILE to read it from FILE", &opt_body, NULL },
 	{ 'H', "header", "H", "extra request header 'Name: value' (repeatable)", &opt_header, NULL },
 	{ 0, "timeout", "D", "per-request timeout, connect included (default 10s)", &opt_timeout, NULL },
+	{ 0, "cacert", "FILE", "https: trust the CA certificates in PEM file FILE (default: the system's)", &opt_cacert,
+	  NULL },
 	{ 0, "p99-ms", "MS", "fail (exit 1) when p99 latency is above MS milliseconds", &opt_p99, NULL },
 	{ 0, "min-qps", "Q", "fail (exit 1) when fewer than Q requests/s were achieved", &opt_min_qps, NULL },
 	{ 0, "max-error-rate", "F", "fail (exit 1) when more than fraction F of the requests failed", &opt_max_err,
@@ -284,6 +286,7 @@ int cmd_load(int argc, char **argv, struct cmd_ctx *ctx)
 		o.body_len = body.len;
 	}
 	o.method = opt_method;
+	o.ca_file = opt_cacert;
 	o.headers = headers.n ? (const char *const *)headers.v : NULL;
 	if (opt_p99 && parse_number(ctx, "--p99-ms", opt_p99, 0, &th.p99_ms))
 		goto done;

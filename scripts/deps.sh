@@ -3,7 +3,7 @@
 # A no-op when all are present; uses sudo when not root. Must not install anything else.
 set -eu
 PKGS="build-essential pkg-config clang libgit2-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
-libssh2-1-dev libsqlite3-dev libssl-dev libcmocka-dev git python3 valgrind ca-certificates procps curl
+libssh2-1-dev libsqlite3-dev libssl-dev libcmocka-dev libhttp-parser-dev git python3 valgrind ca-certificates openssl procps curl
 openssh-server openssh-client"
 missing=""
 for p in $PKGS; do

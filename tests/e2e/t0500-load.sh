@@ -103,8 +103,37 @@ test_expect_success 'usage errors exit 2' '
 	test_grep "invalid --header" err &&
 	test_must_fail 2 mlci load ftp://127.0.0.1:1/ --max 2>err &&
 	test_must_fail 2 mlci load http://127.0.0.1:1/ --max --body @missing.json 2>err &&
-	test_grep "could not read .missing.json." err
+	test_grep "could not read .missing.json." err &&
+	test_must_fail 2 mlci load http://127.0.0.1:1/ --max -H "$(printf "X-A: 1\r\nX-B: 2")" 2>err &&
+	test_grep "invalid header" err
 '
+
+# https: libcurl makes the TLS connection (certificate verified), the requests go over it
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SCRATCH/tls.key" -out "$SCRATCH/tls.crt" -days 2 \
+		-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" 2>/dev/null
+	python3 "$TOP/tests/e2e/tls_json_server.py" "$SCRATCH/tls.port" "$SCRATCH/tls.crt" "$SCRATCH/tls.key" &
+	TLS_PID=$!
+
+	test_expect_success 'https with --cacert: keep-alive requests over TLS, counts match the server' '
+		wait_file tls.port &&
+		TLS="https://localhost:$(cat tls.port)" &&
+		mlci -o json load "$TLS/x" --max --duration 500ms --connections 2 --cacert tls.crt >out &&
+		test "$(js "d[\"errors\"][\"total\"]" <out)" = 0 &&
+		n=$(js "d[\"requests\"]" <out) && test "$n" -gt 0 &&
+		test "$(curl -s --cacert tls.crt "$TLS/count")" = "$n"
+	'
+
+	test_expect_success 'https without the CA: every request is a connect error (certificate not trusted)' '
+		TLS="https://localhost:$(cat tls.port)" &&
+		mlci -o json load "$TLS/x" --rate 20 --duration 300ms --connections 1 >out &&
+		python3 -c "import json; d=json.load(open(\"out\")); assert d[\"errors\"][\"connect\"] == d[\"requests\"] > 0, d"
+	'
+	kill "$TLS_PID" 2>/dev/null
+	wait "$TLS_PID" 2>/dev/null
+else
+	echo "# skipping https tests: no openssl command (make deps)"
+fi
 
 stop_serve
 test_done

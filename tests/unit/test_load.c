@@ -35,10 +35,22 @@ struct server {
 	int delay_ms;   /* before every answer */
 	int fail_every; /* every Nth request answers 500 (0 = never) */
 	int drop_every; /* every Nth request gets a partial answer and the connection is closed */
+	int mode;       /* how answers are framed: enum answer_mode */
+	int every;      /* MODE_CLOSE_HEADER, MODE_SILENT_CLOSE: every Nth answer closes the connection */
+	char head[512]; /* the head of the last request, for the tests of its bytes */
 	_Atomic int count, fails, drops, not_found, accepted, stopping;
 	pthread_mutex_t lock;
 	int conn_fd[POOL]; /* the connection each thread serves, -1 = none */
 	pthread_t tid[POOL];
+};
+
+enum answer_mode {
+	MODE_LENGTH,       /* Content-Length, keep-alive */
+	MODE_CLOSE_HEADER, /* every Nth answer says "Connection: close" and the connection is closed */
+	MODE_SILENT_CLOSE, /* every Nth answer, the connection is closed without notice (keep-alive expiry) */
+	MODE_EOF_FRAMED,   /* no Content-Length: the body ends when the connection closes */
+	MODE_CHUNKED,      /* Transfer-Encoding: chunked, keep-alive */
+	MODE_GARBAGE,      /* not HTTP */
 };
 
 struct slot {
@@ -105,6 +117,37 @@ static void serve_conn(struct server *s, int fd)
 			struct timespec ts = { s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L };
 			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 				;
+		}
+		pthread_mutex_lock(&s->lock);
+		snprintf(s->head, sizeof(s->head), "%.*s", (int)sizeof(s->head) - 1, buf);
+		pthread_mutex_unlock(&s->lock);
+		if (s->mode != MODE_LENGTH) {
+			static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+			static const char closing[] = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n"
+						      "{\"ok\":true}";
+			static const char eof[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}";
+			static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+						      "5\r\n{\"ok\"\r\n6\r\n:true}\r\n0\r\n\r\n";
+			static const char garbage[] = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
+			int last = s->every && n % s->every == 0;
+			const char *a = s->mode == MODE_CLOSE_HEADER && last ? closing
+					: s->mode == MODE_EOF_FRAMED		? eof
+					: s->mode == MODE_CHUNKED		? chunked
+					: s->mode == MODE_GARBAGE		? garbage
+										: ok;
+			if (write_all(fd, a, strlen(a)) < 0 || last || s->mode == MODE_EOF_FRAMED || s->mode == MODE_GARBAGE)
+				return;
+			memmove(buf, buf + head + body, len - head - body);
+			len -= head + body;
+			continue;
+		}
+		if (!strncmp(buf, "HEAD ", 5)) {
+			static const char hd[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
+			if (write_all(fd, hd, sizeof(hd) - 1) < 0)
+				return;
+			memmove(buf, buf + head + body, len - head - body);
+			len -= head + body;
+			continue;
 		}
 		if (s->drop_every && n % s->drop_every == 0) {
 			static const char part[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial";
@@ -423,6 +466,107 @@ static void test_connect_error(void **state)
 	check_load_result_release(&r);
 }
 
+/* Answers framed every way HTTP/1.1 allows are counted as complete, whatever closes the connection;
+ * a connection closed by the server is opened again, a stale keep-alive connection costs no error. */
+static void test_framing_and_reconnects(void **state)
+{
+	static const struct {
+		int mode, every;
+		const char *name;
+	} cases[] = {
+		{ MODE_CLOSE_HEADER, 3, "Connection: close every 3rd answer" },
+		{ MODE_SILENT_CLOSE, 3, "silent close every 3rd answer" },
+		{ MODE_EOF_FRAMED, 0, "body framed by the close" },
+		{ MODE_CHUNKED, 0, "chunked" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct check_load_opts o;
+		struct check_load_result r;
+		server_start(&srv, 0, 0, 0);
+		srv.mode = cases[i].mode;
+		srv.every = cases[i].every;
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", srv.port);
+		opts_init(&o, 0, 300, 2);
+		run_ok(&o, &r);
+		server_stop(&srv);
+		print_message("%s: %llu requests, %d connections, %llu errors\n", cases[i].name,
+			      (unsigned long long)r.requests, (int)srv.accepted, (unsigned long long)check_load_errors(&r));
+		assert_true(r.requests > 10);
+		assert_int_equal(check_load_errors(&r), 0);
+		assert_int_equal(r.requests, (uint64_t)srv.count);
+		assert_int_equal(r.latency.total, r.requests);
+		if (cases[i].mode == MODE_CHUNKED)
+			assert_true(srv.accepted <= 2); /* kept alive */
+		else
+			assert_true((uint64_t)srv.accepted >= r.requests / (cases[i].every ? (uint64_t)cases[i].every : 1));
+		check_load_result_release(&r);
+	}
+}
+
+/* An answer that is not HTTP counts as "other"; HEAD answers carry no body and are not waited for. */
+static void test_not_http_and_head(void **state)
+{
+	struct check_load_opts o;
+	struct check_load_result r;
+	(void)state;
+	server_start(&srv, 0, 0, 0);
+	srv.mode = MODE_GARBAGE;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", srv.port);
+	opts_init(&o, 100, 300, 1);
+	run_ok(&o, &r);
+	server_stop(&srv);
+	assert_true(r.requests > 0);
+	assert_int_equal(r.errors[CHECK_LOAD_ERR_OTHER], r.requests);
+	check_load_result_release(&r);
+
+	server_start(&srv, 0, 0, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/h", srv.port);
+	opts_init(&o, 0, 300, 1);
+	o.method = "HEAD";
+	o.timeout_ms = 200;
+	run_ok(&o, &r);
+	server_stop(&srv);
+	assert_true(r.requests > 10);
+	assert_int_equal(check_load_errors(&r), 0);
+	assert_int_equal(r.requests, (uint64_t)srv.count);
+	assert_true(srv.accepted <= 1);
+	check_load_result_release(&r);
+}
+
+/* The bytes on the wire: request line with path and query, Host with the port, the caller's headers
+ * (replacing a default of the same name), Content-Length of the body. */
+static void test_request_bytes(void **state)
+{
+	struct check_load_opts o;
+	struct check_load_result r;
+	const char *hdrs[] = { "X-Test: 1", "Accept: application/json", NULL };
+	char want[128];
+	(void)state;
+	server_start(&srv, 0, 0, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/models/m/infer?x=1", srv.port);
+	opts_init(&o, 0, 100, 1);
+	o.body = "{\"a\":1}";
+	o.body_len = 7;
+	o.headers = hdrs;
+	o.max_requests = 1;
+	run_ok(&o, &r);
+	server_stop(&srv);
+	assert_int_equal(r.requests, 1);
+	assert_int_equal(srv.count, 1);
+	print_message("request head:\n%s\n", srv.head);
+	assert_non_null(strstr(srv.head, "POST /v2/models/m/infer?x=1 HTTP/1.1\r\n"));
+	snprintf(want, sizeof(want), "\r\nHost: 127.0.0.1:%d\r\n", srv.port);
+	assert_non_null(strstr(srv.head, want));
+	assert_non_null(strstr(srv.head, "\r\nContent-Length: 7\r\n"));
+	assert_non_null(strstr(srv.head, "\r\nContent-Type: application/json\r\n"));
+	assert_non_null(strstr(srv.head, "\r\nX-Test: 1\r\n"));
+	assert_non_null(strstr(srv.head, "\r\nAccept: application/json\r\n"));
+	assert_null(strstr(srv.head, "Accept: */*"));
+	assert_int_equal(r.bytes_sent, strlen(srv.head) + 1 + 7); /* head up to its last CRLF, the blank line's LF, body */
+	check_load_result_release(&r);
+}
+
 static void test_closed_loop_beats_open_loop_target(void **state)
 {
 	struct check_load_opts o;
@@ -559,6 +703,9 @@ int main(void)
 		cmocka_unit_test(test_errors_by_kind),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_connect_error),
+		cmocka_unit_test(test_framing_and_reconnects),
+		cmocka_unit_test(test_not_http_and_head),
+		cmocka_unit_test(test_request_bytes),
 		cmocka_unit_test(test_closed_loop_beats_open_loop_target),
 		cmocka_unit_test(test_coordinated_omission_corrected),
 		cmocka_unit_test(test_thresholds),
