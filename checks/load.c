@@ -445,7 +445,9 @@ static int on_readable(struct worker *w, struct conn *c, uint64_t t)
 			size_t used = http_parser_execute(&c->parser, &parser_settings, w->rbuf, n);
 			enum http_errno he = HTTP_PARSER_ERRNO(&c->parser);
 			if (c->complete) {
-				int keep = http_should_keep_alive(&c->parser) && used == n;
+				/* an answer before the whole request was sent (a 413, say) leaves the server reading
+				 * the rest as the next request: that connection cannot be reused */
+				int keep = http_should_keep_alive(&c->parser) && used == n && c->off == w->request->len;
 				c->served++;
 				if (!keep)
 					conn_close(w, c);
