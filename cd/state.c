@@ -133,6 +133,39 @@ static void sigpipe_restore(const struct sigaction *saved)
 	sigaction(SIGPIPE, saved, NULL);
 }
 
+/* The path of a remote that is a local repository (file:// URL or a path), else NULL. */
+static const char *local_remote_path(const char *url)
+{
+	if (!strncmp(url, "file://", 7))
+		return url + 7;
+	return ws_is_url(url) ? NULL : url;
+}
+
+/* Hosts sharing a local remote take turns with it: libgit2's local transport lists every ref of the
+ * remote (after a push, and to fetch) and fails when one vanishes meanwhile, as another host's incoming
+ * ref does (see local_update). flock on the remote's directory, "op" LOCK_SH to fetch, LOCK_EX to push;
+ * always the innermost lock. Returns the descriptor to close, or -1 (not a local remote, or no lock to
+ * be had: the transfer goes on without, as a remote server would serve it). */
+static int local_remote_lock(const struct state_repo *s, int op)
+{
+	const char *local = s->url ? local_remote_path(s->url) : NULL;
+	int fd;
+	if (!local)
+		return -1;
+	fd = open(local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, op) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void local_remote_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
 static int remote_fetch(struct state_repo *s, struct err *e)
 {
 	git_remote *remote = NULL;
@@ -141,13 +174,15 @@ static int remote_fetch(struct state_repo *s, struct err *e)
 	char *spec = "+" STATE_REF ":" REMOTE_REF;
 	git_strarray specs = { &spec, 1 };
 	struct sigaction saved;
-	int r, ret = 0;
+	int r, ret = 0, lock;
 	if (git_remote_lookup(&remote, s->repo, "origin") < 0)
 		return git_fail(e, "no remote 'origin'");
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	ws_callbacks_init(&fo.callbacks, &cb, NULL, s->url);
 	sigpipe_ignore(&saved);
+	lock = local_remote_lock(s, LOCK_SH);
 	r = git_remote_fetch(remote, &specs, &fo, "mlci state fetch");
+	local_remote_unlock(lock);
 	if (r < 0) {
 		struct buf what = BUF_INIT;
 		buf_addf(&what, "state repo: could not fetch %s", s->url);
@@ -172,14 +207,6 @@ static int push_status_cb(const char *refname, const char *status, void *data)
 	if (status)
 		buf_addf(&pc->rejected, "%s%s: %s", pc->rejected.len ? "; " : "", refname, status);
 	return 0;
-}
-
-/* The path of a remote that is a local repository (file:// URL or a path), else NULL. */
-static const char *local_remote_path(const char *url)
-{
-	if (!strncmp(url, "file://", 7))
-		return url + 7;
-	return ws_is_url(url) ? NULL : url;
 }
 
 /* A local remote: libgit2's local transport moves the remote's ref without compare-and-swap (two
@@ -218,7 +245,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, const git_oid *e
 	struct buf incoming = BUF_INIT, refspec = BUF_INIT;
 	char *spec;
 	git_strarray specs = { &spec, 1 };
-	int r, ret = -1;
+	int r, ret = -1, lock;
 
 	buf_addf(&incoming, "refs/mlci/incoming/%ld-%ld", (long)getpid(), (long)time(NULL));
 	buf_addf(&refspec, "%s:%s", PUSH_REF, local ? incoming.ptr : STATE_REF);
@@ -238,6 +265,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, const git_oid *e
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	ws_callbacks_init(&po.callbacks, &pc.ws, NULL, s->url);
 	po.callbacks.push_update_reference = push_status_cb;
+	lock = local_remote_lock(s, LOCK_EX);
 	r = git_remote_push(remote, &specs, &po);
 	if (r == GIT_ENONFASTFORWARD || (r == 0 && pc.rejected.len)) {
 		ret = 1;
@@ -255,6 +283,7 @@ static int remote_push(struct state_repo *s, const git_oid *id, const git_oid *e
 		git_reference_free(rr);
 		ret = 0;
 	}
+	local_remote_unlock(lock);
 done:
 	if (tmp) {
 		git_reference_delete(tmp);
