@@ -5,7 +5,8 @@
 # Goal (issue 5): mlci >= 90% of wrk's req/s and >= 20 000 req/s. Needs wrk and nginx (Debian packages
 # wrk, nginx-light): installed with apt-get when missing and run as root, else the bench is skipped.
 set -u
-MLCI=${MLCI:-$(cd "$(dirname "$0")/.." && pwd)/mlci}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+MLCI=${MLCI:-$TOP/mlci}
 DURATION=${BENCH_LOAD_DURATION:-5}
 ROUNDS=${BENCH_LOAD_ROUNDS:-3}
 CONNS=8
@@ -124,18 +125,10 @@ echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'), static JSON on $URL; $CONNS co
 compare nginx "$ROUNDS" "$URL"
 
 # the template's prediction service (serving/serve.py, Python): a V2 infer POST, as the service check sends
-python3 - "$DIR" <<'PY'
-import json, sys
-d, n = sys.argv[1], 30
-json.dump({"features": ["f%d" % i for i in range(n)], "means": [0.0] * n, "stds": [1.0] * n,
-           "weights": [0.1] * n, "bias": 0.0, "labels": {"positive": "malignant", "negative": "benign"},
-           "threshold": 0.5}, open(d + "/model.json", "w"))
-json.dump({"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, n], "data": [0.5] * n}]},
-          open(d + "/body.json", "w"))
-open(d + "/post.lua", "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                                 'wrk.body = io.open("%s/body.json"):read("*a")\n' % d)
-PY
-SERVE=$(cd "$(dirname "$0")/.." && pwd)/templates/default/serving/serve.py
+python3 "$TOP/tests/e2e/linear_model.py" "$DIR"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = io.open("%s/body.json"):read("*a")\n' \
+	"$DIR" >"$DIR/post.lua"
+SERVE=$TOP/templates/default/serving/serve.py
 python3 "$SERVE" --model "$DIR/model.json" --port 0 2>"$DIR/serve.log" &
 SERVE_PID=$!
 SPORT=

@@ -3,7 +3,9 @@
 # with CERT/KEY, runs git-http-backend (CGI) for the repositories under ROOT, answers 401 unless the
 # request carries HTTP basic credentials whose password is TOKEN, writes its port to PORTFILE once
 # listening. Runs until killed.
-import base64, http.server, os, ssl, subprocess, sys
+import base64, http.server, os, subprocess, sys
+
+from tls_serve import serve_tls
 
 portfile, root, cert, key, token = sys.argv[1:6]
 BACKEND = "/usr/lib/git-core/git-http-backend"
@@ -71,11 +73,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(portfile + ".tmp", portfile)
-server.serve_forever()
+serve_tls(http.server.HTTPServer, Handler, portfile, cert, key)

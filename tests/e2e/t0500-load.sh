@@ -11,15 +11,7 @@ stop_serve() {
 trap 'stop_serve; cleanup' EXIT
 
 # A model.json in train.py's format (30 features) and a V2 infer body for it.
-python3 - "$SCRATCH" <<'PY'
-import json, sys
-d, n = sys.argv[1], 30
-json.dump({"features": ["f%d" % i for i in range(n)], "means": [0.0] * n, "stds": [1.0] * n,
-           "weights": [0.1] * n, "bias": 0.0, "labels": {"positive": "malignant", "negative": "benign"},
-           "threshold": 0.5}, open(d + "/model.json", "w"))
-json.dump({"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, n], "data": [0.5] * n}]},
-          open(d + "/body.json", "w"))
-PY
+python3 "$TOP/tests/e2e/linear_model.py" "$SCRATCH"
 
 # --port 0: the server picks a free port and names it on stderr once the model is loaded.
 python3 "$TOP/templates/default/serving/serve.py" --model "$SCRATCH/model.json" --port 0 2>"$SCRATCH/serve.log" &

@@ -2,10 +2,10 @@
 # free port, written to PORTFILE once listening) for the https tests of `mlci load`: every request is
 # answered {"ok": true} and counted, except GET /count, which answers the count so far.
 import http.server
-import os
-import ssl
 import sys
 import threading
+
+from tls_serve import serve_tls
 
 portfile, cert, key = sys.argv[1:4]
 count = 0
@@ -41,11 +41,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(portfile + ".tmp", portfile)
-server.serve_forever()
+serve_tls(http.server.ThreadingHTTPServer, Handler, portfile, cert, key)
