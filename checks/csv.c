@@ -548,14 +548,18 @@ fail:
 	return -1;
 }
 
-int csv_open(struct csv_reader *r, const char *path, struct err *e)
+enum csv_format csv_path_format(const char *path)
 {
 	size_t n = strlen(path);
-	enum csv_format fmt = CSV_FORMAT_CSV;
-	FILE *f;
 	if ((n > 6 && !strcmp(path + n - 6, ".jsonl")) || (n > 7 && !strcmp(path + n - 7, ".ndjson")))
-		fmt = CSV_FORMAT_JSONL;
-	f = fopen(path, "rb");
+		return CSV_FORMAT_JSONL;
+	return CSV_FORMAT_CSV;
+}
+
+int csv_open(struct csv_reader *r, const char *path, struct err *e)
+{
+	enum csv_format fmt = csv_path_format(path);
+	FILE *f = fopen(path, "rb");
 	if (!f)
 		return err_errno(e, MLCI_EINFRA, "could not open '%s' for reading", path);
 	if (csv_open_stream(r, f, path, fmt, e)) {
@@ -588,6 +592,25 @@ int csv_next(struct csv_reader *r, struct err *e)
 	publish(r);
 	r->records++;
 	return 1;
+}
+
+uint64_t csv_offset(const struct csv_reader *r)
+{
+	/* the unread bytes are the last ones read (a skipped byte-order mark is counted in r->bytes) */
+	return r->bytes - (r->io_len - r->io_pos);
+}
+
+int csv_resume(struct csv_reader *r, uint64_t offset, uint64_t line, uint64_t records, struct err *e)
+{
+	if (offset > (uint64_t)INT64_MAX || fseeko(r->f, (off_t)offset, SEEK_SET))
+		return err_errno(e, MLCI_EINFRA, "%s: could not seek", r->path);
+	r->bytes = offset;
+	r->io_len = r->io_pos = 0;
+	r->eof = 0;
+	r->started = 1;
+	r->next_line = line;
+	r->records = records;
+	return 0;
 }
 
 void csv_close(struct csv_reader *r)
