@@ -82,7 +82,7 @@ static long fill(struct csv_reader *r, size_t from, struct err *e)
 			r->before_swap(r->swap_arg);
 		if (r->alt_cap < r->io_cap) {
 			free(r->alt);
-			r->alt = xmalloc(r->io_cap + 1);
+			r->alt = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 			r->alt_cap = r->io_cap;
 		}
 		if (keep)
@@ -101,8 +101,11 @@ static long fill(struct csv_reader *r, size_t from, struct err *e)
 		if (r->io_cap >= r->max_record)
 			return err_set(e, MLCI_EFAILED, "%s:%llu: record longer than %zu bytes", r->path,
 				       (unsigned long long)r->next_line, r->max_record);
+		size_t old = r->io_cap;
 		r->io_cap = r->io_cap * 2 > r->max_record ? r->max_record : r->io_cap * 2;
-		r->iobuf = xrealloc(r->iobuf, r->io_cap + 1); /* +1: room for the NUL after the last field */
+		/* +1: room for the NUL after the last field; CSV_PAD: readable bytes after it */
+		r->iobuf = xrealloc(r->iobuf, r->io_cap + 1 + CSV_PAD);
+		memset(r->iobuf + old, 0, r->io_cap + 1 + CSV_PAD - old);
 	}
 	n = fread(r->iobuf + keep, 1, r->io_cap - keep, r->f);
 	if (n == 0) {
@@ -509,7 +512,7 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
 	buf_init(&r->rec, 0);
 	r->io_cap = csv_io_size ? csv_io_size : CSV_IO_SIZE;
 	r->max_record = CSV_MAX_RECORD;
-	r->iobuf = xmalloc(r->io_cap + 1);
+	r->iobuf = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 	r->next_line = 1;
 	if (format == CSV_FORMAT_JSONL) {
 		cJSON *it;
@@ -799,7 +802,7 @@ int csv_columns(struct csv_reader *r, const size_t *map, size_t n_cols, csv_keep
 			n_helpers++;
 	}
 	if (batched) {
-		r->alt = xmalloc(r->io_cap + 1);
+		r->alt = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 		r->alt_cap = r->io_cap;
 		r->before_swap = on_swap;
 		r->swap_arg = &p;

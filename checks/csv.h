@@ -17,6 +17,10 @@ enum csv_format { CSV_FORMAT_CSV, CSV_FORMAT_JSONL };
 #define CSV_IO_SIZE           ((size_t)1 << 20)   /* read buffer: reads are this large, never per char */
 #define CSV_MAX_RECORD        ((size_t)256 << 20) /* longest CSV record, bytes (the read buffer grows to it) */
 
+/* CSV: bytes readable (initialised, contents unspecified) after the NUL that ends every field, so that
+ * a value parser may load 16 bytes at a time without a bounds check (checks/decimal.h). */
+#define CSV_PAD 32
+
 /* A field of the current record; valid until the next csv_next call. */
 struct csv_field {
 	const char *ptr; /* NUL-terminated; quotes removed, "" unescaped. JSON Lines: NULL for a missing key */

@@ -15,6 +15,7 @@
 #endif
 
 #include "checks/csv.h"
+#include "checks/decimal.h"
 #include "checks/schema.h"
 #include "common/alloc.h"
 #include "common/banned.h"
@@ -588,60 +589,18 @@ static void vfast_release(struct vfast *vf)
 	free(vf->sidx);
 }
 
-#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR_DIGITS 1
-static const uint64_t pow10_u64[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000 };
-
-/* The value of the n (0 to 8) decimal digits at p, 8 bytes readable there (SWAR: no loop, no branch). */
-static inline uint64_t digits8(const char *p, size_t n)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	w = ((w & UINT64_C(0x0F0F0F0F0F0F0F0F)) << (4 * (8 - n))) << (4 * (8 - n)); /* n digits, zeros before */
-	w = (w * 10 + (w >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
-	w = (w * 100 + (w >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
-	return (w * 10000 + (w >> 32)) & UINT64_C(0xFFFFFFFF);
-}
-
-/* A field of at most 16 bytes with 32 readable bytes at p: its shape [+-]digits[.digits] with at most
- * 8 digits before and 8 after the point, as the concatenated digits *m and the number after the point
- * *nf (what parse_float_x computes); 0 for any other shape (the byte loop decides then). */
-static inline int swar_decimal(const char *p, size_t len, uint64_t *m, size_t *nf)
-{
-	const __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
-	unsigned all = (1u << len) - 1, sgn = p[0] == '-' || p[0] == '+',
-		 dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) & all,
-		 other = ~dig & all & ~sgn;
-	size_t k, n_int;
-	if (!other) {
-		k = len;
-		n_int = len - sgn;
-		*nf = 0;
-	} else {
-		k = (size_t)__builtin_ctz(other);
-		if (other & (other - 1) || p[k] != '.')
-			return 0;
-		n_int = k - sgn;
-		*nf = len - k - 1;
-	}
-	if (n_int > 8 || *nf > 8 || !(n_int + *nf))
-		return 0;
-	*m = digits8(p + sgn, n_int) * pow10_u64[*nf] + digits8(p + k + 1, *nf);
-	return 1;
-}
-#endif
 
 /* 1 when the plain field p[0, len) surely has no anomaly; 0: check_value decides. */
 static inline int vfast_ok(const struct vfast *vf, const char *p, size_t len, const char *limit)
 {
 	switch (vf->kind) {
 	case VK_FLOAT: {
-#ifdef SWAR_DIGITS
-		if (len && len <= 16 && p + 32 <= limit) {
+#ifdef DECIMAL_SWAR
+		if (len && len <= 16 && p + DECIMAL_READABLE <= limit) {
 			uint64_t m;
 			size_t nf;
 			double d;
-			if (swar_decimal(p, len, &m, &nf)) {
+			if (decimal_swar(p, len, &m, &nf)) {
 				d = (double)m * neg_pow10[nf];
 				if (*p == '-')
 					d = -d;
@@ -936,15 +895,37 @@ static void vcol_merge(struct vcol *dst, struct vcol *src, uint64_t base)
 
 /* Validate the plain records at the start of data[from, len) in spans on "threads" threads, merge their
  * counters into "v" and set the reader to go on after them. */
+/* The spans waiting for a thread: each thread takes the next one until none is left. */
+struct vqueue {
+	struct vspan *sp;
+	size_t n;
+	_Atomic size_t next;
+	_Atomic size_t *first_stop;
+};
+
+static void *queue_run(void *arg)
+{
+	struct vqueue *q = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&q->next, 1)) < q->n)
+		if (i <= atomic_load(q->first_stop)) /* else a span before it stopped: not needed */
+			span_run(&q->sp[i]);
+	return NULL;
+}
+
+/* Validate the plain records at the start of the data (after the reader's position) in spans on
+ * "threads" threads, merge their counters into "v" and set the reader to go on after them. Spans are
+ * several per thread (at least schema_span_min bytes, at most 8 per thread), taken in order from a
+ * queue, so that a thread slowed down by other work on the machine takes fewer of them. */
 static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, size_t len, int threads,
 		     size_t n_schema, struct err *e)
 {
 	uint64_t from = csv_offset(r), line = r->next_line, records = r->records;
 	const char *last, *at;
-	size_t n = 1;
+	size_t n = 1, bytes, n_helpers = 0;
 	struct vspan *sp;
+	struct vqueue q;
 	pthread_t *tid;
-	char *started;
 	_Atomic size_t first_stop;
 	if (from >= len)
 		return 0;
@@ -952,26 +933,27 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 	if (!last)
 		return 0;
 	last++;
-	if (threads > 1 && (size_t)(last - data - (ptrdiff_t)from) / schema_span_min > 1) {
-		n = (size_t)(last - data - (ptrdiff_t)from) / schema_span_min;
-		if (n > (size_t)threads)
-			n = (size_t)threads;
+	bytes = (size_t)(last - (data + from));
+	if (threads > 1 && bytes / schema_span_min > 1) {
+		n = bytes / schema_span_min;
+		if (n > (size_t)threads * 8)
+			n = (size_t)threads * 8;
 	}
 	atomic_init(&first_stop, n);
 	sp = xcalloc(n, sizeof(*sp));
-	tid = xcalloc(n, sizeof(*tid));
-	started = xcalloc(n, 1);
+	tid = xcalloc((size_t)(threads > 1 ? threads : 1), sizeof(*tid));
 	at = data + from;
 	for (size_t i = 0; i < n; i++) {
 		const char *to = last;
 		if (i + 1 < n) {
-			to = data + from + (size_t)(last - data - (ptrdiff_t)from) / n * (i + 1);
+			to = data + from + bytes / n * (i + 1);
 			to = to < at ? at : to;
 			to = to < last ? (const char *)memchr(to, '\n', (size_t)(last - to)) + 1 : last;
 		}
 		sp[i].v = v;
 		sp[i].from = at;
 		sp[i].to = to;
+		sp[i].stop = at;
 		sp[i].vc = xcalloc(n_schema ? n_schema : 1, sizeof(*sp[i].vc));
 		sp[i].index = i;
 		sp[i].first_stop = &first_stop;
@@ -979,15 +961,15 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 		sp[i].limit = data + len;
 		at = to;
 	}
-	for (size_t i = 1; i < n; i++)
-		started[i] = !pthread_create(&tid[i], NULL, span_run, &sp[i]);
-	span_run(&sp[0]);
-	for (size_t i = 1; i < n; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
-		else
-			span_run(&sp[i]);
-	}
+	q.sp = sp;
+	q.n = n;
+	q.first_stop = &first_stop;
+	atomic_init(&q.next, 0);
+	while (n > 1 && n_helpers + 1 < (size_t)threads && !pthread_create(&tid[n_helpers], NULL, queue_run, &q))
+		n_helpers++;
+	queue_run(&q);
+	for (size_t i = 0; i < n_helpers; i++)
+		pthread_join(tid[i], NULL);
 	at = data + from;
 	for (size_t i = 0, go = 1; i < n; i++) {
 		if (go) { /* every span before ran to its end: this one started at a record */
@@ -1005,7 +987,6 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 		free(sp[i].bad.example[0]);
 		free(sp[i].vc);
 	}
-	free(started);
 	free(tid);
 	free(sp);
 	return csv_resume(r, (uint64_t)(at - data), line, records, e);

@@ -1,6 +1,8 @@
 /* fuzz_csv_spans.c - libFuzzer harness for the parallel spans of `data check` (checks/schema_check.c):
  * the fuzzed bytes are a CSV file validated against a fixed schema by the streaming reader alone and by
- * 1 to 4 spans of a fuzzed size; the reports (or error messages) must be identical. No filesystem. */
+ * 1 to 4 spans of a fuzzed size; the reports (or error messages) must be identical. The same file's
+ * fields also go through stats_add (an exact-size copy) and stats_add_padded (in the reader's buffer,
+ * the SWAR decimal path): the statistics must be identical. No filesystem. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +11,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "checks/csv.h"
 #include "checks/schema.h"
+#include "checks/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,6 +52,46 @@ static char *run(const struct schema *s, const char *d, size_t n, int spans, int
 	return out;
 }
 
+/* The first 4 columns of every record through stats_add and stats_add_padded. */
+static void stats_same(const char *d, size_t n)
+{
+	struct csv_reader r;
+	struct err e = ERR_INIT;
+	struct stats a, b;
+	const char *names[] = { "a", "b", "c", "d" };
+	FILE *f = fmemopen((void *)d, n, "r");
+	if (!f)
+		return;
+	stats_init(&a, names, 4);
+	stats_init(&b, names, 4);
+	if (csv_open_stream(&r, f, "fuzz.csv", CSV_FORMAT_CSV, &e) == 0) {
+		while (csv_next(&r, &e) > 0)
+			for (size_t j = 0; j < 4 && j < r.n_fields; j++) {
+				size_t len = r.fields[j].len;
+				char *exact = malloc(len ? len : 1);
+				memcpy(exact, r.fields[j].ptr, len);
+				stats_add(&a.cols[j], exact, len);
+				stats_add_padded(&b.cols[j], r.fields[j].ptr, len);
+				free(exact);
+			}
+		csv_close(&r);
+	}
+	fclose(f);
+	{
+		cJSON *ja = stats_to_json(&a), *jb = stats_to_json(&b);
+		char *ta = cJSON_PrintUnformatted(ja), *tb = cJSON_PrintUnformatted(jb);
+		if (!ta || !tb || strcmp(ta, tb))
+			__builtin_trap();
+		free(ta);
+		free(tb);
+		cJSON_Delete(ja);
+		cJSON_Delete(jb);
+	}
+	stats_release(&a);
+	stats_release(&b);
+	err_release(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct schema s;
@@ -70,5 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	free(want);
 	free(got);
+	stats_same((const char *)data + 1, size - 1);
 	return 0;
 }
