@@ -518,7 +518,9 @@ static inline void add_value(struct stats_col *c, const char *p, size_t len, int
 		size_t nf;
 		/* the same Clinger fast path as stats_parse_number: m exact, 10^nf exact, one division */
 		if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
-			x = (double)m / pow10_exact[nf];
+			x = (double)m;
+			if (nf)
+				x /= pow10_exact[nf];
 			if (*p == '-')
 				x = -x;
 			num = 1;
