@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -687,6 +688,7 @@ struct vrun {
 	const long *scol;         /* batch column -> schema column */
 	const size_t *fmap;       /* batch column -> header position */
 	const struct vfast *fast; /* per batch column, for the spans */
+	int drop;                 /* spans may drop the pages they have read (a file mapping) */
 	size_t n_batch, n_names;
 	struct vcol bad; /* bad rows: count[0], lines[0], example[0] */
 };
@@ -733,6 +735,7 @@ struct vspan {
 	const struct vrun *v;
 	const char *from, *to; /* to is just after a '\n' */
 	const char *limit;     /* the end of the mapping */
+	int drop;              /* a file mapping: pages read are given back (madvise) as the span goes */
 	const char *stop;      /* where the span stopped: "to", or a record left to the reader */
 	uint64_t lines;        /* line breaks between "from" and "stop" */
 	uint64_t records;
@@ -814,6 +817,19 @@ static void bad_row(struct vcol *bad, uint64_t line, size_t n_fields, size_t n_n
 	bad->count[0]++;
 }
 
+/* Resident memory stays bounded on big files: every SPAN_DROP bytes a span gives back the whole pages it
+ * has read (they are clean file pages: touching them again would read them back from the page cache). */
+#define SPAN_DROP ((size_t)4 << 20)
+
+static const char *drop_pages(const char *from, const char *to)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)from + page - 1) & ~(page - 1),
+		  b = (uintptr_t)to & ~(page - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	return to;
+}
+
 static void *span_run(void *arg)
 {
 	struct vspan *sp = arg;
@@ -823,6 +839,7 @@ static void *span_run(void *arg)
 	const char **fp = xcalloc(cap + 1, sizeof(*fp));
 	size_t *fl = xcalloc(cap + 1, sizeof(*fl));
 	uint64_t line = 0, recs = 0;
+	const char *dropped = sp->from;
 	while (p < end) {
 		if (*p == '\n') { /* a blank line */
 			p++;
@@ -859,7 +876,11 @@ static void *span_run(void *arg)
 		}
 		p = next;
 		line++;
+		if (sp->drop && (size_t)(p - dropped) >= SPAN_DROP)
+			dropped = drop_pages(dropped, p);
 	}
+	if (sp->drop)
+		drop_pages(dropped, p);
 	sp->stop = p;
 	sp->lines = line;
 	sp->records = recs;
@@ -959,6 +980,7 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 		sp[i].first_stop = &first_stop;
 		sp[i].max_field = r->max_field;
 		sp[i].limit = data + len;
+		sp[i].drop = v->drop;
 		at = to;
 	}
 	q.sp = sp;
@@ -992,6 +1014,9 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 	return csv_resume(r, (uint64_t)(at - data), line, records, e);
 }
 
+static int validate(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+		    int mapped, struct schema_report *rep, struct err *e);
+
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e)
 {
 	FILE *f = fopen(path, "rb");
@@ -1012,7 +1037,7 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 		else
 			(void)madvise(map, len, MADV_SEQUENTIAL);
 	}
-	k = schema_validate_stream(s, f, path, map, map ? len : 0, csv_default_threads(), rep, e);
+	k = validate(s, f, path, map, map ? len : 0, csv_default_threads(), 1, rep, e);
 	if (map)
 		munmap(map, len);
 	fclose(f);
@@ -1021,6 +1046,13 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 
 int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len,
 			   int threads, struct schema_report *rep, struct err *e)
+{
+	return validate(s, f, name, data, len, threads, 0, rep, e);
+}
+
+/* schema_validate_stream; "mapped": data is a private file mapping whose read pages may be dropped. */
+static int validate(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+		    int mapped, struct schema_report *rep, struct err *e)
 {
 	struct csv_reader r;
 	struct vrun v;
@@ -1067,6 +1099,7 @@ int schema_validate_stream(const struct schema *s, FILE *f, const char *name, co
 	for (size_t j = 0; j < n_batch; j++)
 		vfast_init(&fast[j], &prep[scol[j]], scol[j], fmap[j]);
 	v.fast = fast;
+	v.drop = mapped;
 	k = 0;
 	if (data && r.format == CSV_FORMAT_CSV)
 		k = run_spans(&v, &r, data, len, threads, s->n_cols, e);
