@@ -796,7 +796,12 @@ int csv_columns(struct csv_reader *r, const size_t *map, size_t n_cols, csv_keep
 	pthread_cond_init(&p.cv_done, NULL);
 	p.n_chunks = 1;
 	if (batched && n_cols > 1 && threads > 1) {
-		p.n_chunks = (size_t)threads * 8 < n_cols ? (size_t)threads * 8 : n_cols;
+		/* up to 8 chunks per thread for balance, but at least 4 columns in each: a thread takes a
+		 * chunk row by row, and the per-column work (a running mean, a sketch...) of 4 or more
+		 * columns interleaves, where a single column would wait on its own dependency chain */
+		p.n_chunks = (size_t)threads * 8 < n_cols / 4 ? (size_t)threads * 8 : n_cols / 4;
+		if (p.n_chunks < (size_t)threads)
+			p.n_chunks = (size_t)threads < n_cols ? (size_t)threads : n_cols;
 		while (n_helpers < threads - 1 && n_helpers < 8 &&
 		       !pthread_create(&tid[n_helpers], NULL, helper_main, &p))
 			n_helpers++;
