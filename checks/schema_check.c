@@ -485,7 +485,6 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 	}
 }
 
-
 /* Per batch column, the cheapest exact check of a plain field (spans only). Any value the fast check
  * cannot settle (null, NA token, an unusual number, a value next to or beyond a bound, an unknown
  * category...) goes to check_value, which decides as the reader's path does. */
@@ -502,7 +501,7 @@ struct vfast {
 	size_t h;                 /* header position */
 	const struct vprep *prep; /* the schema column */
 	long sc;                  /* its index */
-	double lo, hi; /* float: a value strictly between is surely within the bounds (-inf/inf: none) */
+	double lo, hi;            /* float: strictly between, surely within the bounds (-inf/inf: none) */
 	/* a string domain as (length, first 8 bytes) slots; len 0 = empty slot, else length + 1 */
 	uint64_t *w;
 	uint32_t *slen, *sidx;
@@ -590,7 +589,6 @@ static void vfast_release(struct vfast *vf)
 	free(vf->sidx);
 }
 
-
 /* 1 when the plain field p[0, len) surely has no anomaly; 0: check_value decides. */
 static inline int vfast_ok(const struct vfast *vf, const char *p, size_t len, const char *limit)
 {
@@ -610,30 +608,30 @@ static inline int vfast_ok(const struct vfast *vf, const char *p, size_t len, co
 		}
 #endif
 		{
-		/* [+-]digits[.digits], 1 to 19 digits: the approximate value of parse_float_x */
-		const char *q = p, *e = p + len, *d0;
-		uint64_t m = 0;
-		size_t nd, nf = 0;
-		double d;
-		if (q < e && (*q == '-' || *q == '+'))
-			q++;
-		d0 = q;
-		for (; q < e && (unsigned)(*q - '0') < 10; q++)
-			m = m * 10 + (unsigned)(*q - '0');
-		nd = (size_t)(q - d0);
-		if (q < e && *q == '.') {
-			const char *f0 = ++q;
+			/* [+-]digits[.digits], 1 to 19 digits: the approximate value of parse_float_x */
+			const char *q = p, *e = p + len, *d0;
+			uint64_t m = 0;
+			size_t nd, nf = 0;
+			double d;
+			if (q < e && (*q == '-' || *q == '+'))
+				q++;
+			d0 = q;
 			for (; q < e && (unsigned)(*q - '0') < 10; q++)
 				m = m * 10 + (unsigned)(*q - '0');
-			nf = (size_t)(q - f0);
-			nd += nf;
-		}
-		if (q != e || !nd || nd > 19 || m > (UINT64_C(1) << 53))
-			return 0;
-		d = (double)m * neg_pow10[nf];
-		if (*p == '-')
-			d = -d;
-		return d > vf->lo && d < vf->hi;
+			nd = (size_t)(q - d0);
+			if (q < e && *q == '.') {
+				const char *f0 = ++q;
+				for (; q < e && (unsigned)(*q - '0') < 10; q++)
+					m = m * 10 + (unsigned)(*q - '0');
+				nf = (size_t)(q - f0);
+				nd += nf;
+			}
+			if (q != e || !nd || nd > 19 || m > (UINT64_C(1) << 53))
+				return 0;
+			d = (double)m * neg_pow10[nf];
+			if (*p == '-')
+				d = -d;
+			return d > vf->lo && d < vf->hi;
 		}
 	}
 	case VK_INT: {
@@ -718,16 +716,16 @@ static void vrun_columns(void *arg, size_t from, size_t to, const struct csv_bat
 	}
 }
 
-
 /* ---------- parallel spans ----------
- * A regular file is mapped and its data cut into one span per thread at line starts; each thread
- * tokenises and validates its span straight from the mapping, into counters of its own, as long as
- * the records are plain (no '"', no lone CR, fields within max_field): without quotes every line break
- * ends a record, so every span starts at a record and the spans together read exactly what the reader
- * would. At the first record that is not plain, a span stops; the counters of the spans before it and
- * of its part are merged in file order (counts add, first lines and examples are taken in order, lines
- * shifted by the lines of the spans before), and the reader (csv_resume) takes the rest of the file
- * from that record on, as before. The last line without a line break is the reader's too. */
+ * A regular file is mapped and its data cut at line starts into spans that the threads take from a
+ * queue (run_spans); a thread tokenises and validates a span straight from the mapping, into counters
+ * of the span's own, as long as the records are plain (no '"', no lone CR, fields within max_field):
+ * without quotes every line break ends a record, so every span starts at a record and the spans
+ * together read exactly what the reader would. At the first record that is not plain, a span stops;
+ * the counters of the spans before it and of its part are merged in file order (counts add, first
+ * lines and examples are taken in order, lines shifted by the lines of the spans before), and the
+ * reader (csv_resume) takes the rest of the file from that record on, as before. The last line
+ * without a line break is the reader's too. */
 
 size_t schema_span_min = (size_t)1 << 20;
 
