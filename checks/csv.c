@@ -82,7 +82,7 @@ static long fill(struct csv_reader *r, size_t from, struct err *e)
 			r->before_swap(r->swap_arg);
 		if (r->alt_cap < r->io_cap) {
 			free(r->alt);
-			r->alt = xmalloc(r->io_cap + 1);
+			r->alt = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 			r->alt_cap = r->io_cap;
 		}
 		if (keep)
@@ -101,8 +101,11 @@ static long fill(struct csv_reader *r, size_t from, struct err *e)
 		if (r->io_cap >= r->max_record)
 			return err_set(e, MLCI_EFAILED, "%s:%llu: record longer than %zu bytes", r->path,
 				       (unsigned long long)r->next_line, r->max_record);
+		size_t old = r->io_cap;
 		r->io_cap = r->io_cap * 2 > r->max_record ? r->max_record : r->io_cap * 2;
-		r->iobuf = xrealloc(r->iobuf, r->io_cap + 1); /* +1: room for the NUL after the last field */
+		/* +1: room for the NUL after the last field; CSV_PAD: readable bytes after it */
+		r->iobuf = xrealloc(r->iobuf, r->io_cap + 1 + CSV_PAD);
+		memset(r->iobuf + old, 0, r->io_cap + 1 + CSV_PAD - old);
 	}
 	n = fread(r->iobuf + keep, 1, r->io_cap - keep, r->f);
 	if (n == 0) {
@@ -509,7 +512,7 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
 	buf_init(&r->rec, 0);
 	r->io_cap = csv_io_size ? csv_io_size : CSV_IO_SIZE;
 	r->max_record = CSV_MAX_RECORD;
-	r->iobuf = xmalloc(r->io_cap + 1);
+	r->iobuf = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 	r->next_line = 1;
 	if (format == CSV_FORMAT_JSONL) {
 		cJSON *it;
@@ -548,14 +551,18 @@ fail:
 	return -1;
 }
 
-int csv_open(struct csv_reader *r, const char *path, struct err *e)
+enum csv_format csv_path_format(const char *path)
 {
 	size_t n = strlen(path);
-	enum csv_format fmt = CSV_FORMAT_CSV;
-	FILE *f;
 	if ((n > 6 && !strcmp(path + n - 6, ".jsonl")) || (n > 7 && !strcmp(path + n - 7, ".ndjson")))
-		fmt = CSV_FORMAT_JSONL;
-	f = fopen(path, "rb");
+		return CSV_FORMAT_JSONL;
+	return CSV_FORMAT_CSV;
+}
+
+int csv_open(struct csv_reader *r, const char *path, struct err *e)
+{
+	enum csv_format fmt = csv_path_format(path);
+	FILE *f = fopen(path, "rb");
 	if (!f)
 		return err_errno(e, MLCI_EINFRA, "could not open '%s' for reading", path);
 	if (csv_open_stream(r, f, path, fmt, e)) {
@@ -588,6 +595,25 @@ int csv_next(struct csv_reader *r, struct err *e)
 	publish(r);
 	r->records++;
 	return 1;
+}
+
+uint64_t csv_offset(const struct csv_reader *r)
+{
+	/* the unread bytes are the last ones read (a skipped byte-order mark is counted in r->bytes) */
+	return r->bytes - (r->io_len - r->io_pos);
+}
+
+int csv_resume(struct csv_reader *r, uint64_t offset, uint64_t line, uint64_t records, struct err *e)
+{
+	if (offset > (uint64_t)INT64_MAX || fseeko(r->f, (off_t)offset, SEEK_SET))
+		return err_errno(e, MLCI_EINFRA, "%s: could not seek", r->path);
+	r->bytes = offset;
+	r->io_len = r->io_pos = 0;
+	r->eof = 0;
+	r->started = 1;
+	r->next_line = line;
+	r->records = records;
+	return 0;
 }
 
 void csv_close(struct csv_reader *r)
@@ -770,13 +796,18 @@ int csv_columns(struct csv_reader *r, const size_t *map, size_t n_cols, csv_keep
 	pthread_cond_init(&p.cv_done, NULL);
 	p.n_chunks = 1;
 	if (batched && n_cols > 1 && threads > 1) {
-		p.n_chunks = (size_t)threads * 8 < n_cols ? (size_t)threads * 8 : n_cols;
+		/* up to 8 chunks per thread for balance, but at least 4 columns in each: a thread takes a
+		 * chunk row by row, and the per-column work (a running mean, a sketch...) of 4 or more
+		 * columns interleaves, where a single column would wait on its own dependency chain */
+		p.n_chunks = (size_t)threads * 8 < n_cols / 4 ? (size_t)threads * 8 : n_cols / 4;
+		if (p.n_chunks < (size_t)threads)
+			p.n_chunks = (size_t)threads < n_cols ? (size_t)threads : n_cols;
 		while (n_helpers < threads - 1 && n_helpers < 8 &&
 		       !pthread_create(&tid[n_helpers], NULL, helper_main, &p))
 			n_helpers++;
 	}
 	if (batched) {
-		r->alt = xmalloc(r->io_cap + 1);
+		r->alt = xcalloc(r->io_cap + 1 + CSV_PAD, 1);
 		r->alt_cap = r->io_cap;
 		r->before_swap = on_swap;
 		r->swap_arg = &p;

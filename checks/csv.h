@@ -17,6 +17,10 @@ enum csv_format { CSV_FORMAT_CSV, CSV_FORMAT_JSONL };
 #define CSV_IO_SIZE           ((size_t)1 << 20)   /* read buffer: reads are this large, never per char */
 #define CSV_MAX_RECORD        ((size_t)256 << 20) /* longest CSV record, bytes (the read buffer grows to it) */
 
+/* CSV: bytes readable (initialised, contents unspecified) after the NUL that ends every field, so that
+ * a value parser may load 16 bytes at a time without a bounds check (checks/decimal.h). */
+#define CSV_PAD 32
+
 /* A field of the current record; valid until the next csv_next call. */
 struct csv_field {
 	const char *ptr; /* NUL-terminated; quotes removed, "" unescaped. JSON Lines: NULL for a missing key */
@@ -85,6 +89,8 @@ extern size_t csv_io_size;
  * (CSV: the first record; JSON Lines: the keys of the first object, in order). An empty file is an
  * error ("no header"). */
 int csv_open(struct csv_reader *r, const char *path, struct err *e);
+/* The format of "path" by its extension: .jsonl/.ndjson = JSON Lines, else CSV. */
+enum csv_format csv_path_format(const char *path);
 /* The same over an open stream "f" (not closed by csv_close); "name" is used in messages. */
 int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_format format, struct err *e);
 /* Read the next record into r->fields. Returns 1 when a record was read, 0 at end of file, -1 on
@@ -92,6 +98,14 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
  * header's order; a missing key gives a field with ptr NULL. CRLF and LF both end records. */
 int csv_next(struct csv_reader *r, struct err *e);
 void csv_close(struct csv_reader *r);
+
+/* CSV: the offset in the stream of the next unread byte (after csv_open: where the data records start).
+ * Not valid inside csv_columns. */
+uint64_t csv_offset(const struct csv_reader *r);
+/* CSV: go on reading at byte "offset" of the stream, the start of a record (or of a blank line) on line
+ * "line", after "records" data records: for a caller that read the part before it by other means (the
+ * parallel spans of checks/schema_check.c). The stream must be seekable; -1 (MLCI_EINFRA) otherwise. */
+int csv_resume(struct csv_reader *r, uint64_t offset, uint64_t line, uint64_t records, struct err *e);
 
 /*
  * Column-parallel processing of the rest of a CSV file. The calling thread tokenises records into

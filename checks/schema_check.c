@@ -2,12 +2,21 @@
  * Memory is constant per column (no value is kept beyond a domain of SCHEMA_DOMAIN_MAX); no printing. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "checks/csv.h"
+#include "checks/decimal.h"
 #include "checks/schema.h"
 #include "common/alloc.h"
 #include "common/banned.h"
@@ -15,15 +24,15 @@
 /* Values that are null in int, float and bool columns (besides the empty field). */
 static int is_na_token(const char *v, size_t n)
 {
-	if ((v[0] | 0x20) != 'n') /* every token starts with N or n: most values stop here */
+	if (!n || (v[0] | 0x20) != 'n') /* every token starts with N or n: most values stop here */
 		return 0;
 	switch (n) {
 	case 2:
-		return !strcmp(v, "NA");
+		return !memcmp(v, "NA", 2);
 	case 3:
-		return !strcmp(v, "NaN") || !strcmp(v, "nan");
+		return !memcmp(v, "NaN", 3) || !memcmp(v, "nan", 3);
 	case 4:
-		return !strcmp(v, "null") || !strcmp(v, "None") || !strcmp(v, "NULL");
+		return !memcmp(v, "null", 4) || !memcmp(v, "None", 4) || !memcmp(v, "NULL", 4);
 	default:
 		return 0;
 	}
@@ -35,25 +44,30 @@ static int is_empty_null(const struct csv_field *f)
 	return !f->ptr || (f->len == 0 && !f->quoted);
 }
 
-/* [+-]digits, the whole field, within long long: what strtoll(v, &end, 10) accepts with *end == '\0' and
- * no ERANGE, minus the leading white space strtoll would skip (not an int here). */
-static int parse_int(const char *v, long long *out)
+/* [+-]digits, the whole field ("len" bytes), within long long: what strtoll(v, &end, 10) accepts with
+ * end == v + len and no ERANGE, minus the leading white space strtoll would skip (not an int here). */
+static int parse_int(const char *v, size_t len, long long *out)
 {
-	const char *p = v;
+	const char *p = v, *e = v + len;
 	uint64_t m = 0, limit;
 	int neg = 0;
-	if (*p == '+' || *p == '-')
+	if (p < e && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
-	if (*p < '0' || *p > '9')
+	if (p >= e || (unsigned)(*p - '0') >= 10)
 		return 0;
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned dgt = (unsigned)(*p - '0');
-		if (m > (limit - dgt) / 10)
-			return 0; /* out of range */
-		m = m * 10 + dgt;
+	if (e - p <= 18) { /* at most 18 digits: no overflow possible */
+		for (; p < e && (unsigned)(*p - '0') < 10; p++)
+			m = m * 10 + (unsigned)(*p - '0');
+	} else {
+		for (; p < e && (unsigned)(*p - '0') < 10; p++) {
+			unsigned dgt = (unsigned)(*p - '0');
+			if (m > (limit - dgt) / 10)
+				return 0; /* out of range */
+			m = m * 10 + dgt;
+		}
 	}
-	if (*p)
+	if (p != e)
 		return 0;
 	*out = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(long long)m) : (long long)m;
 	return 1;
@@ -141,25 +155,17 @@ static int near_bound(double d, double b)
 	return fabs(d - b) <= fabs(b) * 1e-15;
 }
 
-static int parse_float(const char *v, double *out)
+/* true/false in any case; also 0/1 unless strict. "len" bytes. */
+static int parse_bool(const char *v, size_t len, int strict)
 {
-	return schema_parse_float(v, strlen(v), out);
-}
-
-/* true/false in any case; also 0/1 unless strict. */
-static int parse_bool(const char *v, int strict)
-{
-	switch (v[0]) {
-	case 't':
-	case 'T':
-		return (v[1] | 0x20) == 'r' && (v[2] | 0x20) == 'u' && (v[3] | 0x20) == 'e' && !v[4];
-	case 'f':
-	case 'F':
-		return (v[1] | 0x20) == 'a' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 's' && (v[4] | 0x20) == 'e' &&
-		       !v[5];
-	case '0':
-	case '1':
-		return !strict && !v[1];
+	switch (len) {
+	case 1:
+		return !strict && (v[0] == '0' || v[0] == '1');
+	case 4:
+		return (v[0] | 0x20) == 't' && (v[1] | 0x20) == 'r' && (v[2] | 0x20) == 'u' && (v[3] | 0x20) == 'e';
+	case 5:
+		return (v[0] | 0x20) == 'f' && (v[1] | 0x20) == 'a' && (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 's' &&
+		       (v[4] | 0x20) == 'e';
 	default:
 		return 0;
 	}
@@ -208,12 +214,12 @@ static void infer_value(struct infer_col *c, const struct csv_field *f)
 		return;
 	}
 	c->values++;
-	if (c->can_bool && !parse_bool(f->ptr, 1))
+	if (c->can_bool && !parse_bool(f->ptr, f->len, 1))
 		c->can_bool = 0;
-	if (c->can_int && !parse_int(f->ptr, &iv))
+	if (c->can_int && !parse_int(f->ptr, f->len, &iv))
 		c->can_int = 0;
 	if (c->can_float) {
-		if (!parse_float(f->ptr, &d)) {
+		if (!schema_parse_float(f->ptr, f->len, &d)) {
 			c->can_float = 0;
 		} else {
 			if (!c->have_num || d < c->min)
@@ -419,7 +425,7 @@ static void vprep_init(struct vprep *vp, const struct schema_column *c)
 	}
 	vp->idom = xcalloc(c->n_domain ? c->n_domain : 1, sizeof(*vp->idom));
 	for (size_t i = 0; i < c->n_domain; i++)
-		if (parse_int(c->domain[i], &vp->idom[vp->n_idom]))
+		if (parse_int(c->domain[i], strlen(c->domain[i]), &vp->idom[vp->n_idom]))
 			vp->n_idom++;
 	qsort(vp->idom, vp->n_idom, sizeof(*vp->idom), cmp_ll);
 }
@@ -438,7 +444,7 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 	}
 	switch (c->type) {
 	case SCHEMA_INT:
-		if (!parse_int(f->ptr, &iv)) {
+		if (!parse_int(f->ptr, f->len, &iv)) {
 			note(v, ANOMALY_WRONG_TYPE, line, f->ptr, f->len);
 			return;
 		}
@@ -455,7 +461,7 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 			schema_parse_float(f->ptr, f->len, &d);
 		break;
 	case SCHEMA_BOOL:
-		if (!parse_bool(f->ptr, 0)) {
+		if (!parse_bool(f->ptr, f->len, 0)) {
 			note(v, ANOMALY_WRONG_TYPE, line, f->ptr, f->len);
 			return;
 		}
@@ -479,29 +485,221 @@ static void check_value(const struct vprep *vp, struct vcol *v, const struct csv
 	}
 }
 
+/* Per batch column, the cheapest exact check of a plain field (spans only). Any value the fast check
+ * cannot settle (null, NA token, an unusual number, a value next to or beyond a bound, an unknown
+ * category...) goes to check_value, which decides as the reader's path does. */
+enum vkind {
+	VK_GENERIC, /* check_value */
+	VK_FLOAT,   /* float, no domain */
+	VK_INT,     /* int, no domain */
+	VK_STRING,  /* string: only a non-empty field matters (or its domain) */
+	VK_BOOL     /* bool (its domain, if any) */
+};
+
+struct vfast {
+	enum vkind kind;
+	size_t h;                 /* header position */
+	const struct vprep *prep; /* the schema column */
+	long sc;                  /* its index */
+	double lo, hi;            /* float: strictly between, surely within the bounds (-inf/inf: none) */
+	/* a string domain as (length, first 8 bytes) slots; len 0 = empty slot, else length + 1 */
+	uint64_t *w;
+	uint32_t *slen, *sidx;
+	size_t smask;
+};
+
+/* The first min(len, 8) bytes of p as a word, the rest zero; p + 8 <= limit allows one 8-byte load. */
+static inline uint64_t word8(const char *p, size_t len, const char *limit)
+{
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (p + 8 <= limit) {
+		memcpy(&w, p, 8);
+		return len >= 8 ? w : w & ((UINT64_C(1) << (8 * len)) - 1);
+	}
+#else
+	(void)limit;
+#endif
+	memcpy(&w, p, len < 8 ? len : 8);
+	return w;
+}
+
+static inline size_t word_slot(uint64_t w, size_t len, size_t mask)
+{
+	return (size_t)(((w ^ len) * UINT64_C(0x9E3779B97F4A7C15)) >> 40) & mask;
+}
+
+static void vfast_domain(struct vfast *vf, const struct schema_column *c)
+{
+	size_t n = 4;
+	while (n < 4 * c->n_domain)
+		n *= 2;
+	vf->smask = n - 1;
+	vf->w = xcalloc(n, sizeof(*vf->w));
+	vf->slen = xcalloc(n, sizeof(*vf->slen));
+	vf->sidx = xcalloc(n, sizeof(*vf->sidx));
+	for (size_t i = 0; i < c->n_domain; i++) {
+		size_t len = strlen(c->domain[i]), j;
+		uint64_t w = word8(c->domain[i], len, c->domain[i]); /* no 8-byte load: may be shorter */
+		if (len >= UINT32_MAX)
+			continue; /* never matched here: check_value decides */
+		for (j = word_slot(w, len, vf->smask); vf->slen[j]; j = (j + 1) & vf->smask)
+			;
+		vf->w[j] = w;
+		vf->slen[j] = (uint32_t)(len + 1);
+		vf->sidx[j] = (uint32_t)i;
+	}
+}
+
+static void vfast_init(struct vfast *vf, const struct vprep *vp, long sc, size_t h)
+{
+	const struct schema_column *c = vp->c;
+	memset(vf, 0, sizeof(*vf));
+	vf->prep = vp;
+	vf->sc = sc;
+	vf->h = h;
+	vf->lo = -INFINITY;
+	vf->hi = INFINITY;
+	if (c->has_min) /* strictly above min + 2e-15 |min|, the exact value is at least min */
+		vf->lo = c->min + fabs(c->min) * 2e-15;
+	if (c->has_max)
+		vf->hi = c->max - fabs(c->max) * 2e-15;
+	switch (c->type) {
+	case SCHEMA_FLOAT:
+		vf->kind = c->domain ? VK_GENERIC : VK_FLOAT;
+		break;
+	case SCHEMA_INT:
+		vf->kind = c->domain ? VK_GENERIC : VK_INT;
+		break;
+	case SCHEMA_STRING:
+		vf->kind = VK_STRING;
+		break;
+	case SCHEMA_BOOL:
+		vf->kind = VK_BOOL;
+		break;
+	}
+	if (c->domain && (vf->kind == VK_STRING || vf->kind == VK_BOOL))
+		vfast_domain(vf, c);
+}
+
+static void vfast_release(struct vfast *vf)
+{
+	free(vf->w);
+	free(vf->slen);
+	free(vf->sidx);
+}
+
+/* 1 when the plain field p[0, len) surely has no anomaly; 0: check_value decides. */
+static inline int vfast_ok(const struct vfast *vf, const char *p, size_t len, const char *limit)
+{
+	switch (vf->kind) {
+	case VK_FLOAT: {
+#ifdef DECIMAL_SWAR
+		if (len && len <= 16 && p + DECIMAL_READABLE <= limit) {
+			uint64_t m;
+			size_t nf;
+			double d;
+			if (decimal_swar(p, len, &m, &nf)) {
+				d = (double)m * neg_pow10[nf];
+				if (*p == '-')
+					d = -d;
+				return d > vf->lo && d < vf->hi;
+			}
+		}
+#endif
+		{
+			/* [+-]digits[.digits], 1 to 19 digits: the approximate value of parse_float_x */
+			const char *q = p, *e = p + len, *d0;
+			uint64_t m = 0;
+			size_t nd, nf = 0;
+			double d;
+			if (q < e && (*q == '-' || *q == '+'))
+				q++;
+			d0 = q;
+			for (; q < e && (unsigned)(*q - '0') < 10; q++)
+				m = m * 10 + (unsigned)(*q - '0');
+			nd = (size_t)(q - d0);
+			if (q < e && *q == '.') {
+				const char *f0 = ++q;
+				for (; q < e && (unsigned)(*q - '0') < 10; q++)
+					m = m * 10 + (unsigned)(*q - '0');
+				nf = (size_t)(q - f0);
+				nd += nf;
+			}
+			if (q != e || !nd || nd > 19 || m > (UINT64_C(1) << 53))
+				return 0;
+			d = (double)m * neg_pow10[nf];
+			if (*p == '-')
+				d = -d;
+			return d > vf->lo && d < vf->hi;
+		}
+	}
+	case VK_INT: {
+		const char *q = p, *e = p + len;
+		long long v = 0;
+		int neg = 0;
+		if (len > 18 || !len)
+			return 0; /* also: what may overflow */
+		if (*q == '-' || *q == '+')
+			neg = *q++ == '-';
+		if (q == e)
+			return 0;
+		for (; q < e && (unsigned)(*q - '0') < 10; q++)
+			v = v * 10 + (*q - '0');
+		if (q != e)
+			return 0;
+		if (neg)
+			v = -v;
+		{
+			const struct schema_column *c = vf->prep->c;
+			double d = (double)v;
+			return !((c->has_min && d < c->min) || (c->has_max && d > c->max));
+		}
+	}
+	case VK_BOOL:
+		if (!parse_bool(p, len, 0))
+			return 0;
+		/* fall through */
+	case VK_STRING:
+		if (!len)
+			return 0;
+		if (vf->slen) {
+			uint64_t w = word8(p, len, limit);
+			for (size_t j = word_slot(w, len, vf->smask); vf->slen[j]; j = (j + 1) & vf->smask) {
+				if (vf->slen[j] != len + 1 || vf->w[j] != w)
+					continue;
+				if (len <= 8 || !memcmp(p + 8, vf->prep->c->domain[vf->sidx[j]] + 8, len - 8))
+					return 1;
+			}
+			return 0;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The validation of one file: the columns the schema names, and the counters of each. */
 struct vrun {
 	const struct vprep *prep; /* per schema column */
 	struct vcol *vc;          /* per schema column */
 	const long *scol;         /* batch column -> schema column */
-	size_t n_names;
+	const size_t *fmap;       /* batch column -> header position */
+	const struct vfast *fast; /* per batch column, for the spans */
+	int drop;                 /* spans may drop the pages they have read (a file mapping) */
+	size_t n_batch, n_names;
 	struct vcol bad; /* bad rows: count[0], lines[0], example[0] */
 };
 
 /* On the reading thread: a record with the wrong number of fields is a bad row, not validated. */
+static void bad_row(struct vcol *bad, uint64_t line, size_t n_fields, size_t n_names);
+
 static int vrun_keep(void *arg, const struct csv_reader *r)
 {
 	struct vrun *v = arg;
 	if (r->n_fields == r->n_names)
 		return 1;
-	if (v->bad.count[0] < SCHEMA_FIRST_LINES)
-		v->bad.lines[0][v->bad.count[0]] = r->line;
-	if (!v->bad.count[0]) {
-		struct buf b = BUF_INIT;
-		buf_addf(&b, "%zu fields, header has %zu", r->n_fields, r->n_names);
-		v->bad.example[0] = buf_detach(&b, NULL);
-	}
-	v->bad.count[0]++;
+	bad_row(&v->bad, r->line, r->n_fields, r->n_names);
 	return 0;
 }
 
@@ -518,7 +716,341 @@ static void vrun_columns(void *arg, size_t from, size_t to, const struct csv_bat
 	}
 }
 
+/* ---------- parallel spans ----------
+ * A regular file is mapped and its data cut at line starts into spans that the threads take from a
+ * queue (run_spans); a thread tokenises and validates a span straight from the mapping, into counters
+ * of the span's own, as long as the records are plain (no '"', no lone CR, fields within max_field):
+ * without quotes every line break ends a record, so every span starts at a record and the spans
+ * together read exactly what the reader would. At the first record that is not plain, a span stops;
+ * the counters of the spans before it and of its part are merged in file order (counts add, first
+ * lines and examples are taken in order, lines shifted by the lines of the spans before), and the
+ * reader (csv_resume) takes the rest of the file from that record on, as before. The last line
+ * without a line break is the reader's too. */
+
+size_t schema_span_min = (size_t)1 << 20;
+
+struct vspan {
+	const struct vrun *v;
+	const char *from, *to; /* to is just after a '\n' */
+	const char *limit;     /* the end of the mapping */
+	int drop;              /* a file mapping: pages read are given back (madvise) as the span goes */
+	const char *stop;      /* where the span stopped: "to", or a record left to the reader */
+	uint64_t lines;        /* line breaks between "from" and "stop" */
+	uint64_t records;
+	struct vcol *vc; /* per schema column; lines relative to the span's first line (0) */
+	struct vcol bad;
+	size_t index;
+	_Atomic size_t *first_stop; /* the lowest index of a span that stopped early */
+	size_t max_field;
+};
+
+/* The plain record at p (not a blank line) in a span ending with '\n': its fields' starts and lengths
+ * into fp/fl (the first "cap" kept, all counted in *nf). Returns the byte after its line break, NULL
+ * when the record is not plain (see above). */
+static const char *span_record(const char *p, const char *end, const char **fp, size_t *fl, size_t cap,
+			       size_t *nf, size_t max_field)
+{
+	const char *fs = p, *q;
+	size_t n = 0;
+	unsigned char ch;
+#ifdef __SSE2__
+	const __m128i vc = _mm_set1_epi8(','), vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r'),
+		      vq = _mm_set1_epi8('"');
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vn)),
+				     _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq))));
+		while (m) {
+			q = p + __builtin_ctz(m);
+			m &= m - 1;
+			ch = (unsigned char)*q;
+			if (ch == '"' || (ch == '\r' && q[1] != '\n'))
+				return NULL;
+			if ((size_t)(q - fs) > max_field || n >= CSV_MAX_COLUMNS)
+				return NULL;
+			if (n < cap) {
+				fp[n] = fs;
+				fl[n] = (size_t)(q - fs);
+			}
+			n++;
+			fs = q + 1;
+			if (ch != ',') {
+				*nf = n;
+				return q + (ch == '\r' ? 2 : 1);
+			}
+		}
+	}
+#endif
+	for (q = p;; q++) { /* the end of the span is a '\n': the loop stops there at the latest */
+		ch = (unsigned char)*q;
+		if (ch != ',' && ch != '\n' && ch != '\r' && ch != '"')
+			continue;
+		if (ch == '"' || (ch == '\r' && q[1] != '\n'))
+			return NULL;
+		if ((size_t)(q - fs) > max_field || n >= CSV_MAX_COLUMNS)
+			return NULL;
+		if (n < cap) {
+			fp[n] = fs;
+			fl[n] = (size_t)(q - fs);
+		}
+		n++;
+		fs = q + 1;
+		if (ch != ',') {
+			*nf = n;
+			return q + (ch == '\r' ? 2 : 1);
+		}
+	}
+}
+
+static void bad_row(struct vcol *bad, uint64_t line, size_t n_fields, size_t n_names)
+{
+	if (bad->count[0] < SCHEMA_FIRST_LINES)
+		bad->lines[0][bad->count[0]] = line;
+	if (!bad->count[0]) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "%zu fields, header has %zu", n_fields, n_names);
+		bad->example[0] = buf_detach(&b, NULL);
+	}
+	bad->count[0]++;
+}
+
+/* Resident memory stays bounded on big files: every SPAN_DROP bytes a span gives back the whole pages it
+ * has read (they are clean file pages: touching them again would read them back from the page cache). */
+#define SPAN_DROP ((size_t)4 << 20)
+
+static const char *drop_pages(const char *from, const char *to)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)from + page - 1) & ~(page - 1),
+		  b = (uintptr_t)to & ~(page - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	return to;
+}
+
+static void *span_run(void *arg)
+{
+	struct vspan *sp = arg;
+	const struct vrun *v = sp->v;
+	const char *p = sp->from, *end = sp->to, *next;
+	size_t cap = v->n_names, nf;
+	const char **fp = xcalloc(cap + 1, sizeof(*fp));
+	size_t *fl = xcalloc(cap + 1, sizeof(*fl));
+	uint64_t line = 0, recs = 0;
+	const char *dropped = sp->from;
+	while (p < end) {
+		if (*p == '\n') { /* a blank line */
+			p++;
+			line++;
+			continue;
+		}
+		if (*p == '\r') {
+			if (p[1] != '\n')
+				break; /* a lone CR: the reader's */
+			p += 2;
+			line++;
+			continue;
+		}
+		if (!(recs & 1023) && atomic_load(sp->first_stop) < sp->index)
+			break; /* a span before this one stopped: this one's counters will not be used */
+		next = span_record(p, end, fp, fl, cap, &nf, sp->max_field);
+		if (!next)
+			break;
+		recs++;
+		if (nf != v->n_names) {
+			bad_row(&sp->bad, line, nf, v->n_names);
+		} else {
+			for (size_t j = 0; j < v->n_batch; j++) {
+				const struct vfast *vf = &v->fast[j];
+				size_t h = vf->h;
+				if (!vfast_ok(vf, fp[h], fl[h], sp->limit)) {
+					struct csv_field f;
+					f.ptr = fp[h];
+					f.len = fl[h];
+					f.quoted = 0;
+					check_value(vf->prep, &sp->vc[vf->sc], &f, line);
+				}
+			}
+		}
+		p = next;
+		line++;
+		if (sp->drop && (size_t)(p - dropped) >= SPAN_DROP)
+			dropped = drop_pages(dropped, p);
+	}
+	if (sp->drop)
+		drop_pages(dropped, p);
+	sp->stop = p;
+	sp->lines = line;
+	sp->records = recs;
+	if (p < end) {
+		size_t cur = atomic_load(sp->first_stop);
+		while (sp->index < cur && !atomic_compare_exchange_weak(sp->first_stop, &cur, sp->index))
+			;
+	}
+	free(fp);
+	free(fl);
+	return NULL;
+}
+
+/* Append the counters of "src" (lines relative, shifted by "base") after those of "dst"; src's
+ * examples are moved or freed. */
+static void vcol_merge(struct vcol *dst, struct vcol *src, uint64_t base)
+{
+	for (int k = 0; k < ANOMALY_KINDS; k++) {
+		uint64_t n = src->count[k];
+		if (!n)
+			continue;
+		for (uint64_t i = 0; i < n && i < SCHEMA_FIRST_LINES && dst->count[k] + i < SCHEMA_FIRST_LINES; i++)
+			dst->lines[k][dst->count[k] + i] = src->lines[k][i] + base;
+		if (!dst->count[k]) {
+			dst->example[k] = src->example[k];
+			src->example[k] = NULL;
+		}
+		dst->count[k] += n;
+		free(src->example[k]);
+		src->example[k] = NULL;
+	}
+}
+
+/* Validate the plain records at the start of data[from, len) in spans on "threads" threads, merge their
+ * counters into "v" and set the reader to go on after them. */
+/* The spans waiting for a thread: each thread takes the next one until none is left. */
+struct vqueue {
+	struct vspan *sp;
+	size_t n;
+	_Atomic size_t next;
+	_Atomic size_t *first_stop;
+};
+
+static void *queue_run(void *arg)
+{
+	struct vqueue *q = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&q->next, 1)) < q->n)
+		if (i <= atomic_load(q->first_stop)) /* else a span before it stopped: not needed */
+			span_run(&q->sp[i]);
+	return NULL;
+}
+
+/* Validate the plain records at the start of the data (after the reader's position) in spans on
+ * "threads" threads, merge their counters into "v" and set the reader to go on after them. Spans are
+ * several per thread (at least schema_span_min bytes, at most 8 per thread), taken in order from a
+ * queue, so that a thread slowed down by other work on the machine takes fewer of them. */
+static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, size_t len, int threads,
+		     size_t n_schema, struct err *e)
+{
+	uint64_t from = csv_offset(r), line = r->next_line, records = r->records;
+	const char *last, *at;
+	size_t n = 1, bytes, n_helpers = 0;
+	struct vspan *sp;
+	struct vqueue q;
+	pthread_t *tid;
+	_Atomic size_t first_stop;
+	if (from >= len)
+		return 0;
+	last = memrchr(data + from, '\n', len - from);
+	if (!last)
+		return 0;
+	last++;
+	bytes = (size_t)(last - (data + from));
+	if (threads > 1 && bytes / schema_span_min > 1) {
+		n = bytes / schema_span_min;
+		if (n > (size_t)threads * 8)
+			n = (size_t)threads * 8;
+	}
+	atomic_init(&first_stop, n);
+	sp = xcalloc(n, sizeof(*sp));
+	tid = xcalloc((size_t)(threads > 1 ? threads : 1), sizeof(*tid));
+	at = data + from;
+	for (size_t i = 0; i < n; i++) {
+		const char *to = last;
+		if (i + 1 < n) {
+			to = data + from + bytes / n * (i + 1);
+			to = to < at ? at : to;
+			to = to < last ? (const char *)memchr(to, '\n', (size_t)(last - to)) + 1 : last;
+		}
+		sp[i].v = v;
+		sp[i].from = at;
+		sp[i].to = to;
+		sp[i].stop = at;
+		sp[i].vc = xcalloc(n_schema ? n_schema : 1, sizeof(*sp[i].vc));
+		sp[i].index = i;
+		sp[i].first_stop = &first_stop;
+		sp[i].max_field = r->max_field;
+		sp[i].limit = data + len;
+		sp[i].drop = v->drop;
+		at = to;
+	}
+	q.sp = sp;
+	q.n = n;
+	q.first_stop = &first_stop;
+	atomic_init(&q.next, 0);
+	while (n > 1 && n_helpers + 1 < (size_t)threads && !pthread_create(&tid[n_helpers], NULL, queue_run, &q))
+		n_helpers++;
+	queue_run(&q);
+	for (size_t i = 0; i < n_helpers; i++)
+		pthread_join(tid[i], NULL);
+	at = data + from;
+	for (size_t i = 0, go = 1; i < n; i++) {
+		if (go) { /* every span before ran to its end: this one started at a record */
+			for (size_t j = 0; j < n_schema; j++)
+				vcol_merge(&v->vc[j], &sp[i].vc[j], line);
+			vcol_merge(&v->bad, &sp[i].bad, line);
+			line += sp[i].lines;
+			records += sp[i].records;
+			at = sp[i].stop;
+			go = sp[i].stop == sp[i].to;
+		}
+		for (size_t j = 0; j < n_schema; j++)
+			for (int k = 0; k < ANOMALY_KINDS; k++)
+				free(sp[i].vc[j].example[k]);
+		free(sp[i].bad.example[0]);
+		free(sp[i].vc);
+	}
+	free(tid);
+	free(sp);
+	return csv_resume(r, (uint64_t)(at - data), line, records, e);
+}
+
+static int validate(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+		    int mapped, struct schema_report *rep, struct err *e);
+
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	void *map = NULL;
+	size_t len = 0;
+	int k;
+	if (!f) {
+		memset(rep, 0, sizeof(*rep));
+		rep->data = xstrdup(path);
+		return err_errno(e, MLCI_EINFRA, "could not open '%s' for reading", path);
+	}
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
+		len = (size_t)st.st_size;
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (map == MAP_FAILED)
+			map = NULL;
+		else
+			(void)madvise(map, len, MADV_SEQUENTIAL);
+	}
+	k = validate(s, f, path, map, map ? len : 0, csv_default_threads(), 1, rep, e);
+	if (map)
+		munmap(map, len);
+	fclose(f);
+	return k;
+}
+
+int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len,
+			   int threads, struct schema_report *rep, struct err *e)
+{
+	return validate(s, f, name, data, len, threads, 0, rep, e);
+}
+
+/* schema_validate_stream; "mapped": data is a private file mapping whose read pages may be dropped. */
+static int validate(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+		    int mapped, struct schema_report *rep, struct err *e)
 {
 	struct csv_reader r;
 	struct vrun v;
@@ -528,11 +1060,12 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 	char *seen; /* schema column present in the header */
 	size_t *fmap, n_batch = 0;
 	long *scol;
+	struct vfast *fast;
 	int k;
 	memset(rep, 0, sizeof(*rep));
 	memset(&v, 0, sizeof(v));
-	rep->data = xstrdup(path);
-	if (csv_open(&r, path, e))
+	rep->data = xstrdup(name);
+	if (csv_open_stream(&r, f, name, csv_path_format(name), e))
 		return -1;
 	rep->columns = r.n_names;
 	map = xcalloc(r.n_names ? r.n_names : 1, sizeof(*map));
@@ -558,7 +1091,21 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 	v.vc = vc;
 	v.scol = scol;
 	v.n_names = r.n_names;
-	k = csv_columns(&r, fmap, n_batch, vrun_keep, vrun_columns, &v, csv_default_threads(), e);
+	v.fmap = fmap;
+	v.n_batch = n_batch;
+	fast = xcalloc(n_batch ? n_batch : 1, sizeof(*fast));
+	for (size_t j = 0; j < n_batch; j++)
+		vfast_init(&fast[j], &prep[scol[j]], scol[j], fmap[j]);
+	v.fast = fast;
+	v.drop = mapped;
+	k = 0;
+	if (data && r.format == CSV_FORMAT_CSV)
+		k = run_spans(&v, &r, data, len, threads, s->n_cols, e);
+	for (size_t j = 0; j < n_batch; j++)
+		vfast_release(&fast[j]);
+	free(fast);
+	if (k == 0)
+		k = csv_columns(&r, fmap, n_batch, vrun_keep, vrun_columns, &v, threads, e);
 	if (k == 0) {
 		struct vcol *bad = &v.bad;
 		rep->rows = r.records;

@@ -59,11 +59,20 @@ static int scan_keep(void *arg, const struct csv_reader *r)
 /* Columns [from, to) of a batch into their statistics (on any thread; a column is never shared). */
 static void scan_column(void *arg, size_t from, size_t to, const struct csv_batch *b)
 {
-	struct stats_col *cols = ((struct scan *)arg)->s->cols;
-	for (size_t i = 0; i < b->n_rows; i++) {
+	struct scan *sc = arg;
+	struct stats_col *cols = sc->s->cols;
+	if (sc->r.format != CSV_FORMAT_CSV) {
+		for (size_t i = 0; i < b->n_rows; i++) {
+			const struct csv_field *f = b->f + i * b->n_cols;
+			for (size_t j = from; j < to; j++)
+				stats_add(&cols[j], f[j].ptr, f[j].len);
+		}
+		return;
+	}
+	for (size_t i = 0; i < b->n_rows; i++) { /* CSV fields: CSV_PAD bytes readable after each */
 		const struct csv_field *f = b->f + i * b->n_cols;
 		for (size_t j = from; j < to; j++)
-			stats_add(&cols[j], f[j].ptr, f[j].len);
+			stats_add_padded(&cols[j], f[j].ptr, f[j].len);
 	}
 }
 

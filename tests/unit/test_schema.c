@@ -1,5 +1,6 @@
 /* test_schema.c - unit tests of checks/schema*.c: the template's schema file, inference on the template's
- * data, the exact anomalies of a corrupted copy, file:line:col errors, warnings, null tokens, write/parse. */
+ * data, the exact anomalies of a corrupted copy, file:line:col errors, warnings, null tokens, write/parse,
+ * and the parallel spans of data check against the streaming reader alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "checks/schema.h"
 #include "common/alloc.h"
@@ -408,6 +411,157 @@ static void test_parse_float_matches_strtod(void **state)
 	}
 }
 
+/* ---------- parallel spans: the same report as the reader alone ---------- */
+
+static const char span_yaml[] = "columns:\n"
+				"  - { name: a, type: int, min: -5, max: 1000 }\n"
+				"  - { name: b, type: float, min: -1.5, max: 2000 }\n"
+				"  - { name: c, type: string, domain: [x, yy, a-value-longer-than-8, abcdefgh] }\n"
+				"  - { name: d, type: bool, nullable: true }\n"
+				"  - { name: e, type: string, nullable: true }\n"
+				"  - { name: f, type: int, domain: [1, 2, 3] }\n"
+				"  - { name: g, type: float, nullable: true, min: 0.1, max: 0.3 }\n"
+				"  - { name: h, type: bool, domain: [true, false] }\n";
+
+static char *report_text(const struct schema_report *rep)
+{
+	cJSON *j = schema_report_json(rep);
+	char *t = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return t;
+}
+
+/* The report (or error) of "data" validated by the reader alone, and by spans of every size from 1 byte
+ * up (1, 5, 21, ... bytes) on 1 to 3 threads: all the same. */
+static void expect_spans_agree(const struct schema *s, const char *data, size_t len)
+{
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	char *want, *got;
+	FILE *f = fmemopen((void *)data, len, "r");
+	int k = schema_validate_stream(s, f, "t.csv", NULL, 0, 2, &rep, &e);
+	fclose(f);
+	want = k ? xstrdup(err_msg(&e)) : report_text(&rep);
+	schema_report_release(&rep);
+	err_release(&e);
+	for (int threads = 1; threads <= 3; threads++)
+		for (size_t min = 1; min <= len + 1; min = min * 4 + 1) {
+			schema_span_min = min;
+			f = fmemopen((void *)data, len, "r");
+			k = schema_validate_stream(s, f, "t.csv", data, len, threads, &rep, &e);
+			fclose(f);
+			got = k ? xstrdup(err_msg(&e)) : report_text(&rep);
+			if (strcmp(want, got))
+				fail_msg("%d threads, spans of %zu bytes:\n got %s\nwant %s\ndata:\n%s", threads, min, got,
+					 want, data);
+			free(got);
+			schema_report_release(&rep);
+			err_release(&e);
+		}
+	schema_span_min = (size_t)1 << 20;
+	free(want);
+}
+
+static const char *const span_tokens[] = {
+	"0", "-0", "+0", "1", "-5", "-6", "1000", "1001", "999.5", "9223372036854775807", "-9223372036854775808",
+	"9223372036854775808", "-9223372036854775809", "123456789012345678", "1234567890123456789",
+	"12345678901234567890", "00000000000000000001", "0.1", "0.3", ".5", "5.", "-.5", "+.5e1", "1e3", "2e3",
+	"2000", "2000.0000000000002", "1999.9999999999998", "-1.5", "-1.5000000000000002", "-1.4999999999999998",
+	"0.30000000000000004", "0.29999999999999999", "0.09999999999999999", "0.1000000000000000055511151231257827",
+	"inf", "-inf", "nan", "NaN", "NA", "null", "None", "NULL", "n", "", "x", "yy", "yyy", "a-value-longer-than-8",
+	"a-value-longer-than-9", "abcdefgh", "abcdefg", "abcdefghi", "true", "false", "TRUE", "False", "0x10",
+	"1,5", "1 ", " 1", "-", "+", ".", "1e", "1e400", "2", "3", "4", "tru", "0.2", "7e-1", "1.7976931348623157e308"
+};
+
+static void add_field(struct buf *b, uint64_t r, size_t col)
+{
+	const char *t = span_tokens[(r >> 8) % (sizeof(span_tokens) / sizeof(span_tokens[0]))];
+	switch (r % 16) {
+	case 0: /* quoted, maybe with a comma, a quote or a line break inside */
+		buf_addch(b, '"');
+		buf_addstr(b, t);
+		if (r & 0x10000)
+			buf_addstr(b, (r & 0x20000) ? "\n" : (r & 0x40000) ? "\"\"" : ",");
+		buf_addch(b, '"');
+		return;
+	case 1: /* a lone CR or a NUL inside */
+		buf_addstr(b, t);
+		buf_add(b, (r & 0x10000) ? "\r" : "\0", 1);
+		buf_addstr(b, t);
+		return;
+	case 2:
+	case 3: /* a value typical of the column */
+		buf_addstr(b, col == 0 ? "17" : col == 1 ? "12.25" : col == 2 ? "yy" : col == 3 ? "true" : col == 5 ? "2"
+			      : col == 6 ? "0.2" : col == 7 ? "false" : "text");
+		return;
+	default:
+		buf_addstr(b, t);
+	}
+}
+
+static void test_spans_agree_random(void **state)
+{
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	(void)state;
+	assert_int_equal(schema_parse_buffer(&s, span_yaml, strlen(span_yaml), "s.yaml", &d), 0);
+	int iters = getenv("MLCI_VALGRIND") ? 40 : 300; /* valgrind runs threads one at a time, slowly */
+	for (int iter = 0; iter < iters; iter++) {
+		struct buf b = BUF_INIT;
+		int rows = (int)(rng() % 30), plain = iter % 2; /* half the files without quotes, CRs or NULs */
+		buf_addstr(&b, iter % 7 ? "a,b,c,d,e,f,g,h" : "\xef\xbb\xbf" "a,b,c,d,e,f,g,h");
+		buf_addstr(&b, iter % 5 ? "\n" : "\r\n");
+		for (int i = 0; i < rows; i++) {
+			uint64_t r = rng();
+			size_t nf = r % 10 ? 8 : 6 + (size_t)(r >> 60) % 4;
+			if (r % 23 == 0)
+				buf_addstr(&b, (r >> 20) % 2 ? "\n" : "\r\n"); /* a blank line */
+			for (size_t j = 0; j < nf; j++) {
+				uint64_t x = rng();
+				if (j)
+					buf_addch(&b, ',');
+				if (plain)
+					x |= 4; /* never cases 0 and 1 */
+				add_field(&b, x, j);
+			}
+			if (i + 1 < rows || rng() % 3)
+				buf_addstr(&b, r % 4 ? "\n" : "\r\n"); /* the last line may lack its line break */
+		}
+		expect_spans_agree(&s, b.ptr, b.len);
+		buf_release(&b);
+	}
+	schema_release(&s);
+	strvec_clear(&d);
+}
+
+/* Hand-made cases: a quoted field with line breaks across every possible span boundary, CRLF, no final
+ * line break, a lone CR at a record start, an unterminated quote (an error: the same message), a field
+ * over the limit. */
+static void test_spans_agree_cases(void **state)
+{
+	static const char *const cases[] = {
+		"a,b,c,d,e,f,g,h\n1,1,x,true,\"multi\nline\nfield\",1,0.2,true\n2,2,yy,false,,2,0.3,false\n"
+		"3,3,x,true,e,3,0.1,true\n",
+		"a,b,c,d,e,f,g,h\r\n1,1,x,true,e,1,0.2,true\r\n2,2,yy,false,,2,0.3,false\r\n3,3,x,1,e,3,0.1,true",
+		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n\r2,2,yy,false,,2,0.3,false\n\n\n3,3,x,1,e,3,0.1,true\r",
+		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"unterminated,2,0.3,false\n3,3,x,1,e,3,0.1,t\n",
+		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"a\"b,2,0.3,false\n3,3,x,1,e,3,0.1,true\n",
+		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,a\"b,2,0.3,false\n3,3,x,1,e,3,0.1,true\n",
+		"a,b,c,d,e,f,g,h\n",
+		"a,b,c,d,e,f,g,h",
+		"a,b,c,d,e,f,g,h\n\n\n",
+		"x,a,b\n1,2,3\n4,5,6,7\n",
+	};
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	(void)state;
+	assert_int_equal(schema_parse_buffer(&s, span_yaml, strlen(span_yaml), "s.yaml", &d), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_spans_agree(&s, cases[i], strlen(cases[i]));
+	schema_release(&s);
+	strvec_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +574,8 @@ int main(void)
 		cmocka_unit_test(test_parse_float_matches_strtod),
 		cmocka_unit_test(test_range_exact_at_bounds),
 		cmocka_unit_test(test_infer_writes_exact_bounds),
+		cmocka_unit_test(test_spans_agree_random),
+		cmocka_unit_test(test_spans_agree_cases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,6 +411,80 @@ static void test_json_rejects_bad_files(void **state)
 	}
 }
 
+/* stats_add_padded (the SWAR decimal path, reading past the value) gives exactly what stats_add gives:
+ * the same statistics JSON for tricky numbers, followed by digits or garbage that must not be read as
+ * part of them; short categories compared by overlapping loads. */
+static void test_padded_same_as_plain(void **state)
+{
+	static const char *const toks[] = {
+		"0", "-0", "+0", "1", "-5", "1000", "999.5", "9223372036854775807", "-9223372036854775808",
+		"123456789012345678", "12345678901234567890", "0.1", "0.3", ".5", "5.", "-.5", "+.5e1", "1e3", "-1.5",
+		"0.30000000000000004", "12345678.12345678", "99999999.99999999", "123456789.1234567", "1.123456789",
+		"9007199254740993", "90071992.54740993", "900719925474099.3", "+7.25", "00000001.5", "-00000000.00000001",
+		"1.7976931348623157e308", "4.9e-324", "1e-7", "1e400", "inf", "-inf", "nan", "NA", "", ".", "-", "+",
+		"1..2", "1.2.3", "--1", "+-1", "1-", "1e", "0x10", " 1", "1 ", "abc", "abcd", "abcdefgh", "abcdefghi",
+		"abcdefghijklmnopq", "a", "ab", "ba", "abcdefgi", "bbcdefgh"
+	};
+	const size_t n_toks = sizeof(toks) / sizeof(toks[0]);
+	char buf[64 + 48];
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		struct stats a, b;
+		const char *names[] = { "x" };
+		cJSON *ja, *jb;
+		char *ta, *tb;
+		stats_init(&a, names, 1);
+		stats_init(&b, names, 1);
+		for (int i = 0; i < 3000; i++) {
+			/* numeric rounds first (half of them random decimals of 1 to 17 digits), then mixed ones
+			 * with categories */
+			size_t t = round < 20 ? (size_t)(uniform() * 33) : (size_t)(uniform() * (double)n_toks);
+			char rnd[40];
+			const char *v = toks[t % n_toks];
+			size_t len;
+			char *exact;
+			if (round < 10 && i % 2) {
+				int n_int = (int)(uniform() * 10), n_frac = (int)(uniform() * 10), k = 0;
+				if (uniform() < 0.3)
+					rnd[k++] = uniform() < 0.5 ? '-' : '+';
+				for (int j = 0; j < n_int; j++)
+					rnd[k++] = (char)('0' + (int)(uniform() * 10));
+				if (n_frac || !n_int) {
+					rnd[k++] = '.';
+					for (int j = 0; j < (n_frac ? n_frac : 1); j++)
+						rnd[k++] = (char)('0' + (int)(uniform() * 10));
+				}
+				rnd[k] = '\0';
+				v = rnd;
+			}
+			len = strlen(v);
+			exact = malloc(len ? len : 1);
+			memcpy(exact, v, len);
+			memcpy(buf, v, len);
+			for (size_t k = len; k < sizeof(buf); k++) /* what follows: digits, a point, a NUL */
+				buf[k] = "0123456789.\0e-"[(size_t)(uniform() * 14)];
+			stats_add(&a.cols[0], exact, len);
+			stats_add_padded(&b.cols[0], buf, len);
+			free(exact);
+			if (memcmp(&a.cols[0].mean, &b.cols[0].mean, sizeof(double)) ||
+			    memcmp(&a.cols[0].m2, &b.cols[0].m2, sizeof(double)) || a.cols[0].n_num != b.cols[0].n_num)
+				fail_msg("'%s': %.17g != %.17g", v, a.cols[0].mean, b.cols[0].mean);
+		}
+		ja = stats_to_json(&a);
+		jb = stats_to_json(&b);
+		ta = cJSON_PrintUnformatted(ja);
+		tb = cJSON_PrintUnformatted(jb);
+		if (strcmp(ta, tb))
+			fail_msg("round %d:\n%s\n%s", round, ta, tb);
+		free(ta);
+		free(tb);
+		cJSON_Delete(ja);
+		cJSON_Delete(jb);
+		stats_release(&a);
+		stats_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_breast_cancer),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_rejects_bad_files),
+		cmocka_unit_test(test_padded_same_as_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
