@@ -17,6 +17,7 @@
 
 #include "checks/csv.h"
 #include "checks/decimal.h"
+#include "checks/map_guard.h"
 #include "checks/schema.h"
 #include "common/alloc.h"
 #include "common/banned.h"
@@ -742,6 +743,7 @@ struct vspan {
 	size_t index;
 	_Atomic size_t *first_stop; /* the lowest index of a span that stopped early */
 	size_t max_field;
+	int shrunk; /* the file shrank under the mapping while the span read it (SIGBUS, map_guard.h) */
 };
 
 /* The plain record at p (not a blank line) in a span ending with '\n': its fields' starts and lengths
@@ -828,14 +830,19 @@ static const char *drop_pages(const char *from, const char *to)
 	return to;
 }
 
-static void *span_run(void *arg)
+/* Mark span "sp" as stopped early (at sp->stop < sp->to): the spans after it are not needed. */
+static void span_stopped(struct vspan *sp)
 {
-	struct vspan *sp = arg;
+	size_t cur = atomic_load(sp->first_stop);
+	while (sp->index < cur && !atomic_compare_exchange_weak(sp->first_stop, &cur, sp->index))
+		;
+}
+
+static void span_scan(struct vspan *sp, const char **fp, size_t *fl)
+{
 	const struct vrun *v = sp->v;
 	const char *p = sp->from, *end = sp->to, *next;
 	size_t cap = v->n_names, nf;
-	const char **fp = xcalloc(cap + 1, sizeof(*fp));
-	size_t *fl = xcalloc(cap + 1, sizeof(*fl));
 	uint64_t line = 0, recs = 0;
 	const char *dropped = sp->from;
 	while (p < end) {
@@ -882,10 +889,28 @@ static void *span_run(void *arg)
 	sp->stop = p;
 	sp->lines = line;
 	sp->records = recs;
-	if (p < end) {
-		size_t cur = atomic_load(sp->first_stop);
-		while (sp->index < cur && !atomic_compare_exchange_weak(sp->first_stop, &cur, sp->index))
-			;
+	if (p < end)
+		span_stopped(sp);
+}
+
+/* One span, guarded: a SIGBUS while it reads the mapping (the file shrank) marks it "shrunk". What
+ * check_value had allocated for an example at that moment is lost with the jump. */
+static void *span_run(void *arg)
+{
+	struct vspan *sp = arg;
+	size_t cap = sp->v->n_names;
+	const char **fp = xcalloc(cap + 1, sizeof(*fp));
+	size_t *fl = xcalloc(cap + 1, sizeof(*fl));
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 1)) {
+		sp->shrunk = 1;
+		sp->stop = sp->from;
+		sp->lines = sp->records = 0;
+		span_stopped(sp);
+	} else {
+		map_guard_arm(&jb);
+		span_scan(sp, fp, fl);
+		map_guard_arm(NULL);
 	}
 	free(fp);
 	free(fl);
@@ -912,8 +937,52 @@ static void vcol_merge(struct vcol *dst, struct vcol *src, uint64_t base)
 	}
 }
 
-/* Validate the plain records at the start of data[from, len) in spans on "threads" threads, merge their
- * counters into "v" and set the reader to go on after them. */
+/* The ends of the spans of data[from, len) into ends[] (room for threads*8): each just after a '\n', the
+ * last at the last '\n'. Returns how many (0: no complete line). */
+static long span_ends_scan(const char *data, size_t from, size_t len, int threads, const char **ends)
+{
+	const char *last = memrchr(data + from, '\n', len - from), *at = data + from;
+	size_t n = 1, bytes;
+	if (!last)
+		return 0;
+	last++;
+	bytes = (size_t)(last - (data + from));
+	if (threads > 1 && bytes / schema_span_min > 1) {
+		n = bytes / schema_span_min;
+		if (n > (size_t)threads * 8)
+			n = (size_t)threads * 8;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *to = last;
+		if (i + 1 < n) {
+			to = data + from + bytes / n * (i + 1);
+			to = to < at ? at : to;
+			to = to < last ? (const char *)memchr(to, '\n', (size_t)(last - to)) + 1 : last;
+		}
+		ends[i] = at = to;
+	}
+	return (long)n;
+}
+
+/* span_ends_scan, guarded: -1 when the file shrank under the mapping. */
+static long span_ends(const char *data, size_t from, size_t len, int threads, const char **ends)
+{
+	sigjmp_buf jb;
+	long n;
+	if (sigsetjmp(jb, 1))
+		return -1;
+	map_guard_arm(&jb);
+	n = span_ends_scan(data, from, len, threads, ends);
+	map_guard_arm(NULL);
+	return n;
+}
+
+static int shrank(const struct csv_reader *r, struct err *e)
+{
+	return err_set(e, MLCI_EINFRA, "'%s' became shorter while it was read (was it rewritten meanwhile?); check it again",
+		       r->path);
+}
+
 /* The spans waiting for a thread: each thread takes the next one until none is left. */
 struct vqueue {
 	struct vspan *sp;
@@ -940,35 +1009,31 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 		     size_t n_schema, struct err *e)
 {
 	uint64_t from = csv_offset(r), line = r->next_line, records = r->records;
-	const char *last, *at;
-	size_t n = 1, bytes, n_helpers = 0;
+	const char *at, **ends;
+	size_t n, n_helpers = 0, shrunk = 0;
+	long k;
 	struct vspan *sp;
 	struct vqueue q;
 	pthread_t *tid;
+	struct sigaction old;
 	_Atomic size_t first_stop;
 	if (from >= len)
 		return 0;
-	last = memrchr(data + from, '\n', len - from);
-	if (!last)
-		return 0;
-	last++;
-	bytes = (size_t)(last - (data + from));
-	if (threads > 1 && bytes / schema_span_min > 1) {
-		n = bytes / schema_span_min;
-		if (n > (size_t)threads * 8)
-			n = (size_t)threads * 8;
+	ends = xcalloc((size_t)(threads > 1 ? threads : 1) * 8, sizeof(*ends));
+	map_guard_install(&old);
+	k = span_ends(data, from, len, threads, ends);
+	if (k <= 0) {
+		map_guard_restore(&old);
+		free(ends);
+		return k < 0 ? shrank(r, e) : 0;
 	}
+	n = (size_t)k;
 	atomic_init(&first_stop, n);
 	sp = xcalloc(n, sizeof(*sp));
 	tid = xcalloc((size_t)(threads > 1 ? threads : 1), sizeof(*tid));
 	at = data + from;
 	for (size_t i = 0; i < n; i++) {
-		const char *to = last;
-		if (i + 1 < n) {
-			to = data + from + bytes / n * (i + 1);
-			to = to < at ? at : to;
-			to = to < last ? (const char *)memchr(to, '\n', (size_t)(last - to)) + 1 : last;
-		}
+		const char *to = ends[i];
 		sp[i].v = v;
 		sp[i].from = at;
 		sp[i].to = to;
@@ -990,6 +1055,8 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 	queue_run(&q);
 	for (size_t i = 0; i < n_helpers; i++)
 		pthread_join(tid[i], NULL);
+	map_guard_restore(&old);
+	free(ends);
 	at = data + from;
 	for (size_t i = 0, go = 1; i < n; i++) {
 		if (go) { /* every span before ran to its end: this one started at a record */
@@ -1001,14 +1068,17 @@ static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, siz
 			at = sp[i].stop;
 			go = sp[i].stop == sp[i].to;
 		}
+		shrunk |= (size_t)sp[i].shrunk;
 		for (size_t j = 0; j < n_schema; j++)
-			for (int k = 0; k < ANOMALY_KINDS; k++)
-				free(sp[i].vc[j].example[k]);
+			for (int kind = 0; kind < ANOMALY_KINDS; kind++)
+				free(sp[i].vc[j].example[kind]);
 		free(sp[i].bad.example[0]);
 		free(sp[i].vc);
 	}
 	free(tid);
 	free(sp);
+	if (shrunk)
+		return shrank(r, e);
 	return csv_resume(r, (uint64_t)(at - data), line, records, e);
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -562,6 +563,51 @@ static void test_spans_agree_cases(void **state)
 	strvec_clear(&d);
 }
 
+/* A file that shrinks while its mapping is read (rewritten by another program meanwhile) is an error
+ * naming the file, not a SIGBUS that kills mlci. */
+static void test_file_shrinking_under_the_mapping(void **state)
+{
+	char path[] = "/tmp/mlci-shrink-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f, *w;
+	struct schema s;
+	struct strvec d = STRVEC_INIT;
+	struct schema_report rep;
+	struct err e = ERR_INIT;
+	size_t len;
+	char *map;
+	int k;
+	(void)state;
+	assert_true(fd >= 0);
+	w = fdopen(fd, "w");
+	assert_non_null(w);
+	fputs("a,b,c,d,e,f,g,h\n", w);
+	for (int i = 0; i < 20000; i++)
+		fprintf(w, "%d,1.5,x,true,e,1,0.2,true\n", i % 1000);
+	fflush(w);
+	len = (size_t)ftell(w);
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(ftruncate(fd, 100), 0); /* the header and a few rows: the first page only */
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(schema_parse_buffer(&s, span_yaml, strlen(span_yaml), "s.yaml", &d), 0);
+	schema_span_min = 4096;
+	k = schema_validate_stream(&s, f, path, map, len, 2, &rep, &e);
+	schema_span_min = (size_t)1 << 20;
+	assert_int_equal(k, -1);
+	assert_non_null(strstr(err_msg(&e), "became shorter while it was read"));
+	assert_non_null(strstr(err_msg(&e), path));
+	schema_report_release(&rep);
+	err_release(&e);
+	schema_release(&s);
+	strvec_clear(&d);
+	fclose(f);
+	munmap(map, len);
+	fclose(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_infer_writes_exact_bounds),
 		cmocka_unit_test(test_spans_agree_random),
 		cmocka_unit_test(test_spans_agree_cases),
+		cmocka_unit_test(test_file_shrinking_under_the_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
