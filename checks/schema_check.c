@@ -746,6 +746,29 @@ struct vspan {
 	int shrunk; /* the file shrank under the mapping while the span read it (SIGBUS, map_guard.h) */
 };
 
+enum { DELIM_NOT_PLAIN, DELIM_COMMA, DELIM_PLAIN_END };
+
+/* The delimiter at q (',', '\n', '\r' or '"') ends the field that started at *fs: keep it as field *n
+ * (the first "cap" are kept, all counted) and start the next after it. DELIM_COMMA: more fields follow;
+ * DELIM_PLAIN_END: the record ends at q; DELIM_NOT_PLAIN: a quote, a lone CR, a field longer than
+ * max_field or too many columns, for the reader to handle. */
+static inline int span_delim(const char *q, const char **fs, const char **fp, size_t *fl, size_t cap, size_t *n,
+			     size_t max_field)
+{
+	unsigned char ch = (unsigned char)*q;
+	if (ch == '"' || (ch == '\r' && q[1] != '\n'))
+		return DELIM_NOT_PLAIN;
+	if ((size_t)(q - *fs) > max_field || *n >= CSV_MAX_COLUMNS)
+		return DELIM_NOT_PLAIN;
+	if (*n < cap) {
+		fp[*n] = *fs;
+		fl[*n] = (size_t)(q - *fs);
+	}
+	(*n)++;
+	*fs = q + 1;
+	return ch == ',' ? DELIM_COMMA : DELIM_PLAIN_END;
+}
+
 /* The plain record at p (not a blank line) in a span ending with '\n': its fields' starts and lengths
  * into fp/fl (the first "cap" kept, all counted in *nf). Returns the byte after its line break, NULL
  * when the record is not plain (see above). */
@@ -764,43 +787,26 @@ static const char *span_record(const char *p, const char *end, const char **fp, 
 			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vn)),
 				     _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq))));
 		while (m) {
+			int d;
 			q = p + __builtin_ctz(m);
 			m &= m - 1;
-			ch = (unsigned char)*q;
-			if (ch == '"' || (ch == '\r' && q[1] != '\n'))
-				return NULL;
-			if ((size_t)(q - fs) > max_field || n >= CSV_MAX_COLUMNS)
-				return NULL;
-			if (n < cap) {
-				fp[n] = fs;
-				fl[n] = (size_t)(q - fs);
-			}
-			n++;
-			fs = q + 1;
-			if (ch != ',') {
+			d = span_delim(q, &fs, fp, fl, cap, &n, max_field);
+			if (d != DELIM_COMMA) {
 				*nf = n;
-				return q + (ch == '\r' ? 2 : 1);
+				return d == DELIM_PLAIN_END ? q + (*q == '\r' ? 2 : 1) : NULL;
 			}
 		}
 	}
 #endif
 	for (q = p;; q++) { /* the end of the span is a '\n': the loop stops there at the latest */
+		int d;
 		ch = (unsigned char)*q;
 		if (ch != ',' && ch != '\n' && ch != '\r' && ch != '"')
 			continue;
-		if (ch == '"' || (ch == '\r' && q[1] != '\n'))
-			return NULL;
-		if ((size_t)(q - fs) > max_field || n >= CSV_MAX_COLUMNS)
-			return NULL;
-		if (n < cap) {
-			fp[n] = fs;
-			fl[n] = (size_t)(q - fs);
-		}
-		n++;
-		fs = q + 1;
-		if (ch != ',') {
+		d = span_delim(q, &fs, fp, fl, cap, &n, max_field);
+		if (d != DELIM_COMMA) {
 			*nf = n;
-			return q + (ch == '\r' ? 2 : 1);
+			return d == DELIM_PLAIN_END ? q + (ch == '\r' ? 2 : 1) : NULL;
 		}
 	}
 }
