@@ -261,10 +261,6 @@ int cmd_load(int argc, char **argv, struct cmd_ctx *ctx)
 		cmd_error(ctx, "--threads %d is more than --connections %d", o.threads, o.connections);
 		goto done;
 	}
-	if (strncmp(o.url, "http://", 7) && strncmp(o.url, "https://", 8)) {
-		cmd_error(ctx, "invalid URL '%s' (expected http:// or https://)", o.url);
-		goto done;
-	}
 	for (size_t i = 0; i < headers.n; i++)
 		if (!strchr(headers.v[i], ':')) {
 			cmd_error(ctx, "invalid --header '%s' (expected 'Name: value')", headers.v[i]);

@@ -79,35 +79,31 @@ alive() {
 	return 0
 }
 
-# wait_file FILE [SECONDS]: until FILE exists and is not empty (a readiness check; default 10 s)
-wait_file() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -lt $((${2:-10} * 20)) ] || { echo "timed out waiting for $1" >&2; return 1; }
+# until_ok SECONDS MESSAGE COMMAND...: run COMMAND every 50 ms until it succeeds (a readiness check with
+# a deadline, not a fixed wait); after SECONDS, print MESSAGE and fail
+until_ok() {
+	_ok_limit=$(($1 * 20)) _ok_msg=$2 _ok_n=0
+	shift 2
+	until "$@"; do
+		_ok_n=$((_ok_n + 1))
+		[ $_ok_n -lt $_ok_limit ] || { echo "$_ok_msg" >&2; return 1; }
 		sleep 0.05
 	done
 }
 
+# wait_file FILE [SECONDS]: until FILE exists and is not empty (default 10 s)
+wait_file() { until_ok "${2:-10}" "timed out waiting for $1" test -s "$1"; }
+
 # wait_for FILES PATTERN [SECONDS]: until PATTERN appears in FILES (a glob, so unquoted; default 30 s)
+files_have() { cat $1 2>/dev/null | grep -q -- "$2"; }
 wait_for() {
-	n=0
-	while ! cat $1 2>/dev/null | grep -q -- "$2"; do
-		n=$((n + 1))
-		[ $n -lt $((${3:-30} * 20)) ] || { echo "timed out waiting for '$2' in $1" >&2; cat $1 >&2 2>/dev/null; return 1; }
-		sleep 0.05
-	done
+	until_ok "${3:-30}" "timed out waiting for '$2' in $1" files_have "$1" "$2" ||
+		{ cat $1 >&2 2>/dev/null; return 1; }
 }
 
 # gone PID [SECONDS]: until the process has exited (default 30 s)
-gone() {
-	n=0
-	while alive "$1"; do
-		n=$((n + 1))
-		[ $n -lt $((${2:-30} * 20)) ] || { echo "$1 still alive" >&2; return 1; }
-		sleep 0.05
-	done
-}
+not_alive() { ! alive "$1"; }
+gone() { until_ok "${2:-30}" "$1 still alive" not_alive "$1"; }
 
 test_done() {
 	echo "# $test_count tests, $test_failed failed"
