@@ -100,12 +100,10 @@ const char *schema_anomaly_name(enum schema_anomaly_kind k);
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e);
 /* schema_validate_file over the open stream "f" (named "name"; the format from its extension), with
  * "threads" threads; when "data" is not NULL, it holds the stream's "len" bytes (a mapping), and the
- * plain records are validated from it in parallel spans (schema_check.c). Tests and fuzzers compare it
+ * plain records are validated from it in parallel spans (checks/csv_spans.h). Tests and fuzzers compare it
  * with data NULL. */
 int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len,
 			   int threads, struct schema_report *rep, struct err *e);
-/* Smallest span worth a thread (1 MiB); tests lower it. */
-extern size_t schema_span_min;
 /* Share of rows affected: count / rows, 1.0 for missing/unexpected column and empty dataset. */
 double schema_anomaly_share(const struct schema_report *rep, const struct schema_anomaly *a);
 void schema_report_release(struct schema_report *rep);

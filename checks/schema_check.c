@@ -2,22 +2,15 @@
  * Memory is constant per column (no value is kept beyond a domain of SCHEMA_DOMAIN_MAX); no printing. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "checks/csv.h"
+#include "checks/csv_spans.h"
 #include "checks/decimal.h"
-#include "checks/map_guard.h"
 #include "checks/schema.h"
 #include "common/alloc.h"
 #include "common/banned.h"
@@ -687,7 +680,6 @@ struct vrun {
 	const long *scol;         /* batch column -> schema column */
 	const size_t *fmap;       /* batch column -> header position */
 	const struct vfast *fast; /* per batch column, for the spans */
-	int drop;                 /* spans may drop the pages they have read (a file mapping) */
 	size_t n_batch, n_names;
 	struct vcol bad; /* bad rows: count[0], lines[0], example[0] */
 };
@@ -717,99 +709,7 @@ static void vrun_columns(void *arg, size_t from, size_t to, const struct csv_bat
 	}
 }
 
-/* ---------- parallel spans ----------
- * A regular file is mapped and its data cut at line starts into spans that the threads take from a
- * queue (run_spans); a thread tokenises and validates a span straight from the mapping, into counters
- * of the span's own, as long as the records are plain (no '"', no lone CR, fields within max_field):
- * without quotes every line break ends a record, so every span starts at a record and the spans
- * together read exactly what the reader would. At the first record that is not plain, a span stops;
- * the counters of the spans before it and of its part are merged in file order (counts add, first
- * lines and examples are taken in order, lines shifted by the lines of the spans before), and the
- * reader (csv_resume) takes the rest of the file from that record on, as before. The last line
- * without a line break is the reader's too. */
-
-size_t schema_span_min = (size_t)1 << 20;
-
-struct vspan {
-	const struct vrun *v;
-	const char *from, *to; /* to is just after a '\n' */
-	const char *limit;     /* the end of the mapping */
-	int drop;              /* a file mapping: pages read are given back (madvise) as the span goes */
-	const char *stop;      /* where the span stopped: "to", or a record left to the reader */
-	uint64_t lines;        /* line breaks between "from" and "stop" */
-	uint64_t records;
-	struct vcol *vc; /* per schema column; lines relative to the span's first line (0) */
-	struct vcol bad;
-	size_t index;
-	_Atomic size_t *first_stop; /* the lowest index of a span that stopped early */
-	size_t max_field;
-	int shrunk; /* the file shrank under the mapping while the span read it (SIGBUS, map_guard.h) */
-};
-
-enum { DELIM_NOT_PLAIN, DELIM_COMMA, DELIM_PLAIN_END };
-
-/* The delimiter at q (',', '\n', '\r' or '"') ends the field that started at *fs: keep it as field *n
- * (the first "cap" are kept, all counted) and start the next after it. DELIM_COMMA: more fields follow;
- * DELIM_PLAIN_END: the record ends at q; DELIM_NOT_PLAIN: a quote, a lone CR, a field longer than
- * max_field or too many columns, for the reader to handle. */
-static inline int span_delim(const char *q, const char **fs, const char **fp, size_t *fl, size_t cap, size_t *n,
-			     size_t max_field)
-{
-	unsigned char ch = (unsigned char)*q;
-	if (ch == '"' || (ch == '\r' && q[1] != '\n'))
-		return DELIM_NOT_PLAIN;
-	if ((size_t)(q - *fs) > max_field || *n >= CSV_MAX_COLUMNS)
-		return DELIM_NOT_PLAIN;
-	if (*n < cap) {
-		fp[*n] = *fs;
-		fl[*n] = (size_t)(q - *fs);
-	}
-	(*n)++;
-	*fs = q + 1;
-	return ch == ',' ? DELIM_COMMA : DELIM_PLAIN_END;
-}
-
-/* The plain record at p (not a blank line) in a span ending with '\n': its fields' starts and lengths
- * into fp/fl (the first "cap" kept, all counted in *nf). Returns the byte after its line break, NULL
- * when the record is not plain (see above). */
-static const char *span_record(const char *p, const char *end, const char **fp, size_t *fl, size_t cap,
-			       size_t *nf, size_t max_field)
-{
-	const char *fs = p, *q;
-	size_t n = 0;
-	unsigned char ch;
-#ifdef __SSE2__
-	const __m128i vc = _mm_set1_epi8(','), vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r'),
-		      vq = _mm_set1_epi8('"');
-	for (; p + 16 <= end; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vn)),
-				     _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq))));
-		while (m) {
-			int d;
-			q = p + __builtin_ctz(m);
-			m &= m - 1;
-			d = span_delim(q, &fs, fp, fl, cap, &n, max_field);
-			if (d != DELIM_COMMA) {
-				*nf = n;
-				return d == DELIM_PLAIN_END ? q + (*q == '\r' ? 2 : 1) : NULL;
-			}
-		}
-	}
-#endif
-	for (q = p;; q++) { /* the end of the span is a '\n': the loop stops there at the latest */
-		int d;
-		ch = (unsigned char)*q;
-		if (ch != ',' && ch != '\n' && ch != '\r' && ch != '"')
-			continue;
-		d = span_delim(q, &fs, fp, fl, cap, &n, max_field);
-		if (d != DELIM_COMMA) {
-			*nf = n;
-			return d == DELIM_PLAIN_END ? q + (ch == '\r' ? 2 : 1) : NULL;
-		}
-	}
-}
+/* ---------- parallel spans (checks/csv_spans.h) ---------- */
 
 static void bad_row(struct vcol *bad, uint64_t line, size_t n_fields, size_t n_names)
 {
@@ -821,106 +721,6 @@ static void bad_row(struct vcol *bad, uint64_t line, size_t n_fields, size_t n_n
 		bad->example[0] = buf_detach(&b, NULL);
 	}
 	bad->count[0]++;
-}
-
-/* Resident memory stays bounded on big files: every SPAN_DROP bytes a span gives back the whole pages it
- * has read (they are clean file pages: touching them again would read them back from the page cache). */
-#define SPAN_DROP ((size_t)4 << 20)
-
-static const char *drop_pages(const char *from, const char *to)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)from + page - 1) & ~(page - 1),
-		  b = (uintptr_t)to & ~(page - 1);
-	if (b > a)
-		(void)madvise((void *)a, b - a, MADV_DONTNEED);
-	return to;
-}
-
-/* Mark span "sp" as stopped early (at sp->stop < sp->to): the spans after it are not needed. */
-static void span_stopped(struct vspan *sp)
-{
-	size_t cur = atomic_load(sp->first_stop);
-	while (sp->index < cur && !atomic_compare_exchange_weak(sp->first_stop, &cur, sp->index))
-		;
-}
-
-static void span_scan(struct vspan *sp, const char **fp, size_t *fl)
-{
-	const struct vrun *v = sp->v;
-	const char *p = sp->from, *end = sp->to, *next;
-	size_t cap = v->n_names, nf;
-	uint64_t line = 0, recs = 0;
-	const char *dropped = sp->from;
-	while (p < end) {
-		if (*p == '\n') { /* a blank line */
-			p++;
-			line++;
-			continue;
-		}
-		if (*p == '\r') {
-			if (p[1] != '\n')
-				break; /* a lone CR: the reader's */
-			p += 2;
-			line++;
-			continue;
-		}
-		if (!(recs & 1023) && atomic_load(sp->first_stop) < sp->index)
-			break; /* a span before this one stopped: this one's counters will not be used */
-		next = span_record(p, end, fp, fl, cap, &nf, sp->max_field);
-		if (!next)
-			break;
-		recs++;
-		if (nf != v->n_names) {
-			bad_row(&sp->bad, line, nf, v->n_names);
-		} else {
-			for (size_t j = 0; j < v->n_batch; j++) {
-				const struct vfast *vf = &v->fast[j];
-				size_t h = vf->h;
-				if (!vfast_ok(vf, fp[h], fl[h], sp->limit)) {
-					struct csv_field f;
-					f.ptr = fp[h];
-					f.len = fl[h];
-					f.quoted = 0;
-					check_value(vf->prep, &sp->vc[vf->sc], &f, line);
-				}
-			}
-		}
-		p = next;
-		line++;
-		if (sp->drop && (size_t)(p - dropped) >= SPAN_DROP)
-			dropped = drop_pages(dropped, p);
-	}
-	if (sp->drop)
-		drop_pages(dropped, p);
-	sp->stop = p;
-	sp->lines = line;
-	sp->records = recs;
-	if (p < end)
-		span_stopped(sp);
-}
-
-/* One span, guarded: a SIGBUS while it reads the mapping (the file shrank) marks it "shrunk". What
- * check_value had allocated for an example at that moment is lost with the jump. */
-static void *span_run(void *arg)
-{
-	struct vspan *sp = arg;
-	size_t cap = sp->v->n_names;
-	const char **fp = xcalloc(cap + 1, sizeof(*fp));
-	size_t *fl = xcalloc(cap + 1, sizeof(*fl));
-	sigjmp_buf jb;
-	if (sigsetjmp(jb, 1)) {
-		sp->shrunk = 1;
-		sp->stop = sp->from;
-		sp->lines = sp->records = 0;
-		span_stopped(sp);
-	} else {
-		map_guard_arm(&jb);
-		span_scan(sp, fp, fl);
-		map_guard_arm(NULL);
-	}
-	free(fp);
-	free(fl);
-	return NULL;
 }
 
 /* Append the counters of "src" (lines relative, shifted by "base") after those of "dst"; src's
@@ -943,150 +743,76 @@ static void vcol_merge(struct vcol *dst, struct vcol *src, uint64_t base)
 	}
 }
 
-/* The ends of the spans of data[from, len) into ends[] (room for threads*8): each just after a '\n', the
- * last at the last '\n'. Returns how many (0: no complete line). */
-static long span_ends_scan(const char *data, size_t from, size_t len, int threads, const char **ends)
-{
-	const char *last = memrchr(data + from, '\n', len - from), *at = data + from;
-	size_t n = 1, bytes;
-	if (!last)
-		return 0;
-	last++;
-	bytes = (size_t)(last - (data + from));
-	if (threads > 1 && bytes / schema_span_min > 1) {
-		n = bytes / schema_span_min;
-		if (n > (size_t)threads * 8)
-			n = (size_t)threads * 8;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *to = last;
-		if (i + 1 < n) {
-			to = data + from + bytes / n * (i + 1);
-			to = to < at ? at : to;
-			to = to < last ? (const char *)memchr(to, '\n', (size_t)(last - to)) + 1 : last;
-		}
-		ends[i] = at = to;
-	}
-	return (long)n;
-}
-
-/* span_ends_scan, guarded: -1 when the file shrank under the mapping. */
-static long span_ends(const char *data, size_t from, size_t len, int threads, const char **ends)
-{
-	sigjmp_buf jb;
-	long n;
-	if (sigsetjmp(jb, 1))
-		return -1;
-	map_guard_arm(&jb);
-	n = span_ends_scan(data, from, len, threads, ends);
-	map_guard_arm(NULL);
-	return n;
-}
-
-static int shrank(const struct csv_reader *r, struct err *e)
-{
-	return err_set(e, MLCI_EINFRA, "'%s' became shorter while it was read (was it rewritten meanwhile?); check it again",
-		       r->path);
-}
-
-/* The spans waiting for a thread: each thread takes the next one until none is left. */
-struct vqueue {
-	struct vspan *sp;
-	size_t n;
-	_Atomic size_t next;
-	_Atomic size_t *first_stop;
+/* The counters of one span, lines relative to the span's first line (0). */
+struct vspan {
+	const struct vrun *v;
+	struct vcol *vc; /* per schema column */
+	struct vcol bad;
+	size_t n_schema;
 };
 
-static void *queue_run(void *arg)
+/* What the spans fold into. */
+struct vspans {
+	struct vrun *v;
+	size_t n_schema;
+};
+
+static void *vspan_open(void *arg, size_t index)
 {
-	struct vqueue *q = arg;
-	size_t i;
-	while ((i = atomic_fetch_add(&q->next, 1)) < q->n)
-		if (i <= atomic_load(q->first_stop)) /* else a span before it stopped: not needed */
-			span_run(&q->sp[i]);
-	return NULL;
+	struct vspans *vs = arg;
+	struct vspan *sp = xcalloc(1, sizeof(*sp));
+	(void)index;
+	sp->v = vs->v;
+	sp->n_schema = vs->n_schema;
+	sp->vc = xcalloc(vs->n_schema ? vs->n_schema : 1, sizeof(*sp->vc));
+	return sp;
 }
 
-/* Validate the plain records at the start of the data (after the reader's position) in spans on
- * "threads" threads, merge their counters into "v" and set the reader to go on after them. Spans are
- * several per thread (at least schema_span_min bytes, at most 8 per thread), taken in order from a
- * queue, so that a thread slowed down by other work on the machine takes fewer of them. */
-static int run_spans(struct vrun *v, struct csv_reader *r, const char *data, size_t len, int threads,
-		     size_t n_schema, struct err *e)
+/* A plain record: its values that the exact fast check does not pass go to check_value. */
+static void vspan_record(void *state, const char *const *fp, const size_t *fl, size_t nf, uint64_t line,
+			 const char *limit)
 {
-	uint64_t from = csv_offset(r), line = r->next_line, records = r->records;
-	const char *at, **ends;
-	size_t n, n_helpers = 0, shrunk = 0;
-	long k;
-	struct vspan *sp;
-	struct vqueue q;
-	pthread_t *tid;
-	struct sigaction old;
-	_Atomic size_t first_stop;
-	if (from >= len)
-		return 0;
-	ends = xcalloc((size_t)(threads > 1 ? threads : 1) * 8, sizeof(*ends));
-	map_guard_install(&old);
-	k = span_ends(data, from, len, threads, ends);
-	if (k <= 0) {
-		map_guard_restore(&old);
-		free(ends);
-		return k < 0 ? shrank(r, e) : 0;
+	struct vspan *sp = state;
+	const struct vrun *v = sp->v;
+	if (nf != v->n_names) {
+		bad_row(&sp->bad, line, nf, v->n_names);
+		return;
 	}
-	n = (size_t)k;
-	atomic_init(&first_stop, n);
-	sp = xcalloc(n, sizeof(*sp));
-	tid = xcalloc((size_t)(threads > 1 ? threads : 1), sizeof(*tid));
-	at = data + from;
-	for (size_t i = 0; i < n; i++) {
-		const char *to = ends[i];
-		sp[i].v = v;
-		sp[i].from = at;
-		sp[i].to = to;
-		sp[i].stop = at;
-		sp[i].vc = xcalloc(n_schema ? n_schema : 1, sizeof(*sp[i].vc));
-		sp[i].index = i;
-		sp[i].first_stop = &first_stop;
-		sp[i].max_field = r->max_field;
-		sp[i].limit = data + len;
-		sp[i].drop = v->drop;
-		at = to;
-	}
-	q.sp = sp;
-	q.n = n;
-	q.first_stop = &first_stop;
-	atomic_init(&q.next, 0);
-	while (n > 1 && n_helpers + 1 < (size_t)threads && !pthread_create(&tid[n_helpers], NULL, queue_run, &q))
-		n_helpers++;
-	queue_run(&q);
-	for (size_t i = 0; i < n_helpers; i++)
-		pthread_join(tid[i], NULL);
-	map_guard_restore(&old);
-	free(ends);
-	at = data + from;
-	for (size_t i = 0, go = 1; i < n; i++) {
-		if (go) { /* every span before ran to its end: this one started at a record */
-			for (size_t j = 0; j < n_schema; j++)
-				vcol_merge(&v->vc[j], &sp[i].vc[j], line);
-			vcol_merge(&v->bad, &sp[i].bad, line);
-			line += sp[i].lines;
-			records += sp[i].records;
-			at = sp[i].stop;
-			go = sp[i].stop == sp[i].to;
+	for (size_t j = 0; j < v->n_batch; j++) {
+		const struct vfast *vf = &v->fast[j];
+		size_t h = vf->h;
+		if (!vfast_ok(vf, fp[h], fl[h], limit)) {
+			struct csv_field f;
+			f.ptr = fp[h];
+			f.len = fl[h];
+			f.quoted = 0;
+			check_value(vf->prep, &sp->vc[vf->sc], &f, line);
 		}
-		shrunk |= (size_t)sp[i].shrunk;
-		for (size_t j = 0; j < n_schema; j++)
-			for (int kind = 0; kind < ANOMALY_KINDS; kind++)
-				free(sp[i].vc[j].example[kind]);
-		free(sp[i].bad.example[0]);
-		free(sp[i].vc);
 	}
-	free(tid);
-	free(sp);
-	if (shrunk)
-		return shrank(r, e);
-	return csv_resume(r, (uint64_t)(at - data), line, records, e);
 }
+
+/* Counts add, first lines and examples are taken in order, lines shifted by those of the spans before. */
+static void vspan_merge(void *arg, void *state, uint64_t line_base)
+{
+	struct vspans *vs = arg;
+	struct vspan *sp = state;
+	for (size_t j = 0; j < vs->n_schema; j++)
+		vcol_merge(&vs->v->vc[j], &sp->vc[j], line_base);
+	vcol_merge(&vs->v->bad, &sp->bad, line_base);
+}
+
+static void vspan_close(void *state)
+{
+	struct vspan *sp = state;
+	for (size_t j = 0; j < sp->n_schema; j++)
+		for (int kind = 0; kind < ANOMALY_KINDS; kind++)
+			free(sp->vc[j].example[kind]);
+	free(sp->bad.example[0]);
+	free(sp->vc);
+	free(sp);
+}
+
+static const struct csv_span_ops vspan_ops = { vspan_open, vspan_record, vspan_merge, vspan_close };
 
 static int validate(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
 		    int mapped, struct schema_report *rep, struct err *e);
@@ -1094,26 +820,18 @@ static int validate(const struct schema *s, FILE *f, const char *name, const cha
 int schema_validate_file(const struct schema *s, const char *path, struct schema_report *rep, struct err *e)
 {
 	FILE *f = fopen(path, "rb");
-	struct stat st;
-	void *map = NULL;
-	size_t len = 0;
+	const char *map;
+	size_t len;
 	int k;
 	if (!f) {
 		memset(rep, 0, sizeof(*rep));
 		rep->data = xstrdup(path);
 		return err_errno(e, MLCI_EINFRA, "could not open '%s' for reading", path);
 	}
-	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
-		len = (size_t)st.st_size;
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-		if (map == MAP_FAILED)
-			map = NULL;
-		else
-			(void)madvise(map, len, MADV_SEQUENTIAL);
-	}
-	k = validate(s, f, path, map, map ? len : 0, csv_default_threads(), 1, rep, e);
+	map = csv_map_file(f, &len);
+	k = validate(s, f, path, map, len, csv_default_threads(), 1, rep, e);
 	if (map)
-		munmap(map, len);
+		munmap((void *)map, len);
 	fclose(f);
 	return k;
 }
@@ -1173,10 +891,11 @@ static int validate(const struct schema *s, FILE *f, const char *name, const cha
 	for (size_t j = 0; j < n_batch; j++)
 		vfast_init(&fast[j], &prep[scol[j]], scol[j], fmap[j]);
 	v.fast = fast;
-	v.drop = mapped;
 	k = 0;
-	if (data && r.format == CSV_FORMAT_CSV)
-		k = run_spans(&v, &r, data, len, threads, s->n_cols, e);
+	if (data && r.format == CSV_FORMAT_CSV) {
+		struct vspans vs = { &v, s->n_cols };
+		k = csv_spans_run(&r, data, len, threads, r.n_names, mapped, &vspan_ops, &vs, e);
+	}
 	for (size_t j = 0; j < n_batch; j++)
 		vfast_release(&fast[j]);
 	free(fast);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/csv.h"
+#include "checks/csv_spans.h"
 #include "checks/schema.h"
 #include "checks/stats.h"
 
@@ -107,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	/* byte 0: threads (1-4) and span size (1 to 64 bytes); the rest is the file */
-	schema_span_min = 1 + (size_t)(data[0] >> 2);
+	csv_span_min = 1 + (size_t)(data[0] >> 2);
 	want = run(&s, (const char *)data + 1, size - 1, 0, 2);
 	got = run(&s, (const char *)data + 1, size - 1, 1, 1 + (data[0] & 3));
 	if (!want || !got || strcmp(want, got))

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "checks/csv_spans.h"
 #include "checks/schema.h"
 #include "common/alloc.h"
 #include "common/path.h"
@@ -447,7 +448,7 @@ static void expect_spans_agree(const struct schema *s, const char *data, size_t 
 	err_release(&e);
 	for (int threads = 1; threads <= 3; threads++)
 		for (size_t min = 1; min <= len + 1; min = min * 4 + 1) {
-			schema_span_min = min;
+			csv_span_min = min;
 			f = fmemopen((void *)data, len, "r");
 			k = schema_validate_stream(s, f, "t.csv", data, len, threads, &rep, &e);
 			fclose(f);
@@ -459,7 +460,7 @@ static void expect_spans_agree(const struct schema *s, const char *data, size_t 
 			schema_report_release(&rep);
 			err_release(&e);
 		}
-	schema_span_min = (size_t)1 << 20;
+	csv_span_min = (size_t)1 << 20;
 	free(want);
 }
 
@@ -592,9 +593,9 @@ static void test_file_shrinking_under_the_mapping(void **state)
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	assert_int_equal(schema_parse_buffer(&s, span_yaml, strlen(span_yaml), "s.yaml", &d), 0);
-	schema_span_min = 4096;
+	csv_span_min = 4096;
 	k = schema_validate_stream(&s, f, path, map, len, 2, &rep, &e);
-	schema_span_min = (size_t)1 << 20;
+	csv_span_min = (size_t)1 << 20;
 	assert_int_equal(k, -1);
 	assert_non_null(strstr(err_msg(&e), "became shorter while it was read"));
 	assert_non_null(strstr(err_msg(&e), path));
