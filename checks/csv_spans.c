@@ -33,6 +33,7 @@ struct span {
 	_Atomic size_t *first_stop; /* the lowest index of a span that stopped early */
 	size_t max_field;
 	int shrunk; /* the file shrank under the mapping while the span read it (SIGBUS, map_guard.h) */
+	int done;   /* finished or skipped (guarded by the queue's mutex) */
 };
 
 enum { DELIM_NOT_PLAIN, DELIM_COMMA, DELIM_PLAIN_END };
@@ -228,21 +229,59 @@ static int shrank(const struct csv_reader *r, struct err *e)
 		       r->path);
 }
 
-/* The spans waiting for a thread: each thread takes the next one until none is left. */
+/* The spans waiting for a thread: each thread takes the next one until none is left. A finished span
+ * is merged as soon as every span before it is, so that only the states of the spans running or waiting
+ * for an earlier one are alive (memory stays a few states, whatever the number of spans). */
 struct queue {
 	struct span *sp;
 	size_t n;
 	_Atomic size_t next;
 	_Atomic size_t *first_stop;
+	const struct csv_span_ops *ops;
+	void *arg;
+	pthread_mutex_t mu; /* guards what follows, and the merges */
+	size_t merged;      /* spans [0, merged) are merged or dropped */
+	int go;             /* every span merged so far ran to its end: the next one starts at a record */
+	uint64_t line, records;
+	const char *at; /* where the merged spans end */
+	int shrunk;
 };
+
+/* Merge or drop, in order, the spans done after the last merged one; "i" has just finished. */
+static void queue_done(struct queue *q, size_t i)
+{
+	pthread_mutex_lock(&q->mu);
+	q->sp[i].done = 1;
+	while (q->merged < q->n && q->sp[q->merged].done) {
+		struct span *sp = &q->sp[q->merged++];
+		q->shrunk |= sp->shrunk;
+		if (q->go && !sp->shrunk && sp->state) {
+			q->ops->merge(q->arg, sp->state, q->line);
+			q->line += sp->lines;
+			q->records += sp->records;
+			q->at = sp->stop;
+			q->go = sp->stop == sp->to;
+		} else {
+			q->go = 0;
+		}
+		if (sp->state)
+			q->ops->close(sp->state);
+		sp->state = NULL;
+	}
+	pthread_mutex_unlock(&q->mu);
+}
 
 static void *queue_run(void *arg)
 {
 	struct queue *q = arg;
 	size_t i;
-	while ((i = atomic_fetch_add(&q->next, 1)) < q->n)
-		if (i <= atomic_load(q->first_stop)) /* else a span before it stopped: not needed */
+	while ((i = atomic_fetch_add(&q->next, 1)) < q->n) {
+		if (i <= atomic_load(q->first_stop)) { /* else a span before it stopped: not needed */
+			q->sp[i].state = q->ops->open(q->arg, i);
 			span_run(&q->sp[i]);
+		}
+		queue_done(q, i);
+	}
 	return NULL;
 }
 
@@ -251,9 +290,9 @@ static void *queue_run(void *arg)
 int csv_spans_run(struct csv_reader *r, const char *data, size_t len, int threads, size_t cap, int drop,
 		  const struct csv_span_ops *ops, void *arg, struct err *e)
 {
-	uint64_t from = csv_offset(r), line = r->next_line, records = r->records;
+	uint64_t from = csv_offset(r);
 	const char *at, **ends;
-	size_t n, n_helpers = 0, shrunk = 0;
+	size_t n, n_helpers = 0;
 	long k;
 	struct span *sp;
 	struct queue q;
@@ -277,7 +316,6 @@ int csv_spans_run(struct csv_reader *r, const char *data, size_t len, int thread
 	at = data + from;
 	for (size_t i = 0; i < n; i++) {
 		sp[i].ops = ops;
-		sp[i].state = ops->open(arg, i);
 		sp[i].from = at;
 		sp[i].to = ends[i];
 		sp[i].stop = at;
@@ -289,9 +327,18 @@ int csv_spans_run(struct csv_reader *r, const char *data, size_t len, int thread
 		sp[i].drop = drop;
 		at = ends[i];
 	}
+	free(ends);
+	memset(&q, 0, sizeof(q));
 	q.sp = sp;
 	q.n = n;
 	q.first_stop = &first_stop;
+	q.ops = ops;
+	q.arg = arg;
+	q.go = 1;
+	q.line = r->next_line;
+	q.records = r->records;
+	q.at = data + from;
+	pthread_mutex_init(&q.mu, NULL);
 	atomic_init(&q.next, 0);
 	while (n > 1 && n_helpers + 1 < (size_t)threads && !pthread_create(&tid[n_helpers], NULL, queue_run, &q))
 		n_helpers++;
@@ -299,24 +346,12 @@ int csv_spans_run(struct csv_reader *r, const char *data, size_t len, int thread
 	for (size_t i = 0; i < n_helpers; i++)
 		pthread_join(tid[i], NULL);
 	map_guard_restore(&old);
-	free(ends);
-	at = data + from;
-	for (size_t i = 0, go = 1; i < n; i++) {
-		if (go && !sp[i].shrunk) { /* every span before ran to its end: this one started at a record */
-			ops->merge(arg, sp[i].state, line);
-			line += sp[i].lines;
-			records += sp[i].records;
-			at = sp[i].stop;
-			go = sp[i].stop == sp[i].to;
-		}
-		shrunk |= (size_t)sp[i].shrunk;
-		ops->close(sp[i].state);
-	}
+	pthread_mutex_destroy(&q.mu);
 	free(tid);
 	free(sp);
-	if (shrunk)
+	if (q.shrunk)
 		return shrank(r, e);
-	return csv_resume(r, (uint64_t)(at - data), line, records, e);
+	return csv_resume(r, (uint64_t)(q.at - data), q.line, q.records, e);
 }
 
 const char *csv_map_file(FILE *f, size_t *len)

@@ -23,7 +23,7 @@
 extern size_t csv_span_min;
 
 struct csv_span_ops {
-	/* A new state for span "index" (0-based, in file order); called on the calling thread. */
+	/* A new state for span "index" (0-based, in file order), on the thread about to read it. */
 	void *(*open)(void *arg, size_t index);
 	/* One plain record of the span, on the span's thread: "nf" fields, the first "cap" (see
 	 * csv_spans_run) at fp[i] with fl[i] bytes; "line" counts from 0 at the span's first line. The
@@ -31,9 +31,10 @@ struct csv_span_ops {
 	void (*record)(void *state, const char *const *fp, const size_t *fl, size_t nf, uint64_t line,
 		       const char *limit);
 	/* In file order, for each span whose records count: fold "state" into "arg"; its lines are after
-	 * "line_base" lines of the file. */
+	 * "line_base" lines of the file. Called on whichever span thread finishes the span that makes it
+	 * due, one call at a time (under a lock), so that only a few states are alive at once. */
 	void (*merge)(void *arg, void *state, uint64_t line_base);
-	/* Release "state" (every span's, merged or not). */
+	/* Release "state" (every opened span's, merged or not), right after its merge is due. */
 	void (*close)(void *state);
 };
 

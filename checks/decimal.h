@@ -32,7 +32,7 @@ static inline uint64_t decimal_digits8(const char *p, size_t n)
  * [+-]digits[.digits] with at least one digit, at most 8 before and 8 after the point, 1 with the
  * digits as one integer in *m and the number of digits after the point in *nf (the value is +-m/10^nf;
  * the sign is p[0]); 0 for any other text. */
-static inline int decimal_swar(const char *p, size_t len, uint64_t *m, size_t *nf)
+static inline __attribute__((always_inline)) int decimal_swar(const char *p, size_t len, uint64_t *m, size_t *nf)
 {
 	const __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
 	unsigned all = (1u << len) - 1, sgn = p[0] == '-' || p[0] == '+',

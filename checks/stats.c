@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/csv.h"
 #include "checks/decimal.h"
 #include "checks/stats.h"
 #include "common/alloc.h"
@@ -317,6 +318,7 @@ static void cats_add(struct stats_cats *t, const char *p, size_t len, uint64_t n
 	t->slots[j].s[len] = '\0';
 	t->slots[j].len = len;
 	t->slots[j].hash = h;
+	t->slots[j].seq = (uint32_t)t->n;
 	t->slots[j].count = n;
 	t->n++;
 	if (2 * t->n > t->n_slots)
@@ -563,6 +565,203 @@ void stats_add(struct stats_col *c, const char *p, size_t len)
 void stats_add_padded(struct stats_col *c, const char *p, size_t len)
 {
 	add_value(c, p, len, 1);
+}
+
+/* ---------------------------------------------------------------- runs and merging */
+
+/* Fold "n" numbers with mean "mean_b", squared deviations "m2_b" and extremes lo, hi (values after the
+ * column's) into the column's moments: Chan, Golub and LeVeque's pairwise update. */
+static void merge_moments(struct stats_col *c, uint64_t n, double mean_b, double m2_b, double lo, double hi)
+{
+	if (!n)
+		return;
+	if (!c->n_num) {
+		c->n_num = n;
+		c->shift = mean_b;
+		c->smean = 0;
+		c->mean = mean_b;
+		c->m2 = m2_b;
+		c->min = lo;
+		c->max = hi;
+		return;
+	}
+	double na = (double)c->n_num, nb = (double)n, nt = na + nb, delta = (mean_b - c->shift) - c->smean;
+	c->n_num += n;
+	c->smean += delta * (nb / nt);
+	c->m2 += m2_b + delta * delta * (na * nb / nt);
+	c->mean = c->shift + c->smean;
+	c->min = lo < c->min ? lo : c->min;
+	c->max = hi > c->max ? hi : c->max;
+}
+
+void stats_run_flush(struct stats_col *c, struct stats_run *run)
+{
+	const double *xs = run->xs;
+	size_t n = run->n, i;
+	double s0 = 0, s1 = 0, mean_b, q0 = 0, q1 = 0, lo, hi;
+	if (!n)
+		return;
+	lo = hi = xs[0];
+	for (i = 0; i + 1 < n; i += 2) { /* two chains: each add waits on half as many */
+		s0 += xs[i];
+		s1 += xs[i + 1];
+	}
+	if (i < n)
+		s0 += xs[i];
+	mean_b = (s0 + s1) / (double)n;
+	for (i = 0; i + 1 < n; i += 2) { /* the second pass: deviations from the run's own mean */
+		double d0 = xs[i] - mean_b, d1 = xs[i + 1] - mean_b;
+		q0 += d0 * d0;
+		q1 += d1 * d1;
+		lo = xs[i] < lo ? xs[i] : lo;
+		lo = xs[i + 1] < lo ? xs[i + 1] : lo;
+		hi = xs[i] > hi ? xs[i] : hi;
+		hi = xs[i + 1] > hi ? xs[i + 1] : hi;
+	}
+	if (i < n) {
+		double d0 = xs[i] - mean_b;
+		q0 += d0 * d0;
+		lo = xs[i] < lo ? xs[i] : lo;
+		hi = xs[i] > hi ? xs[i] : hi;
+	}
+	c->count += n;
+	merge_moments(c, n, mean_b, q0 + q1, lo, hi);
+	for (i = 0; i < n; i++) /* in file order, as one value at a time (a collapse depends on it) */
+		sketch_add(&c->sk, xs[i]);
+	run->n = 0;
+}
+
+void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
+{
+	double x;
+	int num;
+	if (!p || is_null(p, len)) {
+		c->count++;
+		c->nulls++;
+		return;
+	}
+	if (c->non_numeric) {
+		add_value(c, p, len, padded);
+		return;
+	}
+#ifdef DECIMAL_SWAR
+	uint64_t m;
+	size_t nf;
+	/* the same Clinger fast path as add_value */
+	if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
+		x = (double)m;
+		if (nf)
+			x /= pow10_exact[nf];
+		if (*p == '-')
+			x = -x;
+		num = 1;
+	} else
+#endif
+		num = stats_parse_number(p, len, &x);
+	if (!num) {
+		/* the column turns categorical: the numbers before it must be counted first */
+		stats_run_flush(c, run);
+		add_value(c, p, len, padded);
+		return;
+	}
+	run->xs[run->n++] = x;
+	if (c->cats.tracking) {
+		cats_add(&c->cats, p, len, 1);
+		if (c->cats.other) /* as add_value: a numeric column with many distinct values */
+			c->cats.tracking = 0;
+	}
+	if (run->n == STATS_RUN_MAX)
+		stats_run_flush(c, run);
+}
+
+void stats_add_fields(struct stats_col *c, const struct csv_field *f, size_t stride, size_t n)
+{
+	struct stats_run run;
+	run.n = 0;
+	for (size_t i = 0; i < n; i++, f += stride)
+		stats_run_add(c, &run, f->ptr, f->len, 1);
+	stats_run_flush(c, &run);
+}
+
+static void store_merge(struct stats_store *dst, const struct stats_store *src)
+{
+	if (!src->counts)
+		return;
+	for (uint32_t i = 0; i < src->cap; i++)
+		if (src->counts[i])
+			store_add(dst, src->lo + (int32_t)i, src->counts[i]);
+	dst->collapsed |= src->collapsed;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(const struct stats_cat *const *)a)->seq, y = (*(const struct stats_cat *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* The values of a column not in its category table: for a numeric one, every number its table does not
+ * count (once the table was full, numbers were not hashed; see add_value). */
+static uint64_t cats_rest(const struct stats_col *c)
+{
+	uint64_t known = 0;
+	if (c->non_numeric)
+		return c->cats.other;
+	for (size_t i = 0; i < c->cats.n_slots; i++)
+		known += c->cats.slots[i].s ? c->cats.slots[i].count : 0;
+	return c->n_num - known;
+}
+
+/* Replay the table of "src" into "dst" in the order it was filled. */
+static void cats_merge(struct stats_cats *dst, const struct stats_cats *src)
+{
+	const struct stats_cat **v;
+	size_t n = 0;
+	if (!src->n)
+		return;
+	v = xmalloc(src->n * sizeof(*v));
+	for (size_t i = 0; i < src->n_slots; i++)
+		if (src->slots[i].s)
+			v[n++] = &src->slots[i];
+	qsort(v, n, sizeof(*v), seq_cmp);
+	for (size_t i = 0; i < n; i++)
+		cats_add(dst, v[i]->s, v[i]->len, v[i]->count);
+	free(v);
+}
+
+void stats_col_merge(struct stats_col *dst, struct stats_col *src)
+{
+	/* values of each in no table, taken before dst's counts change */
+	uint64_t rest_dst = cats_rest(dst), rest_src = cats_rest(src);
+	dst->count += src->count;
+	dst->nulls += src->nulls;
+	if (!dst->non_numeric) { /* once a column is categorical, later numbers are only categories */
+		merge_moments(dst, src->n_num, src->mean, src->m2, src->min, src->max);
+		store_merge(&dst->sk.pos, &src->sk.pos);
+		store_merge(&dst->sk.neg, &src->sk.neg);
+		dst->sk.zero += src->sk.zero;
+	}
+	if (dst->non_numeric || src->non_numeric) {
+		/* categorical: every value of both in the table or in "other" */
+		dst->non_numeric = 1;
+		dst->cats.tracking = 1;
+		dst->cats.other = rest_dst;
+		cats_merge(&dst->cats, &src->cats);
+		dst->cats.other += rest_src;
+	} else if (dst->cats.tracking && src->cats.tracking) {
+		/* numeric, both still counting every number: as one pass, counting stops once the table is full */
+		cats_merge(&dst->cats, &src->cats);
+		dst->cats.other += src->cats.other;
+		dst->cats.tracking = !dst->cats.other;
+	} else {
+		/* numeric, one stopped counting: the table keeps what dst counted, the rest is "other" once the
+		 * column turns categorical (add_value) */
+		dst->cats.tracking = 0;
+	}
+	sketch_release(&src->sk);
+	cats_release(&src->cats);
+	src->count = src->nulls = src->n_num = 0;
+	src->non_numeric = 0;
+	src->mean = src->m2 = src->min = src->max = src->shift = src->smean = 0;
 }
 
 /* ---------------------------------------------------------------- columns */

@@ -5,11 +5,13 @@
 #define MLCI_STATS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "common/error.h"
 
 struct cJSON;
+struct csv_field;
 
 /*
  * Quantile sketch. A value x != 0 goes to the bucket whose key is the top 18 bits of |x|'s IEEE 754
@@ -55,6 +57,7 @@ struct stats_cat {
 	char *s; /* NULL = free slot */
 	size_t len;
 	uint32_t hash;
+	uint32_t seq; /* insertion order in its table: merging replays a table in the order it was filled */
 	uint64_t count;
 };
 
@@ -93,6 +96,27 @@ void stats_add(struct stats_col *c, const char *p, size_t len);
 /* The same for a value with CSV_PAD bytes readable after p[len] (a CSV field of checks/csv.h): short
  * decimals are then read without a loop per digit (checks/decimal.h); the result is identical. */
 void stats_add_padded(struct stats_col *c, const char *p, size_t len);
+/* Numbers of one column waiting to be folded into it: stats_run_add keeps them, stats_run_flush folds
+ * them (mean and variance by two passes over the run, merged into the column's by Chan, Golub and
+ * LeVeque's update; extremes; sketch). Faster than stats_add; mean and std may differ from it in the
+ * last digits, every other figure is identical. A run must be flushed before the column is read. */
+#define STATS_RUN_MAX 256
+struct stats_run {
+	size_t n;
+	double xs[STATS_RUN_MAX];
+};
+/* stats_add through "run" ("padded": CSV_PAD bytes are readable after p[len], as stats_add_padded). */
+void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded);
+void stats_run_flush(struct stats_col *c, struct stats_run *run);
+/* stats_run_add for n CSV fields of one column, f[0], f[stride], ... (checks/csv.h), then flushed. */
+void stats_add_fields(struct stats_col *c, const struct csv_field *f, size_t stride, size_t n);
+/* Fold the statistics of "src", the values that come after those of "dst" in the file, into "dst";
+ * "src" is left empty (released). Counts, extremes and sketch buckets add exactly (a sketch that must
+ * collapse may keep different low buckets than one pass would); mean and variance merge as above;
+ * category tables merge in the order they were filled, so with at most STATS_MAX_CATEGORIES distinct
+ * values the counts are exactly those of one pass (with more, which values are counted one by one may
+ * differ, the total never does). */
+void stats_col_merge(struct stats_col *dst, struct stats_col *src);
 /* Add a number directly (what stats_add does after parsing); NaN counts as a null, +-Inf as non-numeric. */
 void stats_add_number(struct stats_col *c, double x);
 /* 1 when "p" is one of the null spellings. */
@@ -137,6 +161,11 @@ int stats_load_buffer(struct stats *s, const char *text, size_t len, struct err 
 int stats_from_data_file(struct stats *s, const char *path, const char *const *columns, size_t n_columns,
 			 struct err *e);
 
+/* stats_from_data_file over the open stream "f" (named "name"; the format from its extension) with
+ * "threads" threads; when "data" is not NULL, it holds the stream's "len" bytes, and the plain records
+ * are read from it in parallel spans (checks/csv_spans.h). Tests and fuzzers compare it with data NULL. */
+int stats_from_data_stream(struct stats *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+			   const char *const *columns, size_t n_columns, struct err *e);
 /* The same for two files at once, each on its own thread (the reference and the current data). On
  * failure both are released and "e" holds the first file's error. */
 int stats_from_data_files(struct stats *a, const char *path_a, struct stats *b, const char *path_b,

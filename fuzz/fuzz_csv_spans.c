@@ -2,10 +2,13 @@
  * the fuzzed bytes are a CSV file validated against a fixed schema by the streaming reader alone and by
  * 1 to 4 spans of a fuzzed size; the reports (or error messages) must be identical. The same file's
  * fields also go through stats_add (an exact-size copy) and stats_add_padded (in the reader's buffer,
- * the SWAR decimal path): the statistics must be identical. No filesystem. */
+ * the SWAR decimal path): the statistics must be identical; and the statistics of the whole file read
+ * in spans (stats_from_data_stream) must be those of one value at a time: counts, extremes, sketch
+ * buckets and (when no table overflowed) categories identical, mean and std close. No filesystem. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +96,83 @@ static void stats_same(const char *d, size_t n)
 	err_release(&e);
 }
 
+static void same_col(const struct stats_col *a, const struct stats_col *b)
+{
+	int64_t *oa, *ob;
+	uint64_t *ca, *cb;
+	size_t na, nb;
+	double scale = fabs(a->min) + fabs(a->max);
+	if (a->count != b->count || a->nulls != b->nulls || a->n_num != b->n_num ||
+	    stats_col_type(a) != stats_col_type(b))
+		__builtin_trap();
+	if (a->n_num && (a->min != b->min || a->max != b->max))
+		__builtin_trap();
+	if (a->n_num && isfinite(a->mean) && isfinite(b->mean) && fabs(a->mean - b->mean) > 1e-9 * scale)
+		__builtin_trap();
+	na = stats_sketch_ordinals(&a->sk, &oa, &ca);
+	nb = stats_sketch_ordinals(&b->sk, &ob, &cb);
+	if (na != nb || memcmp(oa, ob, na * sizeof(*oa)) || memcmp(ca, cb, na * sizeof(*ca)))
+		__builtin_trap();
+	free(oa);
+	free(ob);
+	free(ca);
+	free(cb);
+	if (stats_col_type(a) == STATS_CATEGORICAL && !a->cats.other) {
+		const struct stats_cat **va, **vb;
+		na = stats_categories(a, &va);
+		nb = stats_categories(b, &vb);
+		if (na != nb || b->cats.other)
+			__builtin_trap();
+		for (size_t i = 0; i < na; i++)
+			if (va[i]->len != vb[i]->len || memcmp(va[i]->s, vb[i]->s, va[i]->len) ||
+			    va[i]->count != vb[i]->count)
+				__builtin_trap();
+		free(va);
+		free(vb);
+	}
+}
+
+/* Every column one value at a time through the reader, and the file in spans on "threads" threads. */
+static void spans_stats_same(const char *d, size_t n, int threads)
+{
+	struct csv_reader r;
+	struct err e = ERR_INIT, e2 = ERR_INIT;
+	struct stats a, b;
+	int ka = -1, kb;
+	FILE *f = fmemopen((void *)d, n, "r"), *g;
+	if (!f)
+		return;
+	memset(&a, 0, sizeof(a));
+	if (csv_open_stream(&r, f, "fuzz.csv", CSV_FORMAT_CSV, &e) == 0) {
+		stats_init(&a, (const char *const *)r.names, r.n_names);
+		while ((ka = csv_next(&r, &e)) > 0) {
+			a.rows++;
+			for (size_t j = 0; j < r.n_names; j++)
+				stats_add(&a.cols[j], j < r.n_fields ? r.fields[j].ptr : NULL,
+					  j < r.n_fields ? r.fields[j].len : 0);
+		}
+		csv_close(&r);
+	}
+	fclose(f);
+	g = fmemopen((void *)d, n, "r");
+	if (!g)
+		return;
+	kb = stats_from_data_stream(&b, g, "fuzz.csv", d, n, threads, NULL, 0, &e2);
+	fclose(g);
+	if ((ka < 0) != (kb < 0))
+		__builtin_trap();
+	if (ka == 0) {
+		if (a.rows != b.rows || a.n_cols != b.n_cols)
+			__builtin_trap();
+		for (size_t j = 0; j < a.n_cols; j++)
+			same_col(&a.cols[j], &b.cols[j]);
+		stats_release(&b);
+	}
+	stats_release(&a);
+	err_release(&e);
+	err_release(&e2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct schema s;
@@ -116,5 +196,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(want);
 	free(got);
 	stats_same((const char *)data + 1, size - 1);
+	spans_stats_same((const char *)data + 1, size - 1, 1 + (data[0] & 3));
 	return 0;
 }
