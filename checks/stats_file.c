@@ -228,14 +228,21 @@ int stats_from_data_files(struct stats *a, const char *path_a, struct stats *b, 
 		scan_close(&sb, 1, e); /* its error first */
 		return scan_close(&sa, 1, e);
 	}
-	/* one thread per file, and the other CPUs (if any) shared between the two files' columns */
-	sa.threads = sb.threads = csv_default_threads() / 2 > 1 ? csv_default_threads() / 2 : 1;
-	threaded = pthread_create(&t, NULL, scan_run, &sb) == 0;
-	scan_run(&sa);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
+	if (sa.data && sb.data) {
+		/* both in spans: one after the other, each on every thread (however different their sizes) */
+		sa.threads = sb.threads = csv_default_threads();
+		scan_run(&sa);
 		scan_run(&sb);
+	} else {
+		/* one thread per file, and the other CPUs (if any) shared between the two files' columns */
+		sa.threads = sb.threads = csv_default_threads() / 2 > 1 ? csv_default_threads() / 2 : 1;
+		threaded = pthread_create(&t, NULL, scan_run, &sb) == 0;
+		scan_run(&sa);
+		if (threaded)
+			pthread_join(t, NULL);
+		else
+			scan_run(&sb);
+	}
 	scan_close(&sa, sa.rc < 0, e);
 	if (scan_close(&sb, sb.rc < 0, e) < 0 || sa.rc < 0) {
 		if (sa.rc >= 0)
