@@ -631,7 +631,7 @@ void stats_run_flush(struct stats_col *c, struct stats_run *run)
 	run->n = 0;
 }
 
-void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
+static inline void run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
 {
 	double x;
 	int num;
@@ -674,12 +674,29 @@ void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, si
 		stats_run_flush(c, run);
 }
 
+void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
+{
+	run_add(c, run, p, len, padded);
+}
+
+void stats_run_add_record(struct stats_col *cols, struct stats_run *runs, size_t n_cols, const size_t *map,
+			  const char *const *fp, const size_t *fl, size_t nf, const char *limit)
+{
+	for (size_t j = 0; j < n_cols; j++) {
+		size_t h = map[j];
+		if (h < nf) /* CSV_PAD bytes readable after the field, or the plain path */
+			run_add(&cols[j], &runs[j], fp[h], fl[h], (size_t)(limit - (fp[h] + fl[h])) >= CSV_PAD);
+		else
+			run_add(&cols[j], &runs[j], NULL, 0, 0); /* a field the record lacks is a null */
+	}
+}
+
 void stats_add_fields(struct stats_col *c, const struct csv_field *f, size_t stride, size_t n)
 {
 	struct stats_run run;
 	run.n = 0;
 	for (size_t i = 0; i < n; i++, f += stride)
-		stats_run_add(c, &run, f->ptr, f->len, 1);
+		run_add(c, &run, f->ptr, f->len, 1);
 	stats_run_flush(c, &run);
 }
 

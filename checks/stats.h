@@ -108,6 +108,10 @@ struct stats_run {
 /* stats_add through "run" ("padded": CSV_PAD bytes are readable after p[len], as stats_add_padded). */
 void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded);
 void stats_run_flush(struct stats_col *c, struct stats_run *run);
+/* stats_run_add for a record read from a mapping: column j is field map[j] (a null when map[j] >= nf)
+ * of fp/fl; the bytes before "limit" are readable (the fields are not NUL-terminated). */
+void stats_run_add_record(struct stats_col *cols, struct stats_run *runs, size_t n_cols, const size_t *map,
+			  const char *const *fp, const size_t *fl, size_t nf, const char *limit);
 /* stats_run_add for n CSV fields of one column, f[0], f[stride], ... (checks/csv.h), then flushed. */
 void stats_add_fields(struct stats_col *c, const struct csv_field *f, size_t stride, size_t n);
 /* Fold the statistics of "src", the values that come after those of "dst" in the file, into "dst";

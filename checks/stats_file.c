@@ -126,17 +126,9 @@ static void sspan_record(void *state, const char *const *fp, const size_t *fl, s
 			 const char *limit)
 {
 	struct sspan *sp = state;
-	const size_t *map = sp->sc->map;
 	(void)line;
 	sp->s.rows++;
-	for (size_t j = 0; j < sp->s.n_cols; j++) {
-		size_t h = map[j];
-		if (h < nf)
-			stats_run_add(&sp->s.cols[j], &sp->runs[j], fp[h], fl[h],
-				      (size_t)(limit - (fp[h] + fl[h])) >= CSV_PAD);
-		else
-			stats_run_add(&sp->s.cols[j], &sp->runs[j], NULL, 0, 0);
-	}
+	stats_run_add_record(sp->s.cols, sp->runs, sp->s.n_cols, sp->sc->map, fp, fl, nf, limit);
 }
 
 static void sspan_merge(void *arg, void *state, uint64_t line_base)
