@@ -135,6 +135,43 @@ static inline void sketch_add(struct stats_sketch *sk, double x)
 		store_add1(&sk->neg, key_of(-x));
 }
 
+/* sketch_add of xs[0, n), all of one sign, lo..hi their extremes, when the store needs no collapse for
+ * them: its window is made to hold both ends once, then one increment per value. 0 (nothing done) when
+ * the run has zeros or both signs, or would collapse the store (the caller then adds one by one). */
+static int sketch_add_run(struct stats_sketch *sk, const double *xs, size_t n, double lo, double hi)
+{
+	struct stats_store *s;
+	int32_t k0, k1;
+	uint64_t *base;
+	if (lo > 0) {
+		s = &sk->pos;
+		k0 = key_of(lo);
+		k1 = key_of(hi);
+	} else if (hi < 0) {
+		s = &sk->neg;
+		k0 = key_of(-hi);
+		k1 = key_of(-lo);
+	} else {
+		return 0;
+	}
+	if (s->counts && (int64_t)(k1 > s->kmax ? k1 : s->kmax) - (k0 < s->kmin ? k0 : s->kmin) + 1 >
+				 STATS_SKETCH_MAX_BUCKETS)
+		return 0;
+	if ((int64_t)k1 - k0 + 1 > STATS_SKETCH_MAX_BUCKETS)
+		return 0;
+	store_add(s, k0, 0); /* room for both ends (no collapse: checked above) */
+	store_add(s, k1, 0);
+	base = s->counts - s->lo;
+	if (lo > 0)
+		for (size_t i = 0; i < n; i++)
+			base[key_of(xs[i])]++;
+	else
+		for (size_t i = 0; i < n; i++)
+			base[key_of(-xs[i])]++;
+	s->n += n;
+	return 1;
+}
+
 static void sketch_release(struct stats_sketch *sk)
 {
 	free(sk->pos.counts);
@@ -626,12 +663,14 @@ void stats_run_flush(struct stats_col *c, struct stats_run *run)
 	}
 	c->count += n;
 	merge_moments(c, n, mean_b, q0 + q1, lo, hi);
-	for (i = 0; i < n; i++) /* in file order, as one value at a time (a collapse depends on it) */
-		sketch_add(&c->sk, xs[i]);
+	if (!sketch_add_run(&c->sk, xs, n, lo, hi))
+		for (i = 0; i < n; i++) /* in file order, as one value at a time (a collapse depends on it) */
+			sketch_add(&c->sk, xs[i]);
 	run->n = 0;
 }
 
-static inline void run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
+static inline __attribute__((always_inline)) void run_add(struct stats_col *c, struct stats_run *run, const char *p,
+							  size_t len, int padded)
 {
 	double x;
 	int num;
@@ -649,7 +688,7 @@ static inline void run_add(struct stats_col *c, struct stats_run *run, const cha
 	size_t nf;
 	/* the same Clinger fast path as add_value */
 	if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
-		x = (double)m;
+		x = (double)(int64_t)m; /* m <= 2^53: one signed conversion */
 		if (nf)
 			x /= pow10_exact[nf];
 		if (*p == '-')
