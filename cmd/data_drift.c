@@ -149,7 +149,7 @@ int cmd_data_drift(struct strvec *args, struct cmd_ctx *ctx)
 		o.n_columns = cols.n;
 	}
 	if (!is_stats_file(cmd_drift_reference) && !is_stats_file(args->v[1])) {
-		/* two data files: read both at once, one thread each */
+		/* two data files: each in parallel spans, or (not both mappable CSV) both at once */
 		if (stats_from_data_files(&ref, cmd_drift_reference, &cur, args->v[1],
 					  cols.n ? (const char *const *)cols.v : NULL, cols.n, &e) < 0) {
 			strvec_clear(&cols);
