@@ -205,7 +205,7 @@ static void spans_equal_one_pass(int kind)
 	for (int threads = 1; threads <= 3; threads++) {
 		struct stats got;
 		struct err e = ERR_INIT;
-		char t[4];
+		char t[16];
 		snprintf(t, sizeof(t), "%d", threads);
 		setenv("MLCI_THREADS", t, 1);
 		assert_int_equal(stats_from_data_file(&got, path, NULL, 0, &e), 0);
