@@ -542,8 +542,8 @@ static void test_spans_agree_random(void **state)
 static void test_spans_agree_cases(void **state)
 {
 	static const char *const cases[] = {
-		"a,b,c,d,e,f,g,h\n1,1,x,true,\"multi\nline\nfield\",1,0.2,true\n2,2,yy,false,,2,0.3,false\n"
-		"3,3,x,true,e,3,0.1,true\n",
+		("a,b,c,d,e,f,g,h\n1,1,x,true,\"multi\nline\nfield\",1,0.2,true\n2,2,yy,false,,2,0.3,false\n"
+		 "3,3,x,true,e,3,0.1,true\n"),
 		"a,b,c,d,e,f,g,h\r\n1,1,x,true,e,1,0.2,true\r\n2,2,yy,false,,2,0.3,false\r\n3,3,x,1,e,3,0.1,true",
 		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n\r2,2,yy,false,,2,0.3,false\n\n\n3,3,x,1,e,3,0.1,true\r",
 		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"unterminated,2,0.3,false\n3,3,x,1,e,3,0.1,t\n",
