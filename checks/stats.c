@@ -541,6 +541,27 @@ void stats_add_number(struct stats_col *c, double x)
 	add_number(c, x);
 }
 
+/* A non-null value as a number (1, *x set) or not (0): short decimals by SWAR when "padded" (checks/
+ * decimal.h) with the same Clinger fast path as stats_parse_number (m exact, 10^nf exact, one
+ * division), so the same double; anything else by stats_parse_number. */
+static inline __attribute__((always_inline)) int parse_value(const char *p, size_t len, int padded, double *x)
+{
+#ifdef DECIMAL_SWAR
+	uint64_t m;
+	size_t nf;
+	if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
+		double d = (double)(int64_t)m; /* m <= 2^53: one signed conversion */
+		if (nf)
+			d /= pow10_exact[nf];
+		*x = *p == '-' ? -d : d;
+		return 1;
+	}
+#else
+	(void)padded;
+#endif
+	return stats_parse_number(p, len, x);
+}
+
 /* stats_add; "padded": DECIMAL_READABLE bytes are readable at p (a CSV field, see CSV_PAD). */
 static inline void add_value(struct stats_col *c, const char *p, size_t len, int padded)
 {
@@ -551,24 +572,8 @@ static inline void add_value(struct stats_col *c, const char *p, size_t len, int
 		c->nulls++;
 		return;
 	}
-	if (!c->non_numeric) {
-#ifdef DECIMAL_SWAR
-		uint64_t m;
-		size_t nf;
-		/* the same Clinger fast path as stats_parse_number: m exact, 10^nf exact, one division */
-		if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
-			x = (double)m;
-			if (nf)
-				x /= pow10_exact[nf];
-			if (*p == '-')
-				x = -x;
-			num = 1;
-		} else
-#else
-		(void)padded;
-#endif
-			num = stats_parse_number(p, len, &x);
-	}
+	if (!c->non_numeric)
+		num = parse_value(p, len, padded, &x);
 	if (num) {
 		add_number(c, x);
 		if (c->cats.tracking) {
@@ -683,20 +688,7 @@ static inline __attribute__((always_inline)) void run_add(struct stats_col *c, s
 		add_value(c, p, len, padded);
 		return;
 	}
-#ifdef DECIMAL_SWAR
-	uint64_t m;
-	size_t nf;
-	/* the same Clinger fast path as add_value */
-	if (padded && len && len <= 16 && decimal_swar(p, len, &m, &nf) && m <= (UINT64_C(1) << 53)) {
-		x = (double)(int64_t)m; /* m <= 2^53: one signed conversion */
-		if (nf)
-			x /= pow10_exact[nf];
-		if (*p == '-')
-			x = -x;
-		num = 1;
-	} else
-#endif
-		num = stats_parse_number(p, len, &x);
+	num = parse_value(p, len, padded, &x);
 	if (!num) {
 		/* the column turns categorical: the numbers before it must be counted first */
 		stats_run_flush(c, run);
