@@ -93,7 +93,7 @@ fuzz: $(BUILD)/gen/templates.c
 	@for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); \
 		echo "building $$n"; \
-		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			$$(pkg-config --cflags $(PKGS)) -o build-fuzz/$$n $$f $(LIB_SRC) $(BUILD)/gen/templates.c $(LDLIBS) || exit 1; \
 	done
 	@for f in $(FUZZ_SRC); do \

@@ -753,7 +753,7 @@ static void on_swap(void *arg)
 static void batch_add(struct cbatch *b, const struct csv_reader *r, const size_t *map, size_t n_cols)
 {
 	struct csv_field *f;
-	ALLOC_GROW(b->f, (b->n_rows + 1) * n_cols, b->alloc_f);
+	ALLOC_GROW(b->f, (b->n_rows + 1) * n_cols + 1, b->alloc_f); /* never NULL, even with no column */
 	ALLOC_GROW(b->lines, b->n_rows + 1, b->alloc_lines);
 	f = b->f + b->n_rows * n_cols;
 	for (size_t j = 0; j < n_cols; j++) {

@@ -283,6 +283,28 @@ static void test_merge_halves(void **state)
 		}
 }
 
+/* No column asked for exists: no statistics, every row still counted, also past a quoted field (the
+ * reader's batches of zero columns). */
+static void test_no_column(void **state)
+{
+	char path[] = "/tmp/mlci-test-stats-file-XXXXXX";
+	static const char text[] = "a,b\n1,2\n3,4\n\"5\",6\n7,8\n";
+	const char *want[] = { "zzz" };
+	struct stats got;
+	struct err e = ERR_INIT;
+	int fd = mkstemp(path);
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	assert_int_equal(stats_from_data_file(&got, path, want, 1, &e), 0);
+	assert_int_equal(got.n_cols, 0);
+	assert_int_equal(got.rows, 4);
+	stats_release(&got);
+	err_release(&e);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_reader_takes_over_at_a_quote),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_merge_halves),
+		cmocka_unit_test(test_no_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
