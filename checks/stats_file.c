@@ -1,7 +1,7 @@
 /* stats_file.c - statistics of CSV or JSON Lines files in one pass into checks/stats.c: the plain records
  * of a regular CSV file in parallel spans (checks/csv_spans.h), each span into statistics of its own
- * merged in file order, the rest through the CSV reader; two files on two threads. It must not
- * interpret values itself (checks/stats.c does) nor print. */
+ * merged in file order, the rest through the CSV reader; two such files one after the other, other
+ * pairs on two threads. It must not interpret values itself (checks/stats.c does) nor print. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@ struct scan {
 	size_t *map, n_map;
 	struct err e;
 	int rc;
-	int threads; /* for csv_columns */
+	int threads; /* for the spans and csv_columns */
 };
 
 static void scan_init(struct scan *sc, struct stats *s)
