@@ -674,6 +674,7 @@ void stats_run_flush(struct stats_col *c, struct stats_run *run)
 	run->n = 0;
 }
 
+/* stats_add_padded ("padded": CSV_PAD bytes readable after p[len]) with the numbers kept in "run". */
 static inline __attribute__((always_inline)) void run_add(struct stats_col *c, struct stats_run *run, const char *p,
 							  size_t len, int padded)
 {
@@ -703,11 +704,6 @@ static inline __attribute__((always_inline)) void run_add(struct stats_col *c, s
 	}
 	if (run->n == STATS_RUN_MAX)
 		stats_run_flush(c, run);
-}
-
-void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded)
-{
-	run_add(c, run, p, len, padded);
 }
 
 void stats_run_add_record(struct stats_col *cols, struct stats_run *runs, size_t n_cols, const size_t *map,

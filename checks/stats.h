@@ -96,23 +96,23 @@ void stats_add(struct stats_col *c, const char *p, size_t len);
 /* The same for a value with CSV_PAD bytes readable after p[len] (a CSV field of checks/csv.h): short
  * decimals are then read without a loop per digit (checks/decimal.h); the result is identical. */
 void stats_add_padded(struct stats_col *c, const char *p, size_t len);
-/* Numbers of one column waiting to be folded into it: stats_run_add keeps them, stats_run_flush folds
- * them (mean and variance by two passes over the run, merged into the column's by Chan, Golub and
- * LeVeque's update; extremes; sketch). Faster than stats_add; mean and std may differ from it in the
- * last digits, every other figure is identical. A run must be flushed before the column is read. */
+/* Numbers of one column waiting to be folded into it: stats_run_add_record and stats_add_fields keep a
+ * column's numbers in its run (nulls and categories are counted at once, as stats_add_padded does),
+ * stats_run_flush folds them (mean and variance by two passes over the run, merged into the column's by
+ * Chan, Golub and LeVeque's update; extremes; sketch). Faster than stats_add; mean and std may differ
+ * from it in the last digits, every other figure is identical. A run must be flushed before the column
+ * is read. */
 #define STATS_RUN_MAX 256
 struct stats_run {
 	size_t n;
 	double xs[STATS_RUN_MAX];
 };
-/* stats_add through "run" ("padded": CSV_PAD bytes are readable after p[len], as stats_add_padded). */
-void stats_run_add(struct stats_col *c, struct stats_run *run, const char *p, size_t len, int padded);
 void stats_run_flush(struct stats_col *c, struct stats_run *run);
-/* stats_run_add for a record read from a mapping: column j is field map[j] (a null when map[j] >= nf)
- * of fp/fl; the bytes before "limit" are readable (the fields are not NUL-terminated). */
+/* A record read from a mapping into cols[j] through runs[j]: column j is field map[j] (a null when
+ * map[j] >= nf) of fp/fl; the bytes before "limit" are readable (the fields are not NUL-terminated). */
 void stats_run_add_record(struct stats_col *cols, struct stats_run *runs, size_t n_cols, const size_t *map,
 			  const char *const *fp, const size_t *fl, size_t nf, const char *limit);
-/* stats_run_add for n CSV fields of one column, f[0], f[stride], ... (checks/csv.h), then flushed. */
+/* n CSV fields of one column, f[0], f[stride], ... (checks/csv.h), through a run of its own, flushed. */
 void stats_add_fields(struct stats_col *c, const struct csv_field *f, size_t stride, size_t n);
 /* Fold the statistics of "src", the values that come after those of "dst" in the file, into "dst";
  * "src" is left empty (released). Counts, extremes and sketch buckets add exactly (a sketch that must
