@@ -35,8 +35,7 @@ static void identity(const char *v, size_t n, struct buf *out)
 		lower_trim(out, v, lt ? (size_t)(lt - v) : n);
 }
 
-void approvals_from_trailers(const char *message, const char *author_name, const char *author_email,
-			     struct strvec *out)
+void approvals_from_trailers(const char *message, const char *author_name, const char *author_email, struct strvec *out)
 {
 	static const char *const keys[] = { "reviewed-by:", "approved-by:" };
 	struct buf id = BUF_INIT, an = BUF_INIT, ae = BUF_INIT;

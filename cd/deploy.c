@@ -17,8 +17,7 @@ extern char **environ;
 
 #define DEPLOY_TIMEOUT_MS (10LL * 60 * 1000)
 
-int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state,
-		   struct err *e)
+int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state, struct err *e)
 {
 	struct strvec envv = STRVEC_INIT;
 	struct buf path = BUF_INIT, log = BUF_INIT;
@@ -47,7 +46,8 @@ int deploy_command(const struct run *r, const char *env, const char *command, co
 	/* MLCI_MODEL: the model file of the run, when one was registered */
 	for (size_t c = 0; r->model_digest && r->comps && c < r->spec.n_components; c++)
 		for (size_t i = 0; i < r->comps[c].n_outputs; i++)
-			if (!strcmp(r->comps[c].outputs[i].digest, r->model_digest) && !strvec_getenv(&envv, "MLCI_MODEL"))
+			if (!strcmp(r->comps[c].outputs[i].digest, r->model_digest) &&
+			    !strvec_getenv(&envv, "MLCI_MODEL"))
 				strvec_pushf(&envv, "MLCI_MODEL=%s/%s/%s", r->out_dir, r->spec.components[c].name,
 					     r->comps[c].outputs[i].name);
 	/* outside a run (mlci promote, rollback): the model file from the state's artifacts */

@@ -1,5 +1,6 @@
 /* deploy.h - deploy hooks run after a state commit: a local command (deploy.c), an HTTP webhook
- * (webhook.c), ssh (deploy_ssh.c) and the health check (health.c). deploy_hooks.c chains them. They report success or failure; rollback is the caller's. */
+ * (webhook.c), ssh (deploy_ssh.c) and the health check (health.c). deploy_hooks.c chains them. They report success or
+ * failure; rollback is the caller's. */
 #ifndef MLCI_DEPLOY_H
 #define MLCI_DEPLOY_H
 
@@ -10,10 +11,9 @@
 /* Run "command" with /bin/sh -c in the run's workspace with MLCI_ENV, MLCI_PIPELINE, MLCI_RUN_ID,
  * MLCI_COMMIT, MLCI_MODEL_NAME, MLCI_MODEL_VERSION, MLCI_MODEL (path of the registered model file),
  * MLCI_STATE_JSON (a file holding "state"), MLCI_ARTIFACTS_DIR (the run's outputs), PATH, HOME and any
- * MLCI_DEPLOY_* variable of mlci's own environment; output to $MLCI_HOME/logs/<run>/deploy-<env>.log. 0 when it exited 0; -1 with the
- * reason in "e" (MLCI_EFAILED for a failing command). */
-int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state,
-		   struct err *e);
+ * MLCI_DEPLOY_* variable of mlci's own environment; output to $MLCI_HOME/logs/<run>/deploy-<env>.log. 0 when it exited
+ * 0; -1 with the reason in "e" (MLCI_EFAILED for a failing command). */
+int deploy_command(const struct run *r, const char *env, const char *command, const cJSON *state, struct err *e);
 
 /* POST "state" (JSON) to "url" with headers X-Mlci-Event: promote, X-Mlci-Environment: <env> and, when
  * $MLCI_DEPLOY_WEBHOOK_SECRET is set, X-Mlci-Signature-256: sha256=<HMAC-SHA256 of the body>. Success is

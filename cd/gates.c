@@ -323,7 +323,8 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 		goto done;
 	if (deploy_hooks_for_state(c->q->home, c->pipeline, c->env, state, &de) < 0) {
 		char back[41];
-		cJSON *restore = deploy_restore_state(previous, c->pipeline, c->q->env, out->state_commit, err_msg(&de));
+		cJSON *restore =
+			deploy_restore_state(previous, c->pipeline, c->q->env, out->state_commit, err_msg(&de));
 		struct buf rmsg = BUF_INIT;
 		buf_addf(&rmsg, "rollback %s: deploy failed\n\n%s\n", c->q->env, err_msg(&de));
 		ret = state_write(&c->sr, c->pipeline, c->q->env, restore, "mlci", rmsg.ptr, back, e);
@@ -335,11 +336,13 @@ static int apply_state(struct cdx *c, cJSON *state, const char *message, const c
 			goto done;
 		/* the previous state goes back onto the environment too, not only into the state repo */
 		if (previous && deploy_hooks_for_state(c->q->home, c->pipeline, c->env, previous, &re) < 0)
-			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
-			    "previous state failed too: %s", c->q->env, back, err_msg(&de), err_msg(&re));
+			say(out, PROMOTE_FAILED,
+			    "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
+			    "previous state failed too: %s",
+			    c->q->env, back, err_msg(&de), err_msg(&re));
 		else
-			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", c->q->env, back,
-			    previous ? " and redeployed the previous state" : "", err_msg(&de));
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", c->q->env,
+			    back, previous ? " and redeployed the previous state" : "", err_msg(&de));
 		memcpy(out->state_commit, back, sizeof(back));
 		ret = 0;
 		goto done;

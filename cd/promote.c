@@ -179,7 +179,8 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 	if (deploy_hooks(r, env, state, &de) < 0) {
 		/* the environment must not keep a state that failed to deploy */
 		char back[41];
-		cJSON *restore = deploy_restore_state(previous, r->spec.pipeline, env->name, out->state_commit, err_msg(&de));
+		cJSON *restore =
+			deploy_restore_state(previous, r->spec.pipeline, env->name, out->state_commit, err_msg(&de));
 		struct buf rmsg = BUF_INIT;
 		buf_addf(&rmsg, "rollback %s: deploy of run %s failed\n\n%s\n", env->name, r->id, err_msg(&de));
 		ret = state_write(&sr, r->spec.pipeline, env->name, restore, "mlci", rmsg.ptr, back, e);
@@ -194,11 +195,13 @@ static int do_promote(struct run *r, const struct spec_environment *env, const c
 		}
 		/* the previous state goes back onto the environment too, not only into the state repo */
 		if (previous && deploy_hooks_for_state(r->home, r->spec.pipeline, env, previous, &re) < 0)
-			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
-			    "previous state failed too: %s", env->name, back, err_msg(&de), err_msg(&re));
+			say(out, PROMOTE_FAILED,
+			    "deploy to %s failed, rolled back (state %.12s): %s; redeploying the "
+			    "previous state failed too: %s",
+			    env->name, back, err_msg(&de), err_msg(&re));
 		else
-			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", env->name, back,
-			    previous ? " and redeployed the previous state" : "", err_msg(&de));
+			say(out, PROMOTE_FAILED, "deploy to %s failed, rolled back (state %.12s)%s: %s", env->name,
+			    back, previous ? " and redeployed the previous state" : "", err_msg(&de));
 		memcpy(out->state_commit, back, sizeof(back));
 		ret = 0;
 		goto done;
@@ -301,7 +304,9 @@ int promote_after_run(struct run *r, const char *actor, struct promote_outcome *
 			goto done;
 		}
 		if ((int64_t)approvers.n < env->approvals)
-			buf_addf(&waiting, "approvals %zu/%lld (Reviewed-by: or Approved-by: trailers, or mlci approve; not the author)",
+			buf_addf(&waiting,
+				 "approvals %zu/%lld (Reviewed-by: or Approved-by: trailers, or mlci approve; not the "
+				 "author)",
 				 approvers.n, (long long)env->approvals);
 	}
 	if ((h = held(r, &pol, env, &waiting, e)) < 0) {

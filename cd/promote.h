@@ -9,8 +9,8 @@ enum promote_action { PROMOTE_NONE, PROMOTE_DONE, PROMOTE_PENDING, PROMOTE_FAILE
 
 struct promote_outcome {
 	enum promote_action action;
-	char *environment;  /* owned; NULL when no environment applies */
-	char *detail;       /* owned; one line saying why */
+	char *environment; /* owned; NULL when no environment applies */
+	char *detail;      /* owned; one line saying why */
 	char state_commit[41];
 };
 

@@ -521,11 +521,11 @@ int csv_open_stream(struct csv_reader *r, FILE *f, const char *name, enum csv_fo
 			k = parse_object(r, e) ? -1 : 1;
 		if (k <= 0)
 			goto fail;
-		cJSON_ArrayForEach(it, (cJSON *)r->json) r->n_names++;
+		cJSON_ArrayForEach(it, (cJSON *)r->json)
+			r->n_names++;
 		r->names = xcalloc(r->n_names ? r->n_names : 1, sizeof(char *));
 		r->n_names = 0;
-		cJSON_ArrayForEach(it, (cJSON *)r->json)
-		{
+		cJSON_ArrayForEach(it, (cJSON *)r->json) {
 			int dup = 0;
 			for (size_t i = 0; i < r->n_names; i++)
 				dup |= !strcmp(r->names[i], it->string ? it->string : "");

@@ -62,8 +62,8 @@ static inline int span_delim(const char *q, const char **fs, const char **fp, si
 /* The plain record at p (not a blank line) in a span ending with '\n': its fields' starts and lengths
  * into fp/fl (the first "cap" kept, all counted in *nf). Returns the byte after its line break, NULL
  * when the record is not plain (see above). */
-static const char *span_record(const char *p, const char *end, const char **fp, size_t *fl, size_t cap,
-			       size_t *nf, size_t max_field)
+static const char *span_record(const char *p, const char *end, const char **fp, size_t *fl, size_t cap, size_t *nf,
+			       size_t max_field)
 {
 	const char *fs = p, *q;
 	size_t n = 0;
@@ -225,8 +225,8 @@ static long span_ends(const char *data, size_t from, size_t len, int threads, co
 
 static int shrank(const struct csv_reader *r, struct err *e)
 {
-	return err_set(e, MLCI_EINFRA, "'%s' became shorter while it was read (was it rewritten meanwhile?); check it again",
-		       r->path);
+	return err_set(e, MLCI_EINFRA,
+		       "'%s' became shorter while it was read (was it rewritten meanwhile?); check it again", r->path);
 }
 
 /* The spans waiting for a thread: each thread takes the next one until none is left. A finished span

@@ -32,7 +32,7 @@ enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
 /* One connection slot. "easy" and "multi" are set up once; "multi" holds only this connection, so
  * libcurl's connection cache housekeeping never touches another slot's connection. */
 struct conn {
-	CURL *easy;  /* owned; CURLOPT_CONNECT_ONLY */
+	CURL *easy;   /* owned; CURLOPT_CONNECT_ONLY */
 	CURLM *multi; /* owned; drives the connect */
 	struct worker *w;
 	uint32_t idx;
@@ -48,8 +48,8 @@ struct conn {
 	uint64_t start_ns; /* intended (open loop) or actual (closed loop) send time */
 	uint64_t sent_ns;  /* when the request was started: the timeout runs from it */
 	http_parser parser;
-	int complete;      /* the parser finished an answer */
-	int head_only;     /* the request is HEAD: answers have no body */
+	int complete;  /* the parser finished an answer */
+	int head_only; /* the request is HEAD: answers have no body */
 };
 
 struct worker {
@@ -61,7 +61,7 @@ struct worker {
 	struct conn *conns;
 	struct conn **idle; /* stack of connections without a request in flight */
 	int nidle;
-	int nconnecting;    /* connections in CONN_CONNECTING */
+	int nconnecting; /* connections in CONN_CONNECTING */
 	int inflight;
 	int epfd;
 	char *rbuf;          /* RECV_BUF bytes */
@@ -392,8 +392,8 @@ static int connect_finished(struct worker *w, struct conn *c, uint64_t t)
 		curl_socket_t fd = CURL_SOCKET_BAD;
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		if (m->data.result != CURLE_OK ||
-		    curl_easy_getinfo(c->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) {
+		if (m->data.result != CURLE_OK || curl_easy_getinfo(c->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+		    fd == CURL_SOCKET_BAD) {
 			CURLcode rc = m->data.result != CURLE_OK ? m->data.result : CURLE_COULDNT_CONNECT;
 			conn_close(w, c);
 			if (c->busy)
@@ -564,7 +564,8 @@ static int worker_loop(struct worker *w)
 			} else if (c->state == CONN_UP && c->fd == fd) {
 				if ((ev & EPOLLOUT) && c->want_out && c->busy)
 					rc = send_more(w, c, t);
-				if (rc == 0 && c->state == CONN_UP && c->fd == fd && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+				if (rc == 0 && c->state == CONN_UP && c->fd == fd &&
+				    (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 					rc = on_readable(w, c, t);
 			}
 			if (rc < 0)
@@ -681,7 +682,8 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	if (!url || curl_url_set(url, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") && strcmp(scheme, "https")))
-		ret = err_set(e, MLCI_EUSAGE, "invalid URL '%s' (expected http://HOST[:PORT]/PATH or https://...)", o->url);
+		ret = err_set(e, MLCI_EUSAGE, "invalid URL '%s' (expected http://HOST[:PORT]/PATH or https://...)",
+			      o->url);
 	else
 		ret = load_request_build(&request, url, o->method, o->headers, o->body, o->body_len, e);
 	curl_free(scheme);

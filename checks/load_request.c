@@ -28,8 +28,8 @@ static int bad_header(const char *h)
 	return 0;
 }
 
-int load_request_build(struct buf *out, CURLU *url, const char *method, const char *const *headers,
-		       const char *body, size_t body_len, struct err *e)
+int load_request_build(struct buf *out, CURLU *url, const char *method, const char *const *headers, const char *body,
+		       size_t body_len, struct err *e)
 {
 	char *path = NULL, *query = NULL, *host = NULL, *port = NULL;
 

@@ -14,7 +14,7 @@
  * application/json and Content-Length when there is a body, then "headers" ("Name: value"; a header
  * given there replaces the default of the same name), then the body. Returns 0, or -1 with "e" set
  * (MLCI_EUSAGE: a header or method that would break the request framing). */
-int load_request_build(struct buf *out, CURLU *url, const char *method, const char *const *headers,
-		       const char *body, size_t body_len, struct err *e);
+int load_request_build(struct buf *out, CURLU *url, const char *method, const char *const *headers, const char *body,
+		       size_t body_len, struct err *e);
 
 #endif

@@ -219,8 +219,7 @@ void model_check_baseline(struct verdicts *out, const struct spec_check_model *m
 		}
 	} else {
 		const cJSON *it;
-		cJSON_ArrayForEach(it, metrics)
-		{
+		cJSON_ArrayForEach(it, metrics) {
 			double cur, base;
 			if (!metric_value(metrics, it->string, &cur) || !metric_value(baseline, it->string, &base) ||
 			    !strcmp(it->string, "rows") || !strcmp(it->string, "positives"))
@@ -254,12 +253,10 @@ void model_check_slices(struct verdicts *out, const struct spec_check_model *m, 
 			     "%s: not a JSON object of slice groups", display);
 		return;
 	}
-	cJSON_ArrayForEach(group, slices)
-	{
+	cJSON_ArrayForEach(group, slices) {
 		if (!cJSON_IsObject(group))
 			continue;
-		cJSON_ArrayForEach(slice, group)
-		{
+		cJSON_ArrayForEach(slice, group) {
 			double rows = -1;
 			char name[256];
 			snprintf(name, sizeof(name), "%s=%s", group->string, slice->string);

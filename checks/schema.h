@@ -102,8 +102,8 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
  * "threads" threads; when "data" is not NULL, it holds the stream's "len" bytes (a mapping), and the
  * plain records are validated from it in parallel spans (checks/csv_spans.h). Tests and fuzzers compare it
  * with data NULL. */
-int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len,
-			   int threads, struct schema_report *rep, struct err *e);
+int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+			   struct schema_report *rep, struct err *e);
 /* Share of rows affected: count / rows, 1.0 for missing/unexpected column and empty dataset. */
 double schema_anomaly_share(const struct schema_report *rep, const struct schema_anomaly *a);
 void schema_report_release(struct schema_report *rep);

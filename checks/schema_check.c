@@ -836,8 +836,8 @@ int schema_validate_file(const struct schema *s, const char *path, struct schema
 	return k;
 }
 
-int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len,
-			   int threads, struct schema_report *rep, struct err *e)
+int schema_validate_stream(const struct schema *s, FILE *f, const char *name, const char *data, size_t len, int threads,
+			   struct schema_report *rep, struct err *e)
 {
 	return validate(s, f, name, data, len, threads, 0, rep, e);
 }

@@ -154,8 +154,8 @@ static int sketch_add_run(struct stats_sketch *sk, const double *xs, size_t n, d
 	} else {
 		return 0;
 	}
-	if (s->counts && (int64_t)(k1 > s->kmax ? k1 : s->kmax) - (k0 < s->kmin ? k0 : s->kmin) + 1 >
-				 STATS_SKETCH_MAX_BUCKETS)
+	if (s->counts &&
+	    (int64_t)(k1 > s->kmax ? k1 : s->kmax) - (k0 < s->kmin ? k0 : s->kmin) + 1 > STATS_SKETCH_MAX_BUCKETS)
 		return 0;
 	if ((int64_t)k1 - k0 + 1 > STATS_SKETCH_MAX_BUCKETS)
 		return 0;
@@ -996,8 +996,7 @@ static int load_store(struct stats_store *s, const cJSON *a, const char *what, s
 	int64_t prev = -1;
 	if (!cJSON_IsArray(a))
 		return err_set(e, MLCI_EUSAGE, "'sketch.%s' must be an array of [key, count]", what);
-	cJSON_ArrayForEach(pair, a)
-	{
+	cJSON_ArrayForEach(pair, a) {
 		const cJSON *k = cJSON_GetArrayItem(pair, 0), *n = cJSON_GetArrayItem(pair, 1);
 		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(k) || !cJSON_IsNumber(n) ||
 		    !(k->valuedouble >= 0 && k->valuedouble <= KEY_MAX) || k->valuedouble != floor(k->valuedouble) ||
@@ -1055,8 +1054,7 @@ static int load_col(struct stats_col *c, const cJSON *o, struct err *e)
 		if (get_count(o, "other", &other, e) < 0)
 			return -1;
 		total = other;
-		cJSON_ArrayForEach(pair, a)
-		{
+		cJSON_ArrayForEach(pair, a) {
 			const cJSON *v = cJSON_GetArrayItem(pair, 0), *n = cJSON_GetArrayItem(pair, 1);
 			if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsString(v) ||
 			    !cJSON_IsNumber(n) || !(n->valuedouble >= 1 && n->valuedouble <= MAX_COUNT) ||
@@ -1095,8 +1093,7 @@ int stats_from_json(struct stats *s, const cJSON *j, struct err *e)
 		s->source = xstrdup(src);
 	if (get_count(j, "rows", &s->rows, e) < 0)
 		goto fail;
-	cJSON_ArrayForEach(c, cols)
-	{
+	cJSON_ArrayForEach(c, cols) {
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
 		struct stats_col *col = &s->cols[i++];
 		col->cats.tracking = 1;

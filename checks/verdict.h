@@ -13,12 +13,12 @@ struct cJSON;
 enum verdict_status { VERDICT_PASS = 0, VERDICT_WARN = 1, VERDICT_FAIL = 2, VERDICT_SKIPPED = 3 };
 
 struct verdict {
-	char *name;               /* e.g. "data.schema", "model.thresholds", "service.contract"; owned */
-	const char *kind;         /* "data" | "training" | "model" | "infra" | "service"; static string */
+	char *name;       /* e.g. "data.schema", "model.thresholds", "service.contract"; owned */
+	const char *kind; /* "data" | "training" | "model" | "infra" | "service"; static string */
 	enum verdict_status status;
-	char *summary;            /* one line naming the figures, e.g. "accuracy 0.91 < 0.95"; owned */
-	struct cJSON *details;    /* JSON object of measured figures; owned; never NULL once added */
-	int64_t started_ms;       /* wall clock, ms since the epoch */
+	char *summary;         /* one line naming the figures, e.g. "accuracy 0.91 < 0.95"; owned */
+	struct cJSON *details; /* JSON object of measured figures; owned; never NULL once added */
+	int64_t started_ms;    /* wall clock, ms since the epoch */
 	int64_t duration_ms;
 };
 
@@ -28,7 +28,10 @@ struct verdicts {
 	size_t n, alloc;
 };
 
-#define VERDICTS_INIT { NULL, 0, 0 }
+#define VERDICTS_INIT                                                                                                  \
+	{                                                                                                              \
+		NULL, 0, 0                                                                                             \
+	}
 
 /* "pass", "warn", "fail", "skipped". */
 const char *verdict_status_name(enum verdict_status s);

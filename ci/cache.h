@@ -23,7 +23,7 @@ struct cache_ingredients {
 	const char *const *input_ids;    /* git object id of each declared input, in declared order */
 	const struct cache_upstream *up; /* upstream outputs (any order: they are sorted); run phase only */
 	size_t n_up;
-	const char *version;             /* mlci version */
+	const char *version; /* mlci version */
 };
 
 /* The source key: the component's spec entry, its path tree, its inputs, every param and env entry

@@ -105,7 +105,8 @@ static int append_header(const char *log_path, const struct run_step *s, const c
 		return err_errno(e, MLCI_EINFRA, "could not open log '%s'", log_path);
 	buf_addf(&h, "=== mlci: %s %s in %s\n", s->component, step_phase_name(s->phase), cwd);
 	if (s->rebuild)
-		buf_addstr(&h, "=== (the build was reused from the cache; it runs again first in this fresh checkout)\n");
+		buf_addstr(&h,
+			   "=== (the build was reused from the cache; it runs again first in this fresh checkout)\n");
 	buf_addf(&h, "=== $ %s\n", s->command);
 	if (write(fd, h.ptr, h.len) != (ssize_t)h.len)
 		ret = err_errno(e, MLCI_EINFRA, "could not write log '%s'", log_path);

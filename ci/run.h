@@ -45,9 +45,9 @@ struct run_output {
 
 /* Per-component state of a run (same index as spec.components). */
 struct run_comp {
-	char *tree_id;             /* git tree of the component's path (root tree when none); owned */
-	char **input_ids;          /* git object id of each declared input; owned */
-	char source_key[65];       /* cache key of the CI phase */
+	char *tree_id;              /* git tree of the component's path (root tree when none); owned */
+	char **input_ids;           /* git object id of each declared input; owned */
+	char source_key[65];        /* cache key of the CI phase */
 	struct run_output *outputs; /* filled when its run step passed or was cached; owned */
 	size_t n_outputs;
 };
@@ -77,8 +77,8 @@ struct run_opts {
 	int stream_output;                 /* copy every step's output to stderr, prefixed with "component | " */
 	const char *trigger;               /* "manual", "watch", ...; NULL = "manual" */
 	const volatile sig_atomic_t *stop; /* set to non-zero (by a signal handler) to cancel; may be NULL */
-	int no_cache;          /* execute every step even when a completed one has the same key */
-	const char *resume;    /* run id (or unique prefix): run its commit again, reusing what completed */
+	int no_cache;                      /* execute every step even when a completed one has the same key */
+	const char *resume;                /* run id (or unique prefix): run its commit again, reusing what completed */
 	const struct run_observer *obs;
 };
 
@@ -98,17 +98,17 @@ struct run {
 	size_t n_steps;
 	int jobs;
 	int64_t started_at_ms, finished_at_ms;
-	char *reason; /* one-line summary when not passed; owned */
-	struct run_comp *comps;  /* one per component; owned */
-	struct store *store;     /* the metadata store while the run executes; owned */
-	char *resumed_from;      /* owned; NULL = not a resume */
-	int64_t model_version;   /* registered version, 0 = none */
-	int model_created;       /* 1 when this run created that version */
-	char *model_digest;      /* owned; NULL = none */
-	struct spec *policy;     /* environments from the trusted side (mlci.yaml on main); NULL = none; owned */
-	char *policy_commit;     /* the main commit the policy was read from; owned */
-	struct verdicts checks;  /* verdicts of the pipeline checks, in the order they ran (ci/run_checks.c) */
-	int check_stage;         /* next check stage to consider (ci/run_checks.c); internal */
+	char *reason;           /* one-line summary when not passed; owned */
+	struct run_comp *comps; /* one per component; owned */
+	struct store *store;    /* the metadata store while the run executes; owned */
+	char *resumed_from;     /* owned; NULL = not a resume */
+	int64_t model_version;  /* registered version, 0 = none */
+	int model_created;      /* 1 when this run created that version */
+	char *model_digest;     /* owned; NULL = none */
+	struct spec *policy;    /* environments from the trusted side (mlci.yaml on main); NULL = none; owned */
+	char *policy_commit;    /* the main commit the policy was read from; owned */
+	struct verdicts checks; /* verdicts of the pipeline checks, in the order they ran (ci/run_checks.c) */
+	int check_stage;        /* next check stage to consider (ci/run_checks.c); internal */
 };
 
 void run_init(struct run *r);

@@ -215,8 +215,7 @@ static void record(struct run *r, const struct run_observer *obs, size_t from)
 				log_warn("%s", err_msg(&e));
 				err_clear(&e);
 			}
-			cJSON_ArrayForEach(it, v->details)
-			{
+			cJSON_ArrayForEach(it, v->details) {
 				struct buf name = BUF_INIT;
 				if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
 					continue;

@@ -195,7 +195,8 @@ static int record_inputs(struct run *r, const struct run_step *s, struct err *e)
 		for (size_t j = 0; j < u->n_outputs && !ret; j++) {
 			buf_reset(&name);
 			buf_addf(&name, "%s/%s", r->spec.components[c->need_idx[k]].name, u->outputs[j].name);
-			ret = store_event_put(r->store, r->id, s->component, u->outputs[j].digest, "input", name.ptr, e);
+			ret = store_event_put(r->store, r->id, s->component, u->outputs[j].digest, "input", name.ptr,
+					      e);
 		}
 	}
 	buf_release(&name);
@@ -394,21 +395,17 @@ static cJSON *read_json(const char *path)
 static int record_metrics(struct run *r, cJSON *metrics, cJSON *slices, struct err *e)
 {
 	const cJSON *m, *group, *slice;
-	cJSON_ArrayForEach(m, metrics)
-	{
+	cJSON_ArrayForEach(m, metrics) {
 		if (cJSON_IsNumber(m) && store_metric_put(r->store, r->id, m->string, "", m->valuedouble, e) < 0)
 			return -1;
 	}
-	cJSON_ArrayForEach(group, slices)
-	{
+	cJSON_ArrayForEach(group, slices) {
 		if (!cJSON_IsObject(group))
 			continue;
-		cJSON_ArrayForEach(slice, group)
-		{
+		cJSON_ArrayForEach(slice, group) {
 			struct buf name = BUF_INIT;
 			buf_addf(&name, "%s=%s", group->string, slice->string);
-			cJSON_ArrayForEach(m, slice)
-			{
+			cJSON_ArrayForEach(m, slice) {
 				if (cJSON_IsNumber(m) &&
 				    store_metric_put(r->store, r->id, m->string, name.ptr, m->valuedouble, e) < 0) {
 					buf_release(&name);

@@ -286,8 +286,7 @@ int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char
 	return parse_doc(out, data, len, file, diags, spec_parse_root);
 }
 
-int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file,
-			     struct spec_diags *diags)
+int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
 {
 	return parse_doc(out, data, len, file ? file : "policy.yaml", diags, spec_parse_policy_root);
 }

@@ -102,12 +102,12 @@ struct spec_check_data {
 struct spec_check_training {
 	int present;
 	struct spec_ref history;
-	int converges;           /* -1 = not given, else 0/1 (a mapping means 1) */
+	int converges;            /* -1 = not given, else 0/1 (a mapping means 1) */
 	int64_t converges_window; /* rows averaged at each end; 0 = default (10, at most a third of the rows) */
 	double converges_ratio;   /* last mean must be below ratio x first mean; 0 = default 0.9 */
 	char *overfit_run;        /* overfit_sample.run: command (repo root); NULL = none */
 	double overfit_max_loss;  /* overfit_sample.max_loss: the last number it prints must be below */
-	struct spec_ref *no_nan; /* owned array */
+	struct spec_ref *no_nan;  /* owned array */
 	size_t n_no_nan;
 };
 
@@ -122,7 +122,7 @@ struct spec_check_model {
 	struct spec_ref slices_metrics;
 	struct spec_tolerance *max_gap; /* per metric */
 	size_t n_max_gap;
-	int64_t slices_min_rows; /* 0 = not given */
+	int64_t slices_min_rows;             /* 0 = not given */
 	struct spec_strlist lower_is_better; /* metrics where lower is better, beyond the name rule */
 };
 
@@ -197,8 +197,8 @@ struct spec_triggers {
 };
 
 struct spec {
-	char *pipeline; /* required; [A-Za-z0-9._-]+ */
-	char *model;    /* defaults to pipeline */
+	char *pipeline;                 /* required; [A-Za-z0-9._-]+ */
+	char *model;                    /* defaults to pipeline */
 	struct spec_ref model_artifact; /* output registered as the model version; text NULL = not given */
 	struct spec_kvlist params;
 	struct spec_kvlist env;

@@ -336,8 +336,19 @@ done:
 
 /* ---------- environments ---------- */
 
-enum { E_PROMOTE, E_BRANCHES, E_APPROVALS, E_FROM, E_MIN_RUNS, E_APPROVERS, E_DEPLOY, E_HEALTH, E_FREEZE,
-       E_SUPERSEDE, E_N };
+enum {
+	E_PROMOTE,
+	E_BRANCHES,
+	E_APPROVALS,
+	E_FROM,
+	E_MIN_RUNS,
+	E_APPROVERS,
+	E_DEPLOY,
+	E_HEALTH,
+	E_FREEZE,
+	E_SUPERSEDE,
+	E_N
+};
 static const struct spec_field env_fields[E_N] = {
 	[E_PROMOTE] = { "promote", 1 },
 	[E_BRANCHES] = { "branches", 0 },
@@ -629,7 +640,18 @@ done:
 
 /* ---------- the root ---------- */
 
-enum { T_PIPELINE, T_MODEL, T_MODEL_ARTIFACT, T_PARAMS, T_ENV, T_COMPONENTS, T_CHECKS, T_ENVIRONMENTS, T_TRIGGERS, T_N };
+enum {
+	T_PIPELINE,
+	T_MODEL,
+	T_MODEL_ARTIFACT,
+	T_PARAMS,
+	T_ENV,
+	T_COMPONENTS,
+	T_CHECKS,
+	T_ENVIRONMENTS,
+	T_TRIGGERS,
+	T_N
+};
 static const struct spec_field top_fields[T_N] = {
 	[T_PIPELINE] = { "pipeline", 1 },
 	[T_MODEL] = { "model", 0 },
@@ -753,7 +775,8 @@ void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root)
 				size_t mark = spec_key_push(c, "environments");
 				spec_key_push(c, e->name);
 				spec_key_push(c, "approvers");
-				spec_err_at(c, e->approvers.pos[k], "unknown group \"%s\" (define it under groups:)", a + 1);
+				spec_err_at(c, e->approvers.pos[k], "unknown group \"%s\" (define it under groups:)",
+					    a + 1);
 				spec_key_pop(c, mark);
 			}
 		}

@@ -8,8 +8,9 @@
 extern const struct cmd_opt cmd_check_opts[];
 extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[], cmd_promote_opts[], cmd_approve_opts[],
 	cmd_rollback_opts[], cmd_unpin_opts[];
-extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[], cmd_logs_opts[], cmd_registry_opts[],
-	cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[], cmd_validate_opts[];
+extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[],
+	cmd_logs_opts[], cmd_registry_opts[], cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[],
+	cmd_validate_opts[];
 extern const struct cmd_opt cmd_watch_opts[];
 
 const struct cmd cmd_table[] = {
@@ -52,7 +53,8 @@ const struct cmd cmd_table[] = {
 	  "Without an argument, list the commands. With one, show that command's usage and options\n"
 	  "(the same as `mlci COMMAND --help`).",
 	  NULL, 0, 1 },
-	{ "history", cmd_history, "list every promotion and rollback of one environment", "mlci history ENV [--pipeline P]",
+	{ "history", cmd_history, "list every promotion and rollback of one environment",
+	  "mlci history ENV [--pipeline P]",
 	  "Every commit of the state repo that changed ENV's desired state, newest first: the state commit,\n"
 	  "time, model version, source commit, run, the rule that promoted it and who did. States are kept per\n"
 	  "pipeline: --pipeline P is needed when several pipelines have ENV (exit 2 otherwise).",
@@ -140,13 +142,14 @@ const struct cmd cmd_table[] = {
 	  "it read and wrote, its metrics and the model versions it registered.\n"
 	  "Exit status 2 when the run is unknown or the prefix is ambiguous.",
 	  cmd_show_opts, 1, 1 },
-	{ "status", cmd_status, "show what each environment runs and what waits to be promoted", "mlci status [--pipeline P] [--at TIME]",
+	{ "status", cmd_status, "show what each environment runs and what waits to be promoted",
+	  "mlci status [--pipeline P] [--at TIME]",
 	  "Per pipeline and environment, the desired state at the tip of the state repo ($MLCI_HOME/state.git,\n"
-	  "fetched first when it is remote): model version, commit, branch, run, since when and by whom; then the pending promotion candidates with\n"
+	  "fetched first when it is remote): model version, commit, branch, run, since when and by whom; then the "
+	  "pending promotion candidates with\n"
 	  "what they wait for (e.g. approvals 0/1).",
 	  cmd_status_opts, 0, 0 },
-	{ "unpin", cmd_unpin, "lift the pin a rollback put on an environment",
-	  "mlci unpin ENV [--pipeline P]",
+	{ "unpin", cmd_unpin, "lift the pin a rollback put on an environment", "mlci unpin ENV [--pipeline P]",
 	  "Remove the pin of ENV, then promote the newest candidate held while it was pinned if its other\n"
 	  "gates (approvals, freeze) pass now.",
 	  cmd_unpin_opts, 1, 1 },

@@ -42,8 +42,7 @@ static void print_params(const cJSON *params, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(params))
 		return;
 	cmd_tab_init(&t, 0, 4, "", "PARAM", "A", "B");
-	cJSON_ArrayForEach(p, params)
-	{
+	cJSON_ArrayForEach(p, params) {
 		int d = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "differs"));
 		char va[256], vb[256];
 		cmd_fmt_value(va, sizeof(va), cJSON_GetObjectItemCaseSensitive(p, "a"));
@@ -65,8 +64,7 @@ static void print_metrics(const cJSON *metrics, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(metrics))
 		return;
 	cmd_tab_init(&t, 1u << 3 | 1u << 4 | 1u << 5, 6, "", "METRIC", "SLICE", "A", "B", "DELTA");
-	cJSON_ArrayForEach(m, metrics)
-	{
+	cJSON_ArrayForEach(m, metrics) {
 		const cJSON *delta = cJSON_GetObjectItemCaseSensitive(m, "delta");
 		int d = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "differs"));
 		char va[64], vb[64];
@@ -100,8 +98,7 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(steps))
 		return;
 	cmd_tab_init(&t, 0, 6, "COMPONENT", "PHASE", "A STATUS", "B STATUS", "A CACHE KEY", "B CACHE KEY");
-	cJSON_ArrayForEach(s, steps)
-	{
+	cJSON_ArrayForEach(s, steps) {
 		const char *sa = cmd_jstr(s, "a_status", "-"), *sb = cmd_jstr(s, "b_status", "-");
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "component", "-"));
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "phase", "-"));

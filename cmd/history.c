@@ -44,8 +44,7 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 		printf("%s has no history yet\n", args.v[0]);
 	} else {
 		cmd_tab_init(&t, 0, 7, "STATE", "TIME", "MODEL", "COMMIT", "RUN", "RULE", "BY");
-		cJSON_ArrayForEach(it, arr)
-		{
+		cJSON_ArrayForEach(it, arr) {
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
 			const cJSON *m = cJSON_GetObjectItemCaseSensitive(st, "model");
 			const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;

@@ -46,7 +46,8 @@ static void print_node(const cJSON *n, const struct cmd_ctx *ctx, struct buf *pr
 		buf_addstr(prefix, last ? "    " : "|   ");
 	inputs = cJSON_GetObjectItemCaseSensitive(n, "inputs");
 	count = cJSON_GetArraySize(inputs);
-	cJSON_ArrayForEach(c, inputs) print_node(c, ctx, prefix, ++i == count, 0);
+	cJSON_ArrayForEach(c, inputs)
+		print_node(c, ctx, prefix, ++i == count, 0);
 	buf_setlen(prefix, keep);
 }
 

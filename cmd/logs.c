@@ -38,8 +38,7 @@ static size_t collect(const cJSON *steps, const char *component, struct log_item
 	size_t n = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *s;
-		cJSON_ArrayForEach(s, steps)
-		{
+		cJSON_ArrayForEach(s, steps) {
 			const char *c = cmd_jstr(s, "component", NULL), *p = cmd_jstr(s, "log_path", NULL);
 			const char *from = p ? NULL : cmd_jstr(s, "cached_from", NULL);
 			int is_run = !strcmp(cmd_jstr(s, "phase", ""), "run");
@@ -101,7 +100,8 @@ int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!n) {
 		const cJSON *s;
 		int known = 0;
-		cJSON_ArrayForEach(s, steps) known |= component && !strcmp(cmd_jstr(s, "component", ""), component);
+		cJSON_ArrayForEach(s, steps)
+			known |= component && !strcmp(cmd_jstr(s, "component", ""), component);
 		if (component && !known)
 			cmd_error(ctx, "unknown component '%s' in run %s", component, cmd_jstr(r, "id", "?"));
 		else if (component)

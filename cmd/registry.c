@@ -29,8 +29,7 @@ static void fmt_metrics(struct buf *b, const cJSON *m)
 		buf_addstr(b, s);
 		return;
 	}
-	cJSON_ArrayForEach(v, m)
-	{
+	cJSON_ArrayForEach(v, m) {
 		cmd_fmt_value(s, sizeof(s), v);
 		buf_addf(b, "%s%s=%s", b->len ? " " : "", v->string, s);
 	}
@@ -43,8 +42,7 @@ static void print_list(const cJSON *models, const struct cmd_ctx *ctx)
 	struct cmd_tab t;
 	const cJSON *m;
 	cmd_tab_init(&t, 1u << 1 | 1u << 2, 6, "MODEL", "LATEST", "VERSIONS", "RUN", "COMMIT", "CREATED");
-	cJSON_ArrayForEach(m, models)
-	{
+	cJSON_ArrayForEach(m, models) {
 		char created[32];
 		cmd_fmt_time(created, sizeof(created), m, "created_ms");
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "model", "-"));
@@ -64,8 +62,7 @@ static void print_versions(const cJSON *o, const struct cmd_ctx *ctx)
 	const cJSON *v;
 	cmd_tab_init(&t, 1u << 0, 8, "VERSION", "RUN", "COMMIT", "BRANCH", "ARTIFACT", "PREVIOUS", "CREATED",
 		     "METRICS");
-	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o, "versions"))
-	{
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o, "versions")) {
 		struct buf b = BUF_INIT;
 		char created[32];
 		cmd_fmt_time(created, sizeof(created), v, "created_ms");
@@ -120,8 +117,7 @@ static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 	{
 		struct cmd_tab t;
 		cmd_tab_init(&t, 0, 7, "TIME", "ENVIRONMENT", "FROM", "TO", "ACTOR", "STATE COMMIT", "REASON");
-		cJSON_ArrayForEach(x, tr)
-		{
+		cJSON_ArrayForEach(x, tr) {
 			char when[32];
 			cmd_fmt_time(when, sizeof(when), x, "time_ms");
 			cmd_tab_add(&t, NULL, "%s", when);

@@ -25,8 +25,7 @@ static void print_runs(const cJSON *runs, const struct cmd_ctx *ctx)
 	const cJSON *r;
 	cmd_tab_init(&t, 1u << 7, 9, "RUN", "PIPELINE", "BRANCH", "COMMIT", "STATUS", "TRIGGER", "STARTED", "DURATION",
 		     "CACHED");
-	cJSON_ArrayForEach(r, runs)
-	{
+	cJSON_ArrayForEach(r, runs) {
 		char started[32], dur[32];
 		const char *status = cmd_jstr(r, "status", "-");
 		cmd_fmt_time(started, sizeof(started), r, "started_ms");

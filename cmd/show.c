@@ -54,8 +54,7 @@ static void print_header(const cJSON *r, const struct cmd_ctx *ctx)
 		field(ctx, "resumed", "", from);
 	buf_reset(&b);
 	if (cJSON_IsObject(params)) {
-		cJSON_ArrayForEach(p, params)
-		{
+		cJSON_ArrayForEach(p, params) {
 			char v[256];
 			cmd_fmt_value(v, sizeof(v), p);
 			buf_addf(&b, "%s%s=%s", b.len ? " " : "", p->string, v);
@@ -75,8 +74,7 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 	const cJSON *s;
 	cmd_tab_init(&t, 1u << 4 | 1u << 5, 9, "COMPONENT", "PHASE", "STATUS", "STARTED", "DURATION", "EXIT",
 		     "CACHE KEY", "CACHED FROM", "REASON");
-	cJSON_ArrayForEach(s, steps)
-	{
+	cJSON_ArrayForEach(s, steps) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(s, "exit_code");
 		const char *status = cmd_jstr(s, "status", "-");
 		char started[32], dur[32];
@@ -107,8 +105,7 @@ static void print_artifacts(const cJSON *arts, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(arts))
 		return;
 	cmd_tab_init(&t, 1u << 4, 6, "ARTIFACT", "COMPONENT", "NAME", "DIGEST", "SIZE", "URI");
-	cJSON_ArrayForEach(a, arts)
-	{
+	cJSON_ArrayForEach(a, arts) {
 		char size[32];
 		cmd_fmt_size(size, sizeof(size), a, "size");
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "kind", "-"));
@@ -130,8 +127,7 @@ static void print_metrics(const cJSON *metrics, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(metrics))
 		return;
 	cmd_tab_init(&t, 1u << 2, 3, "METRIC", "SLICE", "VALUE");
-	cJSON_ArrayForEach(m, metrics)
-	{
+	cJSON_ArrayForEach(m, metrics) {
 		char v[64];
 		cmd_fmt_value(v, sizeof(v), cJSON_GetObjectItemCaseSensitive(m, "value"));
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "name", "-"));
@@ -150,8 +146,7 @@ static void print_checks(const cJSON *checks, const struct cmd_ctx *ctx)
 	if (!cJSON_GetArraySize(checks))
 		return;
 	cmd_tab_init(&t, 0, 3, "CHECK", "VERDICT", "SUMMARY");
-	cJSON_ArrayForEach(c, checks)
-	{
+	cJSON_ArrayForEach(c, checks) {
 		const char *st = cmd_jstr(c, "status", "-");
 		cmd_tab_add(&t, NULL, "%s", cmd_jstr(c, "name", "-"));
 		cmd_tab_add(&t,
@@ -170,14 +165,12 @@ static void print_checks(const cJSON *checks, const struct cmd_ctx *ctx)
 static void print_tail(const cJSON *r)
 {
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(r, "models"), *m, *s;
-	cJSON_ArrayForEach(m, models)
-	{
+	cJSON_ArrayForEach(m, models) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
 		printf("%smodel: %s@%d (%.12s)\n", m == models->child ? "\n" : "", cmd_jstr(m, "model", "?"),
 		       cJSON_IsNumber(v) ? v->valueint : 0, cmd_jstr(m, "artifact", "?"));
 	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "steps"))
-	{
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "steps")) {
 		const char *log = cmd_jstr(s, "log_path", NULL);
 		if (log) {
 			char *d = xstrdup(log);

@@ -69,8 +69,7 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			printf("%s\n",
 			       opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
 		cmd_tab_init(&t, 0, 8, "PIPELINE", "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
-		cJSON_ArrayForEach(it, envs)
-		{
+		cJSON_ArrayForEach(it, envs) {
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
 			char model[160];
 			model_ref(model, sizeof(model), st);
@@ -89,8 +88,7 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		if (!opt_at && cJSON_GetArraySize(pins)) {
 			printf("\npinned environments (automatic promotions held until mlci unpin):\n");
 			cmd_tab_init(&t, 0, 4, "ENVIRONMENT", "PIPELINE", "MODEL", "PINNED BY");
-			cJSON_ArrayForEach(it, pins)
-			{
+			cJSON_ArrayForEach(it, pins) {
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
@@ -106,8 +104,7 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 		if (!opt_at && cJSON_GetArraySize(pending)) {
 			printf("\npending promotions:\n");
 			cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
-			cJSON_ArrayForEach(it, pending)
-			{
+			cJSON_ArrayForEach(it, pending) {
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
 				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));

@@ -20,7 +20,8 @@ static int opt_once;
 
 const struct cmd_opt cmd_watch_opts[] = {
 	{ 0, "interval", "DURATION", "time between two polls of a repository (default: 30s)", &opt_interval, NULL },
-	{ 0, "once", NULL, "poll each repository once, wait for the runs it started, exit (-o json: what it did)", NULL, &opt_once },
+	{ 0, "once", NULL, "poll each repository once, wait for the runs it started, exit (-o json: what it did)", NULL,
+	  &opt_once },
 	{ 'j', "jobs", "N", "pipeline runs at once (default: 1)", &opt_jobs, NULL },
 	{ 0, "branches", "GLOB[,GLOB...]", "watch only the branches matching one of these patterns (default: all)",
 	  &opt_branches, NULL },
@@ -54,8 +55,7 @@ static const char *end_status(int code)
 static cJSON *json_head(struct watch_out *out, const struct watch_report *r)
 {
 	cJSON *found = NULL, *h;
-	cJSON_ArrayForEach(h, out->heads)
-	{
+	cJSON_ArrayForEach(h, out->heads) {
 		if (!strcmp(cmd_jstr(h, "repo", ""), r->repo ? r->repo : "") &&
 		    !strcmp(cmd_jstr(h, "branch", ""), r->branch ? r->branch : "") &&
 		    !strcmp(cmd_jstr(h, "commit", ""), r->commit ? r->commit : ""))

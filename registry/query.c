@@ -435,8 +435,7 @@ static int diff_params(cJSON *out, const cJSON *pa, const cJSON *pb)
 		const cJSON *from = pass ? pb : pa;
 		if (!cJSON_IsObject(from))
 			continue;
-		cJSON_ArrayForEach(v, from)
-		{
+		cJSON_ArrayForEach(v, from) {
 			const cJSON *a = cJSON_IsObject(pa) ? cJSON_GetObjectItemCaseSensitive(pa, v->string) : NULL;
 			const cJSON *b = cJSON_IsObject(pb) ? cJSON_GetObjectItemCaseSensitive(pb, v->string) : NULL;
 			cJSON *p;
@@ -459,8 +458,7 @@ static int diff_params(cJSON *out, const cJSON *pa, const cJSON *pb)
 static const cJSON *find_metric(const cJSON *list, const char *name, const char *slice)
 {
 	const cJSON *m;
-	cJSON_ArrayForEach(m, list)
-	{
+	cJSON_ArrayForEach(m, list) {
 		const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name"));
 		const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "slice"));
 		if (n && s && !strcmp(n, name) && !strcmp(s, slice))
@@ -476,8 +474,7 @@ static int diff_metrics(cJSON *out, const cJSON *ma, const cJSON *mb)
 	int n = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *list = pass ? mb : ma;
-		cJSON_ArrayForEach(m, list)
-		{
+		cJSON_ArrayForEach(m, list) {
 			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name"));
 			const char *slice = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "slice"));
 			const cJSON *a, *b, *va, *vb;
@@ -515,8 +512,7 @@ static int diff_metrics(cJSON *out, const cJSON *ma, const cJSON *mb)
 static const cJSON *find_step(const cJSON *steps, const char *component, const char *phase)
 {
 	const cJSON *s;
-	cJSON_ArrayForEach(s, steps)
-	{
+	cJSON_ArrayForEach(s, steps) {
 		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "component"));
 		const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "phase"));
 		if (c && p && !strcmp(c, component) && !strcmp(p, phase))
@@ -537,8 +533,7 @@ static int diff_steps(cJSON *out, const cJSON *sa, const cJSON *sb)
 	int n = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *list = pass ? sb : sa;
-		cJSON_ArrayForEach(s, list)
-		{
+		cJSON_ArrayForEach(s, list) {
 			const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "component"));
 			const char *ph = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "phase"));
 			const cJSON *a, *b;

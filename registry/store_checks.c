@@ -59,8 +59,14 @@ int store_checks_each(struct store *st, const char *run, int (*fn)(void *payload
 		return -1;
 	store_bind_text(s, 1, run);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_check_row r = { col(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4), col(s, 5),
-					     sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 7) };
+		struct store_check_row r = { col(s, 0),
+					     col(s, 1),
+					     col(s, 2),
+					     col(s, 3),
+					     col(s, 4),
+					     col(s, 5),
+					     sqlite3_column_int64(s, 6),
+					     sqlite3_column_int64(s, 7) };
 		int ret = fn(payload, &r);
 		if (ret) {
 			sqlite3_finalize(s);
@@ -82,11 +88,13 @@ int store_checks_find_reusable(struct store *st, const char *name, const char *k
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (store_prepare(st, &s,
-			  "SELECT c.run FROM checks c WHERE c.name = ?1 AND json_extract(c.details, '$.reuse_key') = ?3 "
-			  "AND NOT EXISTS (SELECT 1 FROM checks o WHERE o.run = c.run AND o.kind = ?2 AND o.status != 'pass') "
-			  "ORDER BY c.started_ms DESC LIMIT 1",
-			  "could not look for reusable checks", e) < 0)
+	if (store_prepare(
+		    st, &s,
+		    "SELECT c.run FROM checks c WHERE c.name = ?1 AND json_extract(c.details, '$.reuse_key') = ?3 "
+		    "AND NOT EXISTS (SELECT 1 FROM checks o WHERE o.run = c.run AND o.kind = ?2 AND o.status != "
+		    "'pass') "
+		    "ORDER BY c.started_ms DESC LIMIT 1",
+		    "could not look for reusable checks", e) < 0)
 		return -1;
 	store_bind_text(s, 1, name);
 	store_bind_text(s, 2, kind);

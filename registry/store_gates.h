@@ -62,8 +62,6 @@ int store_transition_exists(struct store *st, const char *state_commit, struct e
 int store_promotion_set(struct store *st, int64_t id, const char *status, const char *waiting_for,
 			const char *state_commit, struct err *e);
 
-
-
 /* The repository of the latest run of "pipeline" (owned by the caller); 0 when it never ran. */
 int store_pipeline_repo(struct store *st, const char *pipeline, char **repo, struct err *e);
 /* Every output of "run": component, name, digest, ordered by component and name. */

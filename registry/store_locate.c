@@ -67,7 +67,8 @@ int store_run_locate(struct store *st, const char *id_or_prefix, struct store_ru
 		goto done;
 	}
 	if (n > 1) {
-		err_set(e, MLCI_EUSAGE, "run id '%s' is ambiguous: %s%s", id_or_prefix, names.ptr, n > 5 ? ", ..." : "");
+		err_set(e, MLCI_EUSAGE, "run id '%s' is ambiguous: %s%s", id_or_prefix, names.ptr,
+			n > 5 ? ", ..." : "");
 		goto done;
 	}
 	ret = 0;

@@ -31,11 +31,12 @@ int store_promotion_add(struct store *st, const struct store_promotion *p, int64
 		sqlite3_finalize(s);
 		s = NULL;
 	}
-	if (store_prepare(st, &s,
-			  "INSERT INTO promotions(pipeline, environment, model, version, run, commit_id, branch, status, "
-			  "waiting_for, state_commit, created_ms, updated_ms) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-			  "could not record the promotion", e) < 0)
+	if (store_prepare(
+		    st, &s,
+		    "INSERT INTO promotions(pipeline, environment, model, version, run, commit_id, branch, status, "
+		    "waiting_for, state_commit, created_ms, updated_ms) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+		    "could not record the promotion", e) < 0)
 		goto fail;
 	store_bind_text(s, 1, p->pipeline);
 	store_bind_text(s, 2, p->environment);
@@ -75,11 +76,12 @@ int store_promotions_each(struct store *st, const char *environment, const char 
 {
 	sqlite3_stmt *s;
 	int rc, ret = 0;
-	if (store_prepare(st, &s,
-			  "SELECT id, pipeline, environment, model, version, run, commit_id, branch, status, waiting_for, "
-			  "state_commit, created_ms, updated_ms FROM promotions "
-			  "WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC",
-			  "could not list promotions", e) < 0)
+	if (store_prepare(
+		    st, &s,
+		    "SELECT id, pipeline, environment, model, version, run, commit_id, branch, status, waiting_for, "
+		    "state_commit, created_ms, updated_ms FROM promotions "
+		    "WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC",
+		    "could not list promotions", e) < 0)
 		return -1;
 	store_bind_text(s, 1, environment);
 	store_bind_text(s, 2, status);

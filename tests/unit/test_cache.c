@@ -9,12 +9,13 @@
 
 #include "ci/cache.h"
 
-static const char base_yaml[] = "pipeline: p\n"
-				"params: { lr: 0.1, epochs: 10 }\n"
-				"env: { SEED: \"1\" }\n"
-				"components:\n"
-				"  ingest: { path: ing, run: \"python3 main.py\", inputs: [data/a.csv], outputs: [d.csv] }\n"
-				"  train: { needs: [ingest], path: tr, run: \"python3 t.py\", outputs: [m.json] }\n";
+static const char base_yaml[] =
+	"pipeline: p\n"
+	"params: { lr: 0.1, epochs: 10 }\n"
+	"env: { SEED: \"1\" }\n"
+	"components:\n"
+	"  ingest: { path: ing, run: \"python3 main.py\", inputs: [data/a.csv], outputs: [d.csv] }\n"
+	"  train: { needs: [ingest], path: tr, run: \"python3 t.py\", outputs: [m.json] }\n";
 
 static const char *const inputs_a[] = { "1111111111111111111111111111111111111111" };
 static const char *const inputs_b[] = { "2222222222222222222222222222222222222222" };
@@ -130,8 +131,7 @@ static void test_upstream_digests(void **state)
 static void test_upstream_order_irrelevant(void **state)
 {
 	static const struct cache_upstream two[] = { { "ingest", "d.csv", "aaaa" }, { "ingest", "e.csv", "cccc" } };
-	static const struct cache_upstream swapped[] = { { "ingest", "e.csv", "cccc" },
-							 { "ingest", "d.csv", "aaaa" } };
+	static const struct cache_upstream swapped[] = { { "ingest", "e.csv", "cccc" }, { "ingest", "d.csv", "aaaa" } };
 	char a[65], b[65];
 	(void)state;
 	key_of(base_yaml, 1, "tree1", NULL, two, 2, "1.0", 1, a);
@@ -183,11 +183,16 @@ static void test_no_field_shifting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deterministic),	  cmocka_unit_test(test_spec_entry),
-		cmocka_unit_test(test_tree),		  cmocka_unit_test(test_inputs),
-		cmocka_unit_test(test_upstream_digests), cmocka_unit_test(test_upstream_order_irrelevant),
-		cmocka_unit_test(test_params),		  cmocka_unit_test(test_env),
-		cmocka_unit_test(test_version),	  cmocka_unit_test(test_no_field_shifting),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_spec_entry),
+		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_inputs),
+		cmocka_unit_test(test_upstream_digests),
+		cmocka_unit_test(test_upstream_order_irrelevant),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_no_field_shifting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,19 +123,22 @@ static void serve_conn(struct server *s, int fd)
 		pthread_mutex_unlock(&s->lock);
 		if (s->mode != MODE_LENGTH) {
 			static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
-			static const char closing[] = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n"
-						      "{\"ok\":true}";
-			static const char eof[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}";
+			static const char closing[] =
+				"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\n"
+				"{\"ok\":true}";
+			static const char eof[] =
+				"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}";
 			static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 						      "5\r\n{\"ok\"\r\n6\r\n:true}\r\n0\r\n\r\n";
 			static const char garbage[] = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
 			int last = s->every && n % s->every == 0;
 			const char *a = s->mode == MODE_CLOSE_HEADER && last ? closing
-					: s->mode == MODE_EOF_FRAMED		? eof
-					: s->mode == MODE_CHUNKED		? chunked
-					: s->mode == MODE_GARBAGE		? garbage
-										: ok;
-			if (write_all(fd, a, strlen(a)) < 0 || last || s->mode == MODE_EOF_FRAMED || s->mode == MODE_GARBAGE)
+					: s->mode == MODE_EOF_FRAMED         ? eof
+					: s->mode == MODE_CHUNKED            ? chunked
+					: s->mode == MODE_GARBAGE            ? garbage
+									     : ok;
+			if (write_all(fd, a, strlen(a)) < 0 || last || s->mode == MODE_EOF_FRAMED ||
+			    s->mode == MODE_GARBAGE)
 				return;
 			memmove(buf, buf + head + body, len - head - body);
 			len -= head + body;
@@ -491,7 +494,8 @@ static void test_framing_and_reconnects(void **state)
 		run_ok(&o, &r);
 		server_stop(&srv);
 		print_message("%s: %llu requests, %d connections, %llu errors\n", cases[i].name,
-			      (unsigned long long)r.requests, (int)srv.accepted, (unsigned long long)check_load_errors(&r));
+			      (unsigned long long)r.requests, (int)srv.accepted,
+			      (unsigned long long)check_load_errors(&r));
 		assert_true(r.requests > 10);
 		assert_int_equal(check_load_errors(&r), 0);
 		assert_int_equal(r.requests, (uint64_t)srv.count);
@@ -499,7 +503,8 @@ static void test_framing_and_reconnects(void **state)
 		if (cases[i].mode == MODE_CHUNKED)
 			assert_true(srv.accepted <= 2); /* kept alive */
 		else
-			assert_true((uint64_t)srv.accepted >= r.requests / (cases[i].every ? (uint64_t)cases[i].every : 1));
+			assert_true((uint64_t)srv.accepted >=
+				    r.requests / (cases[i].every ? (uint64_t)cases[i].every : 1));
 		check_load_result_release(&r);
 	}
 }
@@ -563,7 +568,8 @@ static void test_request_bytes(void **state)
 	assert_non_null(strstr(srv.head, "\r\nX-Test: 1\r\n"));
 	assert_non_null(strstr(srv.head, "\r\nAccept: application/json\r\n"));
 	assert_null(strstr(srv.head, "Accept: */*"));
-	assert_int_equal(r.bytes_sent, strlen(srv.head) + 1 + 7); /* head up to its last CRLF, the blank line's LF, body */
+	assert_int_equal(r.bytes_sent,
+			 strlen(srv.head) + 1 + 7); /* head up to its last CRLF, the blank line's LF, body */
 	check_load_result_release(&r);
 }
 

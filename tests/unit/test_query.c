@@ -295,8 +295,7 @@ static void test_show_errors(void **state)
 static const cJSON *find(const cJSON *arr, const char *key, const char *value, const char *key2, const char *value2)
 {
 	const cJSON *x;
-	cJSON_ArrayForEach(x, arr)
-	{
+	cJSON_ArrayForEach(x, arr) {
 		if (!strcmp(str(x, key), value) && (!key2 || !strcmp(str(x, key2), value2)))
 			return x;
 	}

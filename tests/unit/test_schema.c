@@ -454,8 +454,8 @@ static void expect_spans_agree(const struct schema *s, const char *data, size_t 
 			fclose(f);
 			got = k ? xstrdup(err_msg(&e)) : report_text(&rep);
 			if (strcmp(want, got))
-				fail_msg("%d threads, spans of %zu bytes:\n got %s\nwant %s\ndata:\n%s", threads, min, got,
-					 want, data);
+				fail_msg("%d threads, spans of %zu bytes:\n got %s\nwant %s\ndata:\n%s", threads, min,
+					 got, want, data);
 			free(got);
 			schema_report_release(&rep);
 			err_release(&e);
@@ -464,16 +464,79 @@ static void expect_spans_agree(const struct schema *s, const char *data, size_t 
 	free(want);
 }
 
-static const char *const span_tokens[] = {
-	"0", "-0", "+0", "1", "-5", "-6", "1000", "1001", "999.5", "9223372036854775807", "-9223372036854775808",
-	"9223372036854775808", "-9223372036854775809", "123456789012345678", "1234567890123456789",
-	"12345678901234567890", "00000000000000000001", "0.1", "0.3", ".5", "5.", "-.5", "+.5e1", "1e3", "2e3",
-	"2000", "2000.0000000000002", "1999.9999999999998", "-1.5", "-1.5000000000000002", "-1.4999999999999998",
-	"0.30000000000000004", "0.29999999999999999", "0.09999999999999999", "0.1000000000000000055511151231257827",
-	"inf", "-inf", "nan", "NaN", "NA", "null", "None", "NULL", "n", "", "x", "yy", "yyy", "a-value-longer-than-8",
-	"a-value-longer-than-9", "abcdefgh", "abcdefg", "abcdefghi", "true", "false", "TRUE", "False", "0x10",
-	"1,5", "1 ", " 1", "-", "+", ".", "1e", "1e400", "2", "3", "4", "tru", "0.2", "7e-1", "1.7976931348623157e308"
-};
+static const char *const span_tokens[] = { "0",
+					   "-0",
+					   "+0",
+					   "1",
+					   "-5",
+					   "-6",
+					   "1000",
+					   "1001",
+					   "999.5",
+					   "9223372036854775807",
+					   "-9223372036854775808",
+					   "9223372036854775808",
+					   "-9223372036854775809",
+					   "123456789012345678",
+					   "1234567890123456789",
+					   "12345678901234567890",
+					   "00000000000000000001",
+					   "0.1",
+					   "0.3",
+					   ".5",
+					   "5.",
+					   "-.5",
+					   "+.5e1",
+					   "1e3",
+					   "2e3",
+					   "2000",
+					   "2000.0000000000002",
+					   "1999.9999999999998",
+					   "-1.5",
+					   "-1.5000000000000002",
+					   "-1.4999999999999998",
+					   "0.30000000000000004",
+					   "0.29999999999999999",
+					   "0.09999999999999999",
+					   "0.1000000000000000055511151231257827",
+					   "inf",
+					   "-inf",
+					   "nan",
+					   "NaN",
+					   "NA",
+					   "null",
+					   "None",
+					   "NULL",
+					   "n",
+					   "",
+					   "x",
+					   "yy",
+					   "yyy",
+					   "a-value-longer-than-8",
+					   "a-value-longer-than-9",
+					   "abcdefgh",
+					   "abcdefg",
+					   "abcdefghi",
+					   "true",
+					   "false",
+					   "TRUE",
+					   "False",
+					   "0x10",
+					   "1,5",
+					   "1 ",
+					   " 1",
+					   "-",
+					   "+",
+					   ".",
+					   "1e",
+					   "1e400",
+					   "2",
+					   "3",
+					   "4",
+					   "tru",
+					   "0.2",
+					   "7e-1",
+					   "1.7976931348623157e308" };
 
 static void add_field(struct buf *b, uint64_t r, size_t col)
 {
@@ -493,8 +556,14 @@ static void add_field(struct buf *b, uint64_t r, size_t col)
 		return;
 	case 2:
 	case 3: /* a value typical of the column */
-		buf_addstr(b, col == 0 ? "17" : col == 1 ? "12.25" : col == 2 ? "yy" : col == 3 ? "true" : col == 5 ? "2"
-			      : col == 6 ? "0.2" : col == 7 ? "false" : "text");
+		buf_addstr(b, col == 0   ? "17"
+			      : col == 1 ? "12.25"
+			      : col == 2 ? "yy"
+			      : col == 3 ? "true"
+			      : col == 5 ? "2"
+			      : col == 6 ? "0.2"
+			      : col == 7 ? "false"
+					 : "text");
 		return;
 	default:
 		buf_addstr(b, t);
@@ -511,7 +580,9 @@ static void test_spans_agree_random(void **state)
 	for (int iter = 0; iter < iters; iter++) {
 		struct buf b = BUF_INIT;
 		int rows = (int)(rng() % 30), plain = iter % 2; /* half the files without quotes, CRs or NULs */
-		buf_addstr(&b, iter % 7 ? "a,b,c,d,e,f,g,h" : "\xef\xbb\xbf" "a,b,c,d,e,f,g,h");
+		buf_addstr(&b, iter % 7 ? "a,b,c,d,e,f,g,h"
+					: "\xef\xbb\xbf"
+					  "a,b,c,d,e,f,g,h");
 		buf_addstr(&b, iter % 5 ? "\n" : "\r\n");
 		for (int i = 0; i < rows; i++) {
 			uint64_t r = rng();
@@ -546,7 +617,8 @@ static void test_spans_agree_cases(void **state)
 		 "3,3,x,true,e,3,0.1,true\n"),
 		"a,b,c,d,e,f,g,h\r\n1,1,x,true,e,1,0.2,true\r\n2,2,yy,false,,2,0.3,false\r\n3,3,x,1,e,3,0.1,true",
 		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n\r2,2,yy,false,,2,0.3,false\n\n\n3,3,x,1,e,3,0.1,true\r",
-		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"unterminated,2,0.3,false\n3,3,x,1,e,3,0.1,t\n",
+		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"unterminated,2,0.3,false\n3,3,x,1,e,3,0.1,"
+		"t\n",
 		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,\"a\"b,2,0.3,false\n3,3,x,1,e,3,0.1,true\n",
 		"a,b,c,d,e,f,g,h\n1,1,x,true,e,1,0.2,true\n2,2,yy,false,a\"b,2,0.3,false\n3,3,x,1,e,3,0.1,true\n",
 		"a,b,c,d,e,f,g,h\n",

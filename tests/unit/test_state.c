@@ -307,10 +307,8 @@ static void test_trailers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_write_read_log),
-		cmocka_unit_test(test_concurrent_writers),
-		cmocka_unit_test(test_old_layout),
-		cmocka_unit_test(test_remote_writers),
+		cmocka_unit_test(test_write_read_log), cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_old_layout),     cmocka_unit_test(test_remote_writers),
 		cmocka_unit_test(test_trailers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -97,7 +97,8 @@ static void one_pass(struct stats *s, const char *path)
 	while ((k = csv_next(&r, &e)) > 0) {
 		s->rows++;
 		for (size_t j = 0; j < r.n_names; j++)
-			stats_add(&s->cols[j], j < r.n_fields ? r.fields[j].ptr : NULL, j < r.n_fields ? r.fields[j].len : 0);
+			stats_add(&s->cols[j], j < r.n_fields ? r.fields[j].ptr : NULL,
+				  j < r.n_fields ? r.fields[j].len : 0);
 	}
 	assert_int_equal(k, 0);
 	csv_close(&r);
@@ -123,8 +124,7 @@ static uint64_t table_total(const struct stats_col *c)
 
 /* "got" equals "want" (see the top of the file); "exact_cats": compare category tables entry by entry;
  * "exact_sketch": bucket by bucket (else only the number of values in the sketch). */
-static void assert_same_col(const struct stats_col *got, const struct stats_col *want, int exact_cats,
-			    int exact_sketch)
+static void assert_same_col(const struct stats_col *got, const struct stats_col *want, int exact_cats, int exact_sketch)
 {
 	int64_t *oa, *ob;
 	uint64_t *ca, *cb;
@@ -199,8 +199,8 @@ static void spans_equal_one_pass(int kind)
 	one_pass(&want, path);
 	assert_int_equal(stats_col_type(&want.cols[4]), STATS_CATEGORICAL); /* "turn" */
 	assert_int_equal(stats_col_type(&want.cols[3]), STATS_NUMERIC);     /* "many" */
-	assert_true(want.cols[6].cats.other > 0);                            /* "wide" overflowed */
-	assert_true(want.cols[8].sk.pos.collapsed);                          /* "range" collapsed */
+	assert_true(want.cols[6].cats.other > 0);                           /* "wide" overflowed */
+	assert_true(want.cols[8].sk.pos.collapsed);                         /* "range" collapsed */
 	csv_span_min = 4096;
 	for (int threads = 1; threads <= 3; threads++) {
 		struct stats got;

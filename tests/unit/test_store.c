@@ -240,53 +240,55 @@ struct schema_fixture {
 };
 
 /* Version 1 exactly as released (store_schema.c migration_1), with a row in every table. */
-#define SCHEMA_V1 "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);\n" \
-		"CREATE TABLE runs(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, repo TEXT NOT NULL,\n" \
-		"  commit_id TEXT NOT NULL, branch TEXT, trigger TEXT NOT NULL, status TEXT NOT NULL,\n" \
-		"  host TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL, params TEXT NOT NULL,\n" \
-		"  mlci_version TEXT NOT NULL, resumed_from TEXT REFERENCES runs(id),\n" \
-		"  started_ms INTEGER NOT NULL, finished_ms INTEGER, reason TEXT);\n" \
-		"CREATE INDEX runs_by_status ON runs(status);\n" \
-		"CREATE TABLE steps(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n" \
-		"  component TEXT NOT NULL,\n" \
-		"  phase TEXT NOT NULL CHECK(phase IN ('build','test','run','check')),\n" \
-		"  status TEXT NOT NULL, started_ms INTEGER, finished_ms INTEGER, duration_ms INTEGER,\n" \
-		"  exit_code INTEGER, cache_key TEXT, cached_from TEXT REFERENCES runs(id), log_path TEXT,\n" \
-		"  reason TEXT, PRIMARY KEY(run, component, phase));\n" \
-		"CREATE INDEX steps_by_key ON steps(cache_key, phase, status);\n" \
-		"CREATE TABLE artifacts(digest TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL,\n" \
-		"  uri TEXT NOT NULL, created_ms INTEGER NOT NULL);\n" \
-		"CREATE TABLE events(id INTEGER PRIMARY KEY,\n" \
-		"  run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, component TEXT NOT NULL,\n" \
-		"  artifact TEXT NOT NULL REFERENCES artifacts(digest),\n" \
-		"  kind TEXT NOT NULL CHECK(kind IN ('input','output')), name TEXT NOT NULL);\n" \
-		"CREATE INDEX events_by_artifact ON events(artifact);\n" \
-		"CREATE INDEX events_by_run ON events(run, component);\n" \
-		"CREATE TABLE metrics(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n" \
-		"  name TEXT NOT NULL, slice TEXT NOT NULL DEFAULT '', value REAL NOT NULL,\n" \
-		"  PRIMARY KEY(run, name, slice));\n" \
-		"CREATE TABLE model_versions(model TEXT NOT NULL, version INTEGER NOT NULL,\n" \
-		"  run TEXT NOT NULL REFERENCES runs(id), commit_id TEXT NOT NULL,\n" \
-		"  artifact TEXT NOT NULL REFERENCES artifacts(digest), metrics TEXT NOT NULL,\n" \
-		"  previous INTEGER, created_ms INTEGER NOT NULL,\n" \
-		"  PRIMARY KEY(model, version), UNIQUE(model, artifact, commit_id));\n" \
-		"CREATE TABLE stage_transitions(id INTEGER PRIMARY KEY, model TEXT NOT NULL,\n" \
-		"  version INTEGER NOT NULL, environment TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,\n" \
-		"  actor TEXT NOT NULL, reason TEXT, state_commit TEXT, time_ms INTEGER NOT NULL,\n" \
-		"  FOREIGN KEY(model, version) REFERENCES model_versions(model, version));\n" \
-		"CREATE TRIGGER stage_transitions_no_update BEFORE UPDATE ON stage_transitions\n" \
-		"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n" \
-		"CREATE TRIGGER stage_transitions_no_delete BEFORE DELETE ON stage_transitions\n" \
-		"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n"
+#define SCHEMA_V1                                                                                                      \
+	"CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);\n"                                       \
+	"CREATE TABLE runs(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, repo TEXT NOT NULL,\n"                         \
+	"  commit_id TEXT NOT NULL, branch TEXT, trigger TEXT NOT NULL, status TEXT NOT NULL,\n"                       \
+	"  host TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL, params TEXT NOT NULL,\n"                      \
+	"  mlci_version TEXT NOT NULL, resumed_from TEXT REFERENCES runs(id),\n"                                       \
+	"  started_ms INTEGER NOT NULL, finished_ms INTEGER, reason TEXT);\n"                                          \
+	"CREATE INDEX runs_by_status ON runs(status);\n"                                                               \
+	"CREATE TABLE steps(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"                                \
+	"  component TEXT NOT NULL,\n"                                                                                 \
+	"  phase TEXT NOT NULL CHECK(phase IN ('build','test','run','check')),\n"                                      \
+	"  status TEXT NOT NULL, started_ms INTEGER, finished_ms INTEGER, duration_ms INTEGER,\n"                      \
+	"  exit_code INTEGER, cache_key TEXT, cached_from TEXT REFERENCES runs(id), log_path TEXT,\n"                  \
+	"  reason TEXT, PRIMARY KEY(run, component, phase));\n"                                                        \
+	"CREATE INDEX steps_by_key ON steps(cache_key, phase, status);\n"                                              \
+	"CREATE TABLE artifacts(digest TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL,\n"                 \
+	"  uri TEXT NOT NULL, created_ms INTEGER NOT NULL);\n"                                                         \
+	"CREATE TABLE events(id INTEGER PRIMARY KEY,\n"                                                                \
+	"  run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, component TEXT NOT NULL,\n"                        \
+	"  artifact TEXT NOT NULL REFERENCES artifacts(digest),\n"                                                     \
+	"  kind TEXT NOT NULL CHECK(kind IN ('input','output')), name TEXT NOT NULL);\n"                               \
+	"CREATE INDEX events_by_artifact ON events(artifact);\n"                                                       \
+	"CREATE INDEX events_by_run ON events(run, component);\n"                                                      \
+	"CREATE TABLE metrics(run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"                              \
+	"  name TEXT NOT NULL, slice TEXT NOT NULL DEFAULT '', value REAL NOT NULL,\n"                                 \
+	"  PRIMARY KEY(run, name, slice));\n"                                                                          \
+	"CREATE TABLE model_versions(model TEXT NOT NULL, version INTEGER NOT NULL,\n"                                 \
+	"  run TEXT NOT NULL REFERENCES runs(id), commit_id TEXT NOT NULL,\n"                                          \
+	"  artifact TEXT NOT NULL REFERENCES artifacts(digest), metrics TEXT NOT NULL,\n"                              \
+	"  previous INTEGER, created_ms INTEGER NOT NULL,\n"                                                           \
+	"  PRIMARY KEY(model, version), UNIQUE(model, artifact, commit_id));\n"                                        \
+	"CREATE TABLE stage_transitions(id INTEGER PRIMARY KEY, model TEXT NOT NULL,\n"                                \
+	"  version INTEGER NOT NULL, environment TEXT NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,\n"            \
+	"  actor TEXT NOT NULL, reason TEXT, state_commit TEXT, time_ms INTEGER NOT NULL,\n"                           \
+	"  FOREIGN KEY(model, version) REFERENCES model_versions(model, version));\n"                                  \
+	"CREATE TRIGGER stage_transitions_no_update BEFORE UPDATE ON stage_transitions\n"                              \
+	"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n"                                      \
+	"CREATE TRIGGER stage_transitions_no_delete BEFORE DELETE ON stage_transitions\n"                              \
+	"  BEGIN SELECT RAISE(ABORT, 'stage_transitions is append-only'); END;\n"
 
 /* Version 2 exactly as released: version 1 plus migration_2. */
-#define SCHEMA_V2 SCHEMA_V1 \
-		"CREATE TABLE promotions(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL,\n" \
-		"  environment TEXT NOT NULL, model TEXT, version INTEGER, run TEXT NOT NULL REFERENCES runs(id),\n" \
-		"  commit_id TEXT NOT NULL, branch TEXT, status TEXT NOT NULL\n" \
-		"  CHECK(status IN ('pending','promoted','superseded','failed','cancelled')),\n" \
-		"  waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);\n" \
-		"CREATE INDEX promotions_by_env ON promotions(environment, status);\n"
+#define SCHEMA_V2                                                                                                      \
+	SCHEMA_V1                                                                                                      \
+	"CREATE TABLE promotions(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL,\n"                                    \
+	"  environment TEXT NOT NULL, model TEXT, version INTEGER, run TEXT NOT NULL REFERENCES runs(id),\n"           \
+	"  commit_id TEXT NOT NULL, branch TEXT, status TEXT NOT NULL\n"                                               \
+	"  CHECK(status IN ('pending','promoted','superseded','failed','cancelled')),\n"                               \
+	"  waiting_for TEXT, state_commit TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);\n"          \
+	"CREATE INDEX promotions_by_env ON promotions(environment, status);\n"
 
 static const struct schema_fixture fixtures[] = {
 	{ "version 2: version 1 rows plus a pending promotion",
