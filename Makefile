@@ -18,7 +18,7 @@ CFLAGS   += -std=c11 $(OPT) $(WARN) $(SAN) $(shell pkg-config --cflags $(PKGS) 2
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 LDFLAGS  += $(SAN)
 
-LIB_SRC  := $(wildcard common/*.c ci/*.c checks/*.c registry/*.c cd/*.c)
+LIB_SRC  := $(wildcard common/*.c spec/*.c git/*.c record/*.c checks/*.c registry/*.c ci/*.c cd/*.c pipeline/*.c)
 CMD_SRC  := $(wildcard cmd/*.c)
 TPL_FILES:= $(shell find templates -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null | LC_ALL=C sort)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

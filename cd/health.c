@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/buf.h"
 #include "common/proc.h"
 #include "common/banned.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ci/freeze.h"
-#include "ci/workspace.h"
+#include "spec/freeze.h"
+#include "git/workspace.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"

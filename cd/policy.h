@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/error.h"
 
 struct policy {

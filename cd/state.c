@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci/spec.h"
-#include "ci/workspace.h"
+#include "spec/spec.h"
+#include "git/workspace.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "checks/verdict.h"
-#include "ci/spec.h"
+#include "record/verdict.h"
+#include "spec/spec.h"
 #include "common/error.h"
 
 /* One `commands` requirement as found: index i of infra_found.cmds is requires.commands[i]. */

@@ -17,7 +17,7 @@
 
 #include "checks/load.h"
 #include "checks/load_request.h"
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/alloc.h"
 #include "common/banned.h"
 

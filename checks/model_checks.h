@@ -3,8 +3,8 @@
 #ifndef MLCI_MODEL_CHECKS_H
 #define MLCI_MODEL_CHECKS_H
 
-#include "checks/verdict.h"
-#include "ci/spec.h"
+#include "record/verdict.h"
+#include "spec/spec.h"
 
 struct cJSON;
 

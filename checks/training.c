@@ -1,5 +1,5 @@
 /* training.c - training checks: loss convergence from history.csv, the overfit-sample bound, and the
- * NaN/Inf scan of JSON and CSV outputs. Verdicts only (checks/verdict.h); it never prints. */
+ * NaN/Inf scan of JSON and CSV outputs. Verdicts only (record/verdict.h); it never prints. */
 #include "checks/training.h"
 
 #include <cjson/cJSON.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checks/verdict.h"
+#include "record/verdict.h"
 #include "common/error.h"
 
 #define TRAINING_WINDOW_DEFAULT 10

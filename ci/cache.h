@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/sha256.h"
 
 /* One output of an upstream component, as handed to a downstream one. */

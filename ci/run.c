@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ci/dag.h"
+#include "common/dag.h"
 #include "ci/exec_local.h"
 #include "ci/run_json.h"
 #include "ci/run_checks.h"

@@ -6,9 +6,9 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "checks/verdict.h"
-#include "ci/spec.h"
-#include "ci/workspace.h"
+#include "record/verdict.h"
+#include "spec/spec.h"
+#include "git/workspace.h"
 #include "common/error.h"
 #include "common/proc.h"
 

@@ -1,10 +1,10 @@
 /* init.c - `mlci init DIR [--template NAME]`: write an example pipeline repo and say what to type next.
- * The writing and the first commit are ci/template.c's job; this file parses and prints. */
+ * The writing and the first commit are git/template.c's job; this file parses and prints. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ci/template.h"
+#include "git/template.h"
 #include "cmd/cmd.h"
 #include "common/banned.h"
 

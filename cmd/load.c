@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "checks/load.h"
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "cmd/cmd.h"
 #include "common/buf.h"
 #include "common/error.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "cd/status.h"
-#include "ci/freeze.h"
+#include "spec/freeze.h"
 #include "cmd/cmd.h"
 #include "common/banned.h"
 

@@ -1,11 +1,11 @@
 /* validate.c - `mlci validate [FILE]`: parse a spec and print every diagnostic as FILE:LINE:COL.
- * Printing only; parsing and checking live in ci/spec.c. */
+ * Printing only; parsing and checking live in spec/spec.c. */
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "cmd/cmd.h"
 #include "common/alloc.h"
 #include "common/fs.h"

@@ -1,5 +1,5 @@
 /* watch.c - `mlci watch`: options, signal handling and one line per event on stdout.
- * The loop itself is ci/watch.c's; this file only decides what the user sees and the exit code. */
+ * The loop itself is pipeline/watch.c's; this file only decides what the user sees and the exit code. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "ci/spec.h"
-#include "ci/watch.h"
+#include "spec/spec.h"
+#include "pipeline/watch.h"
 #include "cmd/cmd.h"
 #include "common/alloc.h"
 #include "common/log.h"

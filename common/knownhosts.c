@@ -1,5 +1,5 @@
 /* knownhosts.c - host key verification against known_hosts through libssh2's knownhost API.
- * Shared by the git transports (ci/workspace.c) and cd/deploy_ssh.c; it must not print. */
+ * Shared by the git transports (git/workspace.c) and cd/deploy_ssh.c; it must not print. */
 #include "common/knownhosts.h"
 
 #include <libssh2.h>

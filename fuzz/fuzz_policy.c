@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cd/policy.h"
-#include "ci/freeze.h"
+#include "spec/freeze.h"
 #include "common/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

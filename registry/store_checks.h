@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "checks/verdict.h"
+#include "record/verdict.h"
 #include "registry/store.h"
 
 /* Insert or replace the row (run, v->name); details are stored as compact JSON. */

@@ -1,6 +1,6 @@
 /* store_heads.h - the branch heads `mlci watch` has handled (table branch_heads, schema v3), the run
  * a watched head started, and the cancelling of a deleted branch's pending promotions. Recording only;
- * deciding what to run is ci/watch.c's. */
+ * deciding what to run is pipeline/watch.c's. */
 #ifndef MLCI_STORE_HEADS_H
 #define MLCI_STORE_HEADS_H
 

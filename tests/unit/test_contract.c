@@ -13,7 +13,7 @@
 
 #include "checks/contract.h"
 #include "checks/protocol.h"
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/alloc.h"
 #include "common/path.h"
 #include "common/banned.h"

@@ -1,4 +1,4 @@
-/* test_dag.c - unit tests of ci/dag.c: order, parallel levels, stability, cycle reporting. */
+/* test_dag.c - unit tests of common/dag.c: order, parallel levels, stability, cycle reporting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "ci/dag.h"
+#include "common/dag.h"
 
 /* nodes: 0 ingest, 1 train(0), 2 evaluate(1,0), 3 lint(), 4 report(2,3) */
 static const size_t n1[] = { 0 }, n2[] = { 1, 0 }, n4[] = { 2, 3 };

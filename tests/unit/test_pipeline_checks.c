@@ -15,7 +15,7 @@
 #include "checks/infra.h"
 #include "checks/model_checks.h"
 #include "checks/training.h"
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"

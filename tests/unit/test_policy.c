@@ -1,4 +1,4 @@
-/* test_policy.c - unit tests of promotion policies: freeze windows and times (ci/freeze.c), the
+/* test_policy.c - unit tests of promotion policies: freeze windows and times (spec/freeze.c), the
  * policy.yaml parser (spec_parse_policy_buffer) and the questions cd/policy.c answers (approvers
  * through @groups, frozen or not, supersede defaults, policy.yaml preferred over main's spec). */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cd/policy.h"
-#include "ci/freeze.h"
+#include "spec/freeze.h"
 #include "common/buf.h"
 #include "common/path.h"
 #include "testutil.h"

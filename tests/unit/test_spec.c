@@ -1,4 +1,4 @@
-/* test_spec.c - unit tests of the mlci.yaml parser (ci/spec*.c): valid fixtures, a table of invalid
+/* test_spec.c - unit tests of the mlci.yaml parser (spec/spec*.c): valid fixtures, a table of invalid
  * specs with their exact first diagnostic, value grammars, env names, branch matching, paths on disk. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 #include "common/alloc.h"
 #include "common/path.h"
 

@@ -1,4 +1,4 @@
-/* test_template.c - unit tests of ci/template.c: the embedded templates are complete, init writes
+/* test_template.c - unit tests of git/template.c: the embedded templates are complete, init writes
  * them and commits on main with libgit2, refuses non-empty directories and unknown templates. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ci/spec.h"
-#include "ci/template.h"
+#include "spec/spec.h"
+#include "git/template.h"
 #include "common/buf.h"
 #include "common/fs.h"
 

@@ -1,4 +1,4 @@
-/* test_workspace.c - unit tests of ci/workspace.c against real repositories made with the git CLI:
+/* test_workspace.c - unit tests of git/workspace.c against real repositories made with the git CLI:
  * open, resolve (HEAD, branch, tag, sha), check out without touching the source, mirror a file:// URL. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ci/workspace.h"
+#include "git/workspace.h"
 #include "common/buf.h"
 #include "common/fs.h"
 

@@ -1,5 +1,5 @@
-/* spec_int.h - internals shared by the files of the mlci.yaml parser (ci/spec*.c): the walk context,
- * diagnostics, YAML node getters and value grammars. Not an API: nothing outside ci/spec*.c includes it. */
+/* spec_int.h - internals shared by the files of the mlci.yaml parser (spec/spec*.c): the walk context,
+ * diagnostics, YAML node getters and value grammars. Not an API: nothing outside spec/spec*.c includes it. */
 #ifndef MLCI_SPEC_INT_H
 #define MLCI_SPEC_INT_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "ci/spec.h"
+#include "spec/spec.h"
 
 #define SPEC_MAX_BYTES      (1024 * 1024) /* larger files are refused before parsing */
 #define SPEC_MAX_DIAGS      200           /* after this many, one "too many errors" diag and no more */

@@ -1,6 +1,6 @@
 /* spec_values.c - the small grammars of mlci.yaml values: numbers, durations, sizes, thresholds,
  * tolerances, cron schedules, branch globs, URLs and ssh targets. Pure string functions: no YAML, no I/O. */
-#include "ci/spec_int.h"
+#include "spec/spec_int.h"
 
 #include <math.h>
 #include <stdlib.h>

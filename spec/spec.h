@@ -180,7 +180,7 @@ struct spec_environment {
 	char *deploy_ssh;              /* user@host[:port]; NULL = none */
 	char *deploy_dir;              /* remote directory of the ssh hook; NULL = mlci-deploy/<env> */
 	char *health;                  /* post-deploy health URL or command; NULL = none */
-	struct spec_strlist freeze;    /* freeze windows (ci/freeze.h syntax), validated */
+	struct spec_strlist freeze;    /* freeze windows (spec/freeze.h syntax), validated */
 	int supersede;                 /* 1/0; -1 = not given (default: on) */
 };
 

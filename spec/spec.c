@@ -1,6 +1,6 @@
-/* spec.c - the public face of the mlci.yaml parser (ci/spec.h): bounded input, YAML syntax errors, the
+/* spec.c - the public face of the mlci.yaml parser (spec/spec.h): bounded input, YAML syntax errors, the
  * document walk, diagnostics output and small helpers. It must not run commands or write files. */
-#include "ci/spec.h"
+#include "spec/spec.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ci/spec_int.h"
+#include "spec/spec_int.h"
 #include "common/alloc.h"
 #include "common/path.h"
 #include "common/banned.h"

@@ -1,6 +1,6 @@
 /* dag.c - Kahn's topological sort with levels, and cycle extraction by depth-first search.
  * Index-based: it must not know about component names or print anything. */
-#include "ci/dag.h"
+#include "common/dag.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* workspace.c - libgit2 access to the pipeline repository: open or mirror, resolve, check out.
  * All git work goes through libgit2; it must never run the git CLI or print. */
-#include "ci/workspace.h"
+#include "git/workspace.h"
 
 #include <git2.h>
 #include <stdlib.h>

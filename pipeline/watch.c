@@ -1,7 +1,7 @@
 /* watch.c - `mlci watch`: poll remote branch heads (ls-remote style, no object transfer when nothing
  * changed), fetch into the mirror, and start one `mlci run` child per new head, oldest first, at most
  * -j at once. It never prints and never runs git; runs are separate processes. */
-#include "ci/watch.h"
+#include "pipeline/watch.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "ci/workspace.h"
+#include "git/workspace.h"
 #include "common/error.h"
 #include "common/strvec.h"
 

@@ -1,6 +1,6 @@
 /* spec_yaml.c - the spec parser's toolkit: diagnostics with key paths, typed getters over libyaml
  * document nodes, name lookup and "did you mean". It knows no section of mlci.yaml (spec_sections.c does). */
-#include "ci/spec_int.h"
+#include "spec/spec_int.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* verdict.c - the list of check verdicts (see verdict.h): names of statuses, appending, the worst
  * status of a list. */
-#include "checks/verdict.h"
+#include "record/verdict.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* template.c - `mlci init`: write an embedded template into a directory and make its first commit.
  * Uses libgit2 for the repository (never the git CLI); it must not run the pipeline or print. */
-#include "ci/template.h"
+#include "git/template.h"
 
 #include <dirent.h>
 #include <git2.h>

@@ -1,6 +1,6 @@
 /* spec_checks.c - the "checks" section of mlci.yaml: data, training, model, infra and service checks,
  * and the "component/output" references they make. Parsing only: the checks themselves live in checks/. */
-#include "ci/spec_int.h"
+#include "spec/spec_int.h"
 
 #include <math.h>
 #include <stdlib.h>

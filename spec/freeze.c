@@ -1,6 +1,6 @@
 /* freeze.c - freeze windows (absolute or weekly, UTC) and ISO-8601 times for promotion policies.
  * Deliberately small grammars, documented in docs/promotion.md; no locale, no time zones but UTC. */
-#include "ci/freeze.h"
+#include "spec/freeze.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,13 +1,13 @@
 /* spec_sections.c - the top-level sections of mlci.yaml (pipeline, model, params, env, components,
  * environments, triggers) and the checks across them: needs, cycles, promotion chains. No I/O here. */
-#include "ci/spec_int.h"
+#include "spec/spec_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci/dag.h"
-#include "ci/freeze.h"
+#include "common/dag.h"
+#include "spec/freeze.h"
 #include "common/alloc.h"
 #include "common/banned.h"
 
