@@ -1,8 +1,9 @@
-/* deploy_hooks.c - an environment's deploy hooks in order (ssh or command, webhook, health), for the run
- * that made a state or, outside it (mlci promote, mlci rollback, the redeploy after a failed deploy),
- * for a state read back from the state repo. */
+/* deploy_hooks.c - an environment's deploy hooks in order (ssh or command, webhook, health) for one
+ * state: the same for a state a run just made and for one read back from the state repo (mlci promote,
+ * rollback, the redeploy after a failed deploy). It runs hooks; it does not decide or print. */
 #include "cd/deploy.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,85 +13,64 @@
 #include "common/fs.h"
 #include "common/banned.h"
 
-int deploy_hooks(const struct run *r, const struct spec_environment *env, const cJSON *state, struct err *e)
+int deploy_has_hooks(const struct spec_environment *env)
 {
-	if (env->deploy_ssh) {
-		if (deploy_ssh(r, env->name, env->deploy_ssh, env->deploy_command, env->deploy_dir, state, e) < 0)
-			return -1;
-	} else if (env->deploy_command && deploy_command(r, env->name, env->deploy_command, state, e) < 0) {
-		return -1;
-	}
-	if (env->deploy_webhook && deploy_webhook(env->name, env->deploy_webhook, state, e) < 0)
-		return -1;
-	if (env->health && deploy_health(r, env->name, env->health, state, e) < 0)
-		return -1;
-	return 0;
+	return env->deploy_command || env->deploy_webhook || env->deploy_ssh || env->health;
 }
 
-static const char *state_str(const cJSON *o, const char *k)
+int deploy_hooks(const char *home, const struct spec_environment *env, const struct env_state *state, struct err *e)
 {
-	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-int deploy_hooks_for_state(const char *home, const char *pipeline, const struct spec_environment *env,
-			   const cJSON *state, struct err *e)
-{
-	struct run r;
-	struct buf b = BUF_INIT;
-	const char *run_id = state_str(state, "run") ? state_str(state, "run") : "none";
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
-	const char *model = cJSON_IsObject(m) ? state_str(m, "name") : NULL;
+	struct deploy_ctx d;
+	struct buf run_dir = BUF_INIT, log_dir = BUF_INIT, out_dir = BUF_INIT, ws = BUF_INIT, model = BUF_INIT;
+	const char *run_id = state->run ? state->run : "none";
+	const struct env_artifact *ma = env_state_model_artifact(state);
+	cJSON *json = NULL;
 	int ret = -1;
 
-	if (!env->deploy_command && !env->deploy_webhook && !env->deploy_ssh && !env->health)
+	if (!deploy_has_hooks(env))
 		return 0;
-	/* a shell run: ids, directories and names only; no components, so the hooks take the model file
-	 * from the state's artifacts */
-	memset(&r, 0, sizeof(r));
-	snprintf(r.id, sizeof(r.id), "%s", run_id);
-	snprintf(r.commit.id, sizeof(r.commit.id), "%s", state_str(state, "commit") ? state_str(state, "commit") : "");
-	buf_addf(&b, "%s/runs/%s", home, run_id);
-	r.run_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/out", r.run_dir);
-	r.out_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/logs/%s", home, run_id);
-	r.log_dir = buf_detach(&b, NULL);
-	buf_addf(&b, "%s/workspaces/%s", home, run_id);
-	r.workspace = buf_detach(&b, NULL);
-	if (!fs_is_dir(r.workspace)) {
-		free(r.workspace);
-		r.workspace = xstrdup(home);
+	buf_addf(&run_dir, "%s/runs/%s", home, run_id);
+	buf_addf(&out_dir, "%s/out", run_dir.ptr);
+	buf_addf(&log_dir, "%s/logs/%s", home, run_id);
+	buf_addf(&ws, "%s/workspaces/%s", home, run_id);
+	if (!fs_is_dir(ws.ptr)) {
+		buf_reset(&ws);
+		buf_addstr(&ws, home);
 	}
-	r.spec.pipeline = xstrdup(pipeline);
-	r.spec.model = model ? xstrdup(model) : NULL;
-	if (fs_mkdir_p(r.run_dir, 0755, e) < 0 || fs_mkdir_p(r.log_dir, 0755, e) < 0)
+	if (fs_mkdir_p(run_dir.ptr, 0755, e) < 0 || fs_mkdir_p(log_dir.ptr, 0755, e) < 0)
 		goto done;
-	ret = deploy_hooks(&r, env, state, e);
-done:
-	free(r.run_dir);
-	free(r.out_dir);
-	free(r.log_dir);
-	free(r.workspace);
-	free(r.spec.pipeline);
-	free(r.spec.model);
-	return ret;
-}
-
-cJSON *deploy_restore_state(const cJSON *previous, const char *pipeline, const char *env, const char *failed_commit,
-			    const char *reason)
-{
-	cJSON *restore = previous ? cJSON_Duplicate(previous, 1) : cJSON_CreateObject();
-	cJSON *mark;
-	if (!previous) {
-		cJSON_AddStringToObject(restore, "environment", env);
-		cJSON_AddStringToObject(restore, "pipeline", pipeline);
-		cJSON_AddNullToObject(restore, "model");
-		cJSON_AddStringToObject(restore, "note", "emptied: the first deploy failed");
+	json = env_state_to_json(state);
+	memset(&d, 0, sizeof(d));
+	d.env = env->name;
+	d.state = state;
+	d.json = json;
+	d.run_dir = run_dir.ptr;
+	d.log_dir = log_dir.ptr;
+	d.out_dir = out_dir.ptr;
+	d.workspace = ws.ptr;
+	if (ma) {
+		const char *slash = strrchr(ma->name, '/');
+		buf_addf(&model, "%s/%s", out_dir.ptr, ma->name);
+		d.model_path = model.ptr;
+		d.model_file = slash ? slash + 1 : ma->name;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(restore, "deploy_failed");
-	mark = cJSON_AddObjectToObject(restore, "deploy_failed");
-	cJSON_AddStringToObject(mark, "state_commit", failed_commit);
-	cJSON_AddStringToObject(mark, "reason", reason);
-	return restore;
+	if (env->deploy_ssh) {
+		if (deploy_ssh(&d, env->deploy_ssh, env->deploy_command, env->deploy_dir, e) < 0)
+			goto done;
+	} else if (env->deploy_command && deploy_command(&d, env->deploy_command, e) < 0) {
+		goto done;
+	}
+	if (env->deploy_webhook && deploy_webhook(&d, env->deploy_webhook, e) < 0)
+		goto done;
+	if (env->health && deploy_health(&d, env->health, e) < 0)
+		goto done;
+	ret = 0;
+done:
+	cJSON_Delete(json);
+	buf_release(&run_dir);
+	buf_release(&log_dir);
+	buf_release(&out_dir);
+	buf_release(&ws);
+	buf_release(&model);
+	return ret;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,51 +126,30 @@ static void add_assign(struct buf *cmd, const char *name, const char *value)
 	buf_addch(cmd, ' ');
 }
 
-int deploy_ssh(const struct run *r, const char *env, const char *target, const char *command, const char *dir,
-	       const cJSON *state, struct err *e)
+int deploy_ssh(const struct deploy_ctx *d, const char *target, const char *command, const char *dir, struct err *e)
 {
 	struct ssh_conn c;
-	struct buf rdir = BUF_INIT, log = BUF_INIT, cmd = BUF_INIT, model = BUF_INIT, model_name = BUF_INIT,
-		   remote_model = BUF_INIT, remote_state = BUF_INIT;
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
-	const cJSON *ver = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
-	char *text = cJSON_Print(state);
+	struct buf rdir = BUF_INIT, log = BUF_INIT, cmd = BUF_INIT, remote_model = BUF_INIT, remote_state = BUF_INIT;
+	const struct env_state *st = d->state;
+	const char *env = d->env;
+	char *text = cJSON_Print(d->json);
 	char vbuf[32] = "";
 	int fd = -1, status = 0, ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.sock = -1;
-	buf_addf(&log, "%s/deploy-%s.log", r->log_dir, env);
+	buf_addf(&log, "%s/deploy-%s.log", d->log_dir, env);
 	if (dir && *dir)
 		buf_addstr(&rdir, dir);
 	else
 		buf_addf(&rdir, "mlci-deploy/%s", env);
 	while (rdir.len > 1 && rdir.ptr[rdir.len - 1] == '/')
 		buf_setlen(&rdir, rdir.len - 1);
-	/* the registered model file of the run, when there is one */
-	for (size_t ci = 0; r->model_digest && r->comps && ci < r->spec.n_components && !model.len; ci++)
-		for (size_t i = 0; i < r->comps[ci].n_outputs && !model.len; i++)
-			if (!strcmp(r->comps[ci].outputs[i].digest, r->model_digest)) {
-				const char *name = r->comps[ci].outputs[i].name, *slash = strrchr(name, '/');
-				buf_addf(&model, "%s/%s/%s", r->out_dir, r->spec.components[ci].name, name);
-				buf_addstr(&model_name, slash ? slash + 1 : name);
-			}
-	/* outside a run (mlci promote, rollback, a redeploy): the model file named by the state's artifacts */
-	if (!model.len && state) {
-		const cJSON *it, *dg = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "artifact") : NULL;
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(state, "artifacts"))
-			if (!model.len && cJSON_IsString(dg) && cJSON_IsString(it) &&
-			    !strcmp(it->valuestring, dg->valuestring)) {
-				const char *slash = strrchr(it->string, '/');
-				buf_addf(&model, "%s/%s", r->out_dir, it->string);
-				buf_addstr(&model_name, slash ? slash + 1 : it->string);
-			}
-	}
 	if (!text) {
 		err_set(e, MLCI_EINFRA, "ssh deploy: could not serialise the state of '%s'", env);
 		goto done;
 	}
-	if (fs_mkdir_p(r->log_dir, 0755, e) < 0)
+	if (fs_mkdir_p(d->log_dir, 0755, e) < 0)
 		goto done;
 	fd = open(log.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -187,10 +167,10 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 	}
 	if (sftp_mkdir_p(&c, rdir.ptr, e) < 0)
 		goto done;
-	if (model.len) {
-		if (sftp_put(&c, rdir.ptr, model_name.ptr, NULL, 0, model.ptr, e) < 0)
+	if (d->model_path) {
+		if (sftp_put(&c, rdir.ptr, d->model_file, NULL, 0, d->model_path, e) < 0)
 			goto done;
-		buf_addf(&remote_model, "%s/%s", rdir.ptr, model_name.ptr);
+		buf_addf(&remote_model, "%s/%s", rdir.ptr, d->model_file);
 	}
 	if (sftp_put(&c, rdir.ptr, "state.json", text, strlen(text), NULL, e) < 0)
 		goto done;
@@ -200,15 +180,15 @@ int deploy_ssh(const struct run *r, const char *env, const char *target, const c
 	buf_addstr(&cmd, "cd ");
 	buf_add_shquote(&cmd, rdir.ptr);
 	buf_addstr(&cmd, " && ");
-	if (cJSON_IsNumber(ver))
-		snprintf(vbuf, sizeof(vbuf), "%d", ver->valueint);
+	if (st->model_version)
+		snprintf(vbuf, sizeof(vbuf), "%lld", (long long)st->model_version);
 	add_assign(&cmd, "MLCI_ENV", env);
-	add_assign(&cmd, "MLCI_PIPELINE", r->spec.pipeline);
-	add_assign(&cmd, "MLCI_RUN_ID", r->id);
-	add_assign(&cmd, "MLCI_COMMIT", r->commit.id);
-	add_assign(&cmd, "MLCI_MODEL_NAME", r->spec.model);
+	add_assign(&cmd, "MLCI_PIPELINE", st->pipeline);
+	add_assign(&cmd, "MLCI_RUN_ID", st->run ? st->run : "none");
+	add_assign(&cmd, "MLCI_COMMIT", st->commit);
+	add_assign(&cmd, "MLCI_MODEL_NAME", st->model_name);
 	add_assign(&cmd, "MLCI_MODEL_VERSION", vbuf);
-	add_assign(&cmd, "MLCI_MODEL", model.len ? model_name.ptr : "");
+	add_assign(&cmd, "MLCI_MODEL", d->model_file ? d->model_file : "");
 	add_assign(&cmd, "MLCI_STATE_JSON", "state.json");
 	buf_addstr(&cmd, "/bin/sh -c ");
 	buf_add_shquote(&cmd, command);
@@ -242,8 +222,6 @@ done:
 	buf_release(&rdir);
 	buf_release(&log);
 	buf_release(&cmd);
-	buf_release(&model);
-	buf_release(&model_name);
 	buf_release(&remote_model);
 	buf_release(&remote_state);
 	return ret;

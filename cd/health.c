@@ -82,16 +82,16 @@ static int health_url(const char *env, const char *url, int64_t timeout_ms, stru
 	return ret;
 }
 
-int deploy_health(const struct run *r, const char *env, const char *health, const cJSON *state, struct err *e)
+int deploy_health(const struct deploy_ctx *d, const char *health, struct err *e)
 {
 	int64_t timeout;
 	if (deploy_health_timeout_ms(&timeout, e) < 0)
 		return -1;
 	if (!strncmp(health, "http://", 7) || !strncmp(health, "https://", 8))
-		return health_url(env, health, timeout, e);
+		return health_url(d->env, health, timeout, e);
 	/* a command: run like the deploy command; exit 0 is healthy */
-	if (deploy_command(r, env, health, state, e) < 0) {
-		err_prefix(e, "health check of %s", env);
+	if (deploy_command(d, health, e) < 0) {
+		err_prefix(e, "health check of %s", d->env);
 		return -1;
 	}
 	return 0;

@@ -14,6 +14,13 @@
 #include "common/path.h"
 #include "common/banned.h"
 
+static int parses; /* policy parses in this process: a debug counter (mlci -v prints it) */
+
+int policy_parse_count(void)
+{
+	return parses;
+}
+
 void policy_release(struct policy *p)
 {
 	if (p->owned) {
@@ -21,15 +28,18 @@ void policy_release(struct policy *p)
 		free(p->owned);
 	}
 	free(p->source);
+	free(p->main_commit);
 	memset(p, 0, sizeof(*p));
 }
 
-/* 1 when policy.yaml was there (loaded or failed), 0 when absent. */
-static int load_file(struct policy *p, const char *home, struct err *e)
+int policy_load_file(struct policy *p, const char *home, struct err *e)
 {
 	char *path = path_join(home, "policy.yaml");
 	struct spec_diags d;
+	struct buf text = BUF_INIT;
 	int ret = 1;
+
+	memset(p, 0, sizeof(*p));
 	if (!fs_is_file(path)) {
 		free(path);
 		return 0;
@@ -37,30 +47,26 @@ static int load_file(struct policy *p, const char *home, struct err *e)
 	spec_diags_init(&d);
 	p->owned = xcalloc(1, sizeof(*p->owned));
 	spec_init(p->owned);
-	{
-		struct buf text = BUF_INIT;
-		if (buf_read_file(&text, path) < 0) {
-			err_errno(e, MLCI_EINFRA, "could not read %s", path);
-			ret = -1;
-		} else if (spec_parse_policy_buffer(p->owned, text.ptr, text.len, path, &d) < 0) {
-			struct buf msg = BUF_INIT;
-			for (size_t i = 0; i < d.n; i++) {
-				if (i)
-					buf_addstr(&msg, "\n");
-				spec_diag_format(&d, i, &msg);
-			}
-			err_set(e, MLCI_EUSAGE, "invalid promotion policy:\n%s", msg.ptr ? msg.ptr : "");
-			buf_release(&msg);
-			ret = -1;
+	parses++;
+	if (buf_read_file(&text, path) < 0) {
+		err_errno(e, MLCI_EINFRA, "could not read %s", path);
+		ret = -1;
+	} else if (spec_parse_policy_buffer(p->owned, text.ptr, text.len, path, &d) < 0) {
+		struct buf msg = BUF_INIT;
+		for (size_t i = 0; i < d.n; i++) {
+			if (i)
+				buf_addstr(&msg, "\n");
+			spec_diag_format(&d, i, &msg);
 		}
-		buf_release(&text);
+		err_set(e, MLCI_EUSAGE, "invalid promotion policy:\n%s", msg.ptr ? msg.ptr : "");
+		buf_release(&msg);
+		ret = -1;
 	}
+	buf_release(&text);
 	spec_diags_release(&d);
 	if (ret < 0) {
-		spec_release(p->owned);
-		free(p->owned);
-		p->owned = NULL;
 		free(path);
+		policy_release(p);
 		return -1;
 	}
 	p->spec = p->owned;
@@ -68,19 +74,7 @@ static int load_file(struct policy *p, const char *home, struct err *e)
 	return 1;
 }
 
-int policy_load(struct policy *p, const char *home, const struct spec *fallback, struct err *e)
-{
-	int r;
-	memset(p, 0, sizeof(*p));
-	r = load_file(p, home, e);
-	if (r)
-		return r < 0 ? -1 : 0;
-	p->spec = fallback;
-	p->source = xstrdup("mlci.yaml@main");
-	return 0;
-}
-
-int policy_load_for_repo(struct policy *p, const char *home, const char *repo, struct err *e)
+int policy_load_main(struct policy *p, const char *home, const char *repo, int fetch, struct err *e)
 {
 	struct ws_source src;
 	struct ws_commit main_commit;
@@ -89,19 +83,20 @@ int policy_load_for_repo(struct policy *p, const char *home, const char *repo, s
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	r = load_file(p, home, e);
-	if (r)
-		return r < 0 ? -1 : 0;
 	p->source = xstrdup("mlci.yaml@main");
 	if (!repo)
 		return 0;
 	memset(&src, 0, sizeof(src));
 	memset(&main_commit, 0, sizeof(main_commit));
-	if (ws_source_open(&src, home, repo, e) < 0)
+	/* a run has just fetched the repository: its mirror is read as it is */
+	r = fetch || !ws_is_url(repo) ? ws_source_open(&src, home, repo, e) : ws_mirror_open(&src, home, repo, e);
+	if (r < 0) {
+		ws_source_release(&src);
 		return err_prefix(e, "promotion policy");
+	}
 	if (ws_resolve(&src, "main", NULL, &main_commit, e) < 0) {
 		ws_source_release(&src);
-		err_release(e);
+		err_clear(e);
 		return 0; /* no main: no policy */
 	}
 	spec_diags_init(&d);
@@ -109,12 +104,14 @@ int policy_load_for_repo(struct policy *p, const char *home, const char *repo, s
 	if (r == 1) {
 		p->owned = xcalloc(1, sizeof(*p->owned));
 		spec_init(p->owned);
+		parses++;
 		if (spec_parse_buffer(p->owned, text.ptr, text.len, "mlci.yaml@main", &d) < 0) {
 			spec_release(p->owned);
 			free(p->owned);
 			p->owned = NULL;
 		} else {
 			p->spec = p->owned;
+			p->main_commit = xstrdup(main_commit.id);
 		}
 	}
 	spec_diags_release(&d);
@@ -140,10 +137,10 @@ static const struct spec_group *find_group(const struct policy *p, const char *n
 	return NULL;
 }
 
-int policy_is_approver(const struct policy *p, const struct spec_environment *env, const char *user)
+static int in_list(const struct policy *p, const struct spec_strlist *l, const char *user)
 {
-	for (size_t i = 0; i < env->approvers.n; i++) {
-		const char *a = env->approvers.items[i];
+	for (size_t i = 0; i < l->n; i++) {
+		const char *a = l->items[i];
 		if (a[0] == '@') {
 			const struct spec_group *g = find_group(p, a + 1);
 			for (size_t k = 0; g && k < g->members.n; k++)
@@ -156,10 +153,25 @@ int policy_is_approver(const struct policy *p, const struct spec_environment *en
 	return 0;
 }
 
+int policy_is_approver(const struct policy *p, const struct spec_environment *env, const char *user)
+{
+	return in_list(p, &env->approvers, user);
+}
+
+int policy_is_override_approver(const struct policy *p, const struct spec_environment *env, const char *user)
+{
+	return in_list(p, &env->override_approvers, user);
+}
+
 void policy_describe_approvers(const struct policy *p, const struct spec_environment *env, struct buf *out)
 {
-	for (size_t i = 0; i < env->approvers.n; i++) {
-		const char *a = env->approvers.items[i];
+	policy_describe_list(p, &env->approvers, out);
+}
+
+void policy_describe_list(const struct policy *p, const struct spec_strlist *l, struct buf *out)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *a = l->items[i];
 		buf_addf(out, "%s%s", i ? ", " : "", a);
 		if (a[0] == '@') {
 			const struct spec_group *g = find_group(p, a + 1);

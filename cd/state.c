@@ -3,6 +3,7 @@
  * CLI; never prints. */
 #include "cd/state.h"
 
+#include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <git2.h>
@@ -13,13 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec/spec.h"
-#include "git/workspace.h"
+#include "cd/policy.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
-#include "cd/policy.h"
 #include "common/path.h"
+#include "git/workspace.h"
 #include "common/banned.h"
 
 #define STATE_REF     "refs/heads/main"
@@ -33,42 +33,27 @@ static int git_fail(struct err *e, const char *what)
 	return err_set(e, MLCI_EINFRA, "state repo: %s: %s", what, ge && ge->message ? ge->message : "unknown error");
 }
 
-int state_url(const char *home, char **url_out, struct err *e)
+static int opens; /* state_open calls in this process: a debug counter (mlci -v prints it) */
+
+int state_open_count(void)
 {
-	const char *env = getenv("MLCI_STATE_URL");
-	struct policy pol;
-	*url_out = NULL;
-	if (env && *env) {
-		*url_out = xstrdup(env);
-		return 0;
-	}
-	if (policy_load(&pol, home, NULL, e) < 0)
-		return -1;
-	if (pol.spec && pol.spec->state_url)
-		*url_out = xstrdup(pol.spec->state_url);
-	policy_release(&pol);
-	return 0;
+	return opens;
 }
 
-int state_exists(const char *home)
+int state_exists(const char *home, const char *url)
 {
-	char *path = path_join(home, "state.git"), *url = NULL;
-	struct err e = ERR_INIT;
-	int r = fs_is_dir(path);
-	if (!r && state_url(home, &url, &e) == 0 && url)
-		r = 1;
-	err_release(&e);
-	free(url);
+	char *path = path_join(home, "state.git");
+	int r = fs_is_dir(path) || url;
 	free(path);
 	return r;
 }
 
-int state_open(struct state_repo *s, const char *home, struct err *e)
+int state_open(struct state_repo *s, const char *home, const char *url, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
+	opens++;
 	git_libgit2_init();
-	if (state_url(home, &s->url, e) < 0)
-		return -1;
+	s->url = url ? xstrdup(url) : NULL;
 	s->path = path_join(home, "state.git");
 	if (fs_is_dir(s->path)) {
 		if (git_repository_open_bare(&s->repo, s->path) < 0)
@@ -344,6 +329,23 @@ int state_sync(struct state_repo *s, struct err *e)
 
 /* ---------- layout ---------- */
 
+static int parse_blob(git_repository *repo, const git_oid *id, struct env_state *out, struct err *e)
+{
+	git_blob *blob = NULL;
+	char hex[41];
+	struct buf what = BUF_INIT;
+	int r;
+	env_state_init(out);
+	if (git_blob_lookup(&blob, repo, id) < 0)
+		return git_fail(e, "could not read a state file");
+	git_oid_tostr(hex, sizeof(hex), id);
+	buf_addf(&what, "state repo: state file %.12s", hex);
+	r = env_state_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), what.ptr, e);
+	buf_release(&what);
+	git_blob_free(blob);
+	return r;
+}
+
 /* The blob holding the state of (pipeline, env) in "root": environments/<pipeline>/<env>.json, else the
  * previous layout's environments/<env>.json when its JSON names that pipeline (or no pipeline at all).
  * 1 found ("*legacy" says which layout), 0 not there, -1 error. */
@@ -366,23 +368,26 @@ static int find_blob(git_repository *repo, git_tree *root, const char *pipeline,
 	buf_reset(&path);
 	buf_addf(&path, "environments/%s.json", env);
 	if (git_tree_entry_bypath(&en, root, path.ptr) == 0 && git_tree_entry_type(en) == GIT_OBJECT_BLOB) {
+		struct env_state st;
+		struct err pe = ERR_INIT;
 		git_blob *blob = NULL;
-		cJSON *j;
-		const cJSON *p;
 		if (git_blob_lookup(&blob, repo, git_tree_entry_id(en)) < 0) {
 			ret = git_fail(e, "could not read a state file");
 			goto done;
 		}
-		j = cJSON_ParseWithLength(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-		p = cJSON_GetObjectItemCaseSensitive(j, "pipeline");
-		if (j && (!cJSON_IsString(p) || !strcmp(p->valuestring, pipeline))) {
-			git_oid_cpy(out, git_tree_entry_id(en));
-			if (legacy)
-				*legacy = 1;
-			ret = 1;
-		}
-		cJSON_Delete(j);
 		git_blob_free(blob);
+		/* not valid: not a state of this pipeline (as before); a valid one counts when it names this
+		 * pipeline or none */
+		if (parse_blob(repo, git_tree_entry_id(en), &st, &pe) == 0) {
+			if (!st.pipeline || !strcmp(st.pipeline, pipeline)) {
+				git_oid_cpy(out, git_tree_entry_id(en));
+				if (legacy)
+					*legacy = 1;
+				ret = 1;
+			}
+			env_state_release(&st);
+		}
+		err_release(&pe);
 	}
 done:
 	git_tree_entry_free(en);
@@ -390,28 +395,16 @@ done:
 	return ret;
 }
 
-static int parse_blob(git_repository *repo, const git_oid *id, cJSON **out, struct err *e)
-{
-	git_blob *blob = NULL;
-	if (git_blob_lookup(&blob, repo, id) < 0)
-		return git_fail(e, "could not read a state file");
-	*out = cJSON_ParseWithLength(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
-	if (!*out)
-		return err_set(e, MLCI_EINFRA, "state repo: a state file is not valid JSON");
-	return 0;
-}
-
-/* The state of (pipeline, env) in "commit" parsed, or *out = NULL when it has none there. */
+/* The state of (pipeline, env) in "commit": 1 parsed into "out", 0 none there ("out" empty). */
 static int read_in_commit(git_repository *repo, const git_oid *commit_id, const char *pipeline, const char *env,
-			  cJSON **out, struct err *e)
+			  struct env_state *out, struct err *e)
 {
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	git_oid blob;
 	int ret = -1, r;
 
-	*out = NULL;
+	env_state_init(out);
 	if (git_commit_lookup(&c, repo, commit_id) < 0 || git_commit_tree(&tree, c) < 0) {
 		git_fail(e, "could not read a commit");
 		goto done;
@@ -421,18 +414,18 @@ static int read_in_commit(git_repository *repo, const git_oid *commit_id, const 
 		ret = r;
 		goto done;
 	}
-	ret = parse_blob(repo, &blob, out, e);
+	ret = parse_blob(repo, &blob, out, e) < 0 ? -1 : 1;
 done:
 	git_tree_free(tree);
 	git_commit_free(c);
 	return ret;
 }
 
-int state_read(struct state_repo *s, const char *pipeline, const char *env, cJSON **out, char commit_out[41],
+int state_read(struct state_repo *s, const char *pipeline, const char *env, struct env_state *out, char commit_out[41],
 	       struct err *e)
 {
 	git_oid tip;
-	*out = NULL;
+	env_state_init(out);
 	if (commit_out)
 		commit_out[0] = '\0';
 	if (git_reference_name_to_id(&tip, s->repo, STATE_REF) < 0)
@@ -442,11 +435,11 @@ int state_read(struct state_repo *s, const char *pipeline, const char *env, cJSO
 	return read_in_commit(s->repo, &tip, pipeline, env, out, e);
 }
 
-int state_read_at(struct state_repo *s, const char *commit, const char *pipeline, const char *env, cJSON **out,
-		  struct err *e)
+int state_read_at(struct state_repo *s, const char *commit, const char *pipeline, const char *env,
+		  struct env_state *out, struct err *e)
 {
 	git_oid id;
-	*out = NULL;
+	env_state_init(out);
 	if (git_oid_fromstr(&id, commit) < 0)
 		return err_set(e, MLCI_EUSAGE, "invalid state commit '%s'", commit);
 	return read_in_commit(s->repo, &id, pipeline, env, out, e);
@@ -528,10 +521,11 @@ static void pause_point(void)
 	buf_release(&go);
 }
 
-int state_write(struct state_repo *s, const char *pipeline, const char *env, const cJSON *state, const char *actor,
-		const char *message, char commit_out[41], struct err *e)
+int state_write(struct state_repo *s, const char *pipeline, const char *env, const struct env_state *state,
+		const char *actor, const char *message, char commit_out[41], struct err *e)
 {
-	char *text = cJSON_Print(state);
+	cJSON *json = env_state_to_json(state);
+	char *text = cJSON_Print(json);
 	git_signature *author = NULL, *committer = NULL;
 	struct buf email = BUF_INIT;
 	git_oid blob_id;
@@ -648,12 +642,13 @@ done:
 	git_signature_free(committer);
 	buf_release(&email);
 	free(text);
+	cJSON_Delete(json);
 	return ret;
 }
 
 int state_log(struct state_repo *s, const char *pipeline, const char *env,
-	      int (*fn)(void *payload, const char *commit, long long time, const cJSON *state), void *payload,
-	      struct err *e)
+	      int (*fn)(void *payload, const char *commit, long long time, const struct env_state *state),
+	      void *payload, struct err *e)
 {
 	git_revwalk *walk = NULL;
 	git_oid id;
@@ -685,14 +680,15 @@ int state_log(struct state_repo *s, const char *pipeline, const char *env,
 		} else {
 			changed = fb != fpb || (fb && !git_oid_equal(&b, &pb));
 			if (changed) {
-				cJSON *st = NULL;
+				struct env_state st;
 				char hex[41];
 				git_oid_tostr(hex, sizeof(hex), &id);
+				env_state_init(&st);
 				if (fb && parse_blob(s->repo, &b, &st, e) < 0)
 					stop = -1;
 				else
-					stop = fn(payload, hex, (long long)git_commit_time(c), st);
-				cJSON_Delete(st);
+					stop = fn(payload, hex, (long long)git_commit_time(c), fb ? &st : NULL);
+				env_state_release(&st);
 			}
 		}
 		git_tree_free(t);
@@ -783,23 +779,21 @@ int state_list(struct state_repo *s, struct strvec *pipelines, struct strvec *en
 	for (size_t i = 0; i < git_tree_entrycount(dir); i++) {
 		const git_tree_entry *fe = git_tree_entry_byindex(dir, i);
 		char *env;
-		cJSON *j = NULL;
-		const cJSON *p;
+		struct env_state st;
 		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB || !(env = json_stem(git_tree_entry_name(fe))))
 			continue;
-		if (parse_blob(s->repo, git_tree_entry_id(fe), &j, e) < 0) {
+		if (parse_blob(s->repo, git_tree_entry_id(fe), &st, e) < 0) {
 			free(env);
 			goto done;
 		}
-		p = cJSON_GetObjectItemCaseSensitive(j, "pipeline");
-		if (cJSON_IsString(p) && !has_pair(v, n, p->valuestring, env)) {
+		if (st.pipeline && !has_pair(v, n, st.pipeline, env)) {
 			ALLOC_GROW(v, n + 1, alloc);
-			v[n].pipeline = xstrdup(p->valuestring);
+			v[n].pipeline = xstrdup(st.pipeline);
 			v[n++].env = env;
 		} else {
 			free(env); /* no pipeline named: an emptied state of the previous layout */
 		}
-		cJSON_Delete(j);
+		env_state_release(&st);
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), pair_cmp);
@@ -847,5 +841,144 @@ done:
 	strvec_clear(&pipes);
 	strvec_clear(&envs);
 	strvec_clear(&match);
+	return ret;
+}
+
+int state_tip(struct state_repo *s, char out[41])
+{
+	git_oid tip;
+	out[0] = '\0';
+	if (git_reference_name_to_id(&tip, s->repo, STATE_REF) < 0)
+		return 0;
+	git_oid_tostr(out, 41, &tip);
+	return 1;
+}
+
+/* (pipeline, env) of a state file path: "environments/<p>/<e>.json" (new layout, 1) or
+ * "environments/<e>.json" (previous layout, 2: the pipeline is in the JSON); 0 for anything else. */
+static int path_pair(const char *path, char **pipeline, char **env)
+{
+	const char *rest, *slash;
+	*pipeline = *env = NULL;
+	if (strncmp(path, "environments/", 13))
+		return 0;
+	rest = path + 13;
+	slash = strchr(rest, '/');
+	if (!slash)
+		return (*env = json_stem(rest)) ? 2 : 0;
+	if (strchr(slash + 1, '/') || !(*env = json_stem(slash + 1)))
+		return 0;
+	*pipeline = xstrndup(rest, (size_t)(slash - rest));
+	return 1;
+}
+
+/* Read a blob of a diff side into "st"; 0 when the side does not exist (zero id). */
+static int side_state(git_repository *repo, const git_diff_file *f, struct env_state *st, struct err *e)
+{
+	env_state_init(st);
+	if (git_oid_is_zero(&f->id) || !(f->flags & GIT_DIFF_FLAG_EXISTS))
+		return 0;
+	return parse_blob(repo, &f->id, st, e) < 0 ? -1 : 1;
+}
+
+/* Every state file changed by commit "c" (against its first parent), oldest commit first from the caller. */
+static int commit_changes(struct state_repo *s, git_commit *c, struct state_change_fn *cb, struct err *e)
+{
+	git_commit *parent = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_diff *diff = NULL;
+	git_diff_options o;
+	char *spec = "environments";
+	char hex[41];
+	int ret = -1;
+
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	o.pathspec.strings = &spec;
+	o.pathspec.count = 1;
+	if (git_commit_tree(&t, c) < 0 ||
+	    (git_commit_parentcount(c) && (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&pt, parent) < 0)) ||
+	    git_diff_tree_to_tree(&diff, s->repo, pt, t, &o) < 0) {
+		git_fail(e, "could not diff a state commit");
+		goto done;
+	}
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		struct env_state before, after;
+		char *pipeline = NULL, *env = NULL;
+		int kind = path_pair(d->new_file.path, &pipeline, &env), rb, ra, stop = 0;
+		if (!kind) {
+			free(env);
+			continue;
+		}
+		rb = side_state(s->repo, &d->old_file, &before, e);
+		ra = rb < 0 ? -1 : side_state(s->repo, &d->new_file, &after, e);
+		if (rb < 0 || ra < 0) {
+			env_state_release(&before);
+			free(pipeline);
+			free(env);
+			goto done;
+		}
+		if (kind == 2)
+			pipeline = xstrdup(ra ? (after.pipeline ? after.pipeline : "")
+					      : (before.pipeline ? before.pipeline : ""));
+		if (*pipeline)
+			stop = cb->fn(cb->payload, hex, (long long)git_commit_time(c), pipeline, env,
+				      rb ? &before : NULL, ra ? &after : NULL);
+		env_state_release(&before);
+		env_state_release(&after);
+		free(pipeline);
+		free(env);
+		if (stop)
+			goto done; /* the callback's error */
+	}
+	ret = 0;
+done:
+	git_diff_free(diff);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(parent);
+	return ret;
+}
+
+int state_changes(struct state_repo *s, const char *since, struct state_change_fn *cb, int *full, struct err *e)
+{
+	git_revwalk *walk = NULL;
+	git_oid tip, from, id;
+	int ret = -1;
+
+	*full = 1;
+	if (git_reference_name_to_id(&tip, s->repo, STATE_REF) < 0)
+		return 0;
+	if (git_revwalk_new(&walk, s->repo) < 0 || git_revwalk_push(walk, &tip) < 0) {
+		git_fail(e, "could not walk history");
+		goto done;
+	}
+	/* only what came after "since", when it is still in main's history (a remote that was replaced
+	 * or rewritten makes the walk start over from the first commit) */
+	if (since && *since && git_oid_fromstr(&from, since) == 0 &&
+	    (git_oid_equal(&from, &tip) || git_graph_descendant_of(s->repo, &tip, &from) == 1)) {
+		if (git_revwalk_hide(walk, &from) < 0) {
+			git_fail(e, "could not walk history");
+			goto done;
+		}
+		*full = 0;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME | GIT_SORT_REVERSE);
+	while (git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		int r;
+		if (git_commit_lookup(&c, s->repo, &id) < 0) {
+			git_fail(e, "could not read a commit");
+			goto done;
+		}
+		r = commit_changes(s, c, cb, e);
+		git_commit_free(c);
+		if (r < 0)
+			goto done;
+	}
+	ret = 0;
+done:
+	git_revwalk_free(walk);
 	return ret;
 }

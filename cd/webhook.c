@@ -2,6 +2,7 @@
  * HMAC-SHA256 (OpenSSL) when a secret is configured, retried with backoff. It must not print. */
 #include "cd/deploy.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -33,9 +34,10 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return size * nmemb;
 }
 
-int deploy_webhook(const char *env, const char *url, const cJSON *state, struct err *e)
+int deploy_webhook(const struct deploy_ctx *d, const char *url, struct err *e)
 {
-	char *body = cJSON_PrintUnformatted(state);
+	const char *env = d->env;
+	char *body = cJSON_PrintUnformatted(d->json);
 	const char *secret = getenv("MLCI_DEPLOY_WEBHOOK_SECRET");
 	struct buf sig = BUF_INIT, envh = BUF_INIT;
 	struct curl_slist *headers = NULL;

@@ -1,20 +1,19 @@
-/* run.h - one commit through CI (build, unit tests) and the component DAG: the run engine's API.
- * The engine schedules and records; it reports progress through an observer and never prints. */
+/* run.h - the run engine's API: one commit through CI (build, unit tests), the component DAG and the
+ * checks, recorded in the store; it ends with a run record (record/run_record.h). The engine schedules
+ * and records; it reports progress through an observer, never prints, and knows nothing of promotion:
+ * what it needs from the trusted side (baselines, the deploy target) is handed to it (struct run_baselines). */
 #ifndef MLCI_RUN_H
 #define MLCI_RUN_H
 
 #include <signal.h>
 #include <stdint.h>
 
-#include "record/verdict.h"
-#include "spec/spec.h"
-#include "git/workspace.h"
+#include "ci/executor.h"
+#include "common/buf.h"
 #include "common/error.h"
-#include "common/proc.h"
-
-enum run_status { RUN_QUEUED, RUN_RUNNING, RUN_PASSED, RUN_FAILED, RUN_ERROR, RUN_CANCELLED };
-enum step_phase { PHASE_BUILD, PHASE_TEST, PHASE_RUN };
-enum step_status { STEP_PENDING, STEP_RUNNING, STEP_PASSED, STEP_FAILED, STEP_SKIPPED, STEP_CACHED, STEP_CANCELLED };
+#include "git/workspace.h"
+#include "record/run_record.h"
+#include "spec/spec.h"
 
 struct run_step {
 	size_t comp;           /* index into spec.components */
@@ -28,12 +27,12 @@ struct run_step {
 	int timed_out;
 	int64_t started_at_ms; /* wall clock, ms since the epoch; 0 = never started */
 	int64_t duration_ms;
-	char *reason;        /* why it failed, was skipped or cancelled; owned; NULL when passed */
-	struct proc proc;    /* while running */
-	char *stream_prefix; /* "component | " for streamed output; owned */
-	char key[65];        /* cache key ("" until computed) */
-	char *cached_from;   /* run whose result was reused when status is STEP_CACHED; owned */
-	int rebuild;         /* run step only: its build was cached, so execute the build first */
+	char *reason;         /* why it failed, was skipped or cancelled; owned; NULL when passed */
+	struct exec_job *job; /* the executor's handle while running; NULL otherwise */
+	char *stream_prefix;  /* "component | " for streamed output; owned */
+	char key[65];         /* cache key ("" until computed) */
+	char *cached_from;    /* run whose result was reused when status is STEP_CACHED; owned */
+	int rebuild;          /* run step only: its build was cached, so execute the build first */
 };
 
 /* A declared output of a finished component, as stored in the artifact store. */
@@ -68,6 +67,29 @@ struct run_observer {
 	void *payload;
 };
 
+/* A model version to compare with: the run that produced it, the model's name and version (all owned). */
+struct run_baseline {
+	char *run;
+	char *model;
+	int64_t version;
+};
+void run_baseline_release(struct run_baseline *b);
+
+/* What the engine asks the trusted side (the promotion policy, the state repo), which it must not read
+ * itself: whoever starts a run hands these over (pipeline/baseline.c does, with cd/). Both may be NULL:
+ * then "production" has no model and infra is probed on this machine. */
+struct run_baselines {
+	/* The model environment "env" runs for "pipeline": 1 with "out" filled, 0 when there is none ("why"
+	 * says why), -1 on error. The checks ask for "production" (model baseline, drift reference). */
+	int (*env_model)(void *payload, const char *pipeline, const char *env, struct run_baseline *out,
+			 struct buf *why, struct err *e);
+	/* Where a run of "branch" would be deployed: the ssh target (user@host[:port]) and remote directory
+	 * of the environment its branch promotes to (owned by the caller), or NULLs for this machine. */
+	int (*deploy_target)(void *payload, const char *repo, const char *branch, char **ssh, char **dir,
+			     struct err *e);
+	void *payload;
+};
+
 struct run_opts {
 	const char *home;                  /* $MLCI_HOME; required */
 	const char *repo;                  /* local path or URL; required */
@@ -80,6 +102,9 @@ struct run_opts {
 	int no_cache;                      /* execute every step even when a completed one has the same key */
 	const char *resume;                /* run id (or unique prefix): run its commit again, reusing what completed */
 	const struct run_observer *obs;
+	const struct run_baselines *baselines; /* may be NULL */
+	struct executor *executor;             /* NULL = the local executor */
+	struct store *store;                   /* the metadata store to use (borrowed); NULL = open $home's */
 };
 
 struct run {
@@ -100,30 +125,37 @@ struct run {
 	int64_t started_at_ms, finished_at_ms;
 	char *reason;           /* one-line summary when not passed; owned */
 	struct run_comp *comps; /* one per component; owned */
-	struct store *store;    /* the metadata store while the run executes; owned */
+	struct store *store;    /* the metadata store while the run executes; owned when own_store */
+	int own_store;
 	char *resumed_from;     /* owned; NULL = not a resume */
 	int64_t model_version;  /* registered version, 0 = none */
 	int model_created;      /* 1 when this run created that version */
 	char *model_digest;     /* owned; NULL = none */
-	struct spec *policy;    /* environments from the trusted side (mlci.yaml on main); NULL = none; owned */
-	char *policy_commit;    /* the main commit the policy was read from; owned */
 	struct verdicts checks; /* verdicts of the pipeline checks, in the order they ran (ci/run_checks.c) */
 	int check_stage;        /* next check stage to consider (ci/run_checks.c); internal */
+	const struct run_baselines *baselines; /* borrowed from the options; may be NULL */
+	struct executor *exec;                 /* borrowed: where steps run */
 };
 
 void run_init(struct run *r);
 void run_release(struct run *r);
 
-/* Resolve, check out, parse the spec, then run the CI phase and the DAG. Returns 0 when the run
- * reached a verdict (r->status is RUN_PASSED, RUN_FAILED or RUN_CANCELLED) and -1 otherwise
- * (r->status RUN_ERROR; "e" says why: MLCI_EUSAGE for a bad spec or revision with r->diags filled,
- * MLCI_EINFRA for the rest). The run record is written to $home/runs/<id>/run.json either way. */
+/* Resolve, check out, parse the spec, then run the CI phase, the DAG and the checks, and register the
+ * model version. Returns 0 when the run reached a verdict (r->status is RUN_PASSED, RUN_FAILED or
+ * RUN_CANCELLED) and -1 otherwise (r->status RUN_ERROR; "e" says why: MLCI_EUSAGE for a bad spec or
+ * revision with r->diags filled, MLCI_EINFRA for the rest). The run record is written to
+ * $home/runs/<id>/run.json either way. */
 int run_execute(struct run *r, const struct run_opts *o, struct err *e);
 
-const char *run_status_name(enum run_status s);
-const char *step_status_name(enum step_status s);
-const char *step_phase_name(enum step_phase p);
+/* The record of "r" as it stands (finished, or so far): a deep copy into "out" (run_record_init'ed by
+ * this function; the caller releases it). */
+void run_to_record(const struct run *r, struct run_record *out);
+
 /* Log file of a component in run "r" (malloc'd). */
 char *run_log_path(const struct run *r, const char *component);
+/* The output directory of component "comp" in run "r" (malloc'd). */
+char *run_out_dir(const struct run *r, size_t comp);
+/* Milliseconds a running step has been running (for live displays); 0 when it is not running. */
+int64_t run_step_elapsed_ms(const struct run *r, const struct run_step *s);
 
 #endif

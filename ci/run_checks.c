@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cd/policy.h"
-#include "cd/state.h"
 #include "checks/drift.h"
 #include "checks/infra.h"
 #include "checks/model_checks.h"
@@ -20,7 +18,9 @@
 #include "checks/service.h"
 #include "checks/stats.h"
 #include "checks/training.h"
-#include "ci/exec_local.h"
+#include "ci/run_int.h"
+#include "ci/step_env.h"
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -36,12 +36,7 @@
 /* The environment whose current model is the baseline for `production`. */
 #define PRODUCTION_ENV "production"
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define now_ms clock_wall_ms
 
 const struct verdict *run_checks_first_failure(const struct run *r)
 {
@@ -93,7 +88,7 @@ static int refs_state(const struct run *r, const struct spec_ref *const *refs, s
 
 static char *ref_path(const struct run *r, const struct spec_ref *ref)
 {
-	char *dir = exec_local_out_dir(r, ref->comp), *p = path_join(dir, ref->output);
+	char *dir = run_out_dir(r, ref->comp), *p = path_join(dir, ref->output);
 	free(dir);
 	return p;
 }
@@ -122,60 +117,32 @@ static cJSON *read_json_file(const char *path, struct buf *why)
 
 /* ---------- baselines ---------- */
 
-/* The model in production for this pipeline: its run, model name and version (state repo). Returns 1
- * found, 0 none ("why" says why), -1 error. */
+/* The model in production for this pipeline, as whoever started the run says (struct run_baselines).
+ * Returns 1 found, 0 none ("why" says why), -1 error. */
 static int production_model(const struct run *r, char **run_out, char **model_out, int64_t *version, struct buf *why,
 			    struct err *e)
 {
-	struct state_repo sr;
-	cJSON *st = NULL;
-	const cJSON *m, *x;
-	int ret = 0;
-
-	if (!state_exists(r->home) || !r->spec.pipeline) {
+	struct run_baseline b;
+	int rc;
+	if (!r->baselines || !r->baselines->env_model || !r->spec.pipeline) {
 		buf_addf(why, "no model in " PRODUCTION_ENV);
 		return 0;
 	}
-	if (state_open(&sr, r->home, e) < 0) {
-		state_close(&sr);
-		return -1;
+	memset(&b, 0, sizeof(b));
+	rc = r->baselines->env_model(r->baselines->payload, r->spec.pipeline, PRODUCTION_ENV, &b, why, e);
+	if (rc == 1) {
+		*run_out = b.run;
+		*model_out = b.model;
+		*version = b.version;
+		b.run = b.model = NULL;
 	}
-	if (state_sync(&sr, e) < 0) {
-		/* an unreachable remote state repo: compare with the last state fetched */
-		log_warn("%s", err_msg(e));
-		err_release(e);
-	}
-	if (state_read(&sr, r->spec.pipeline, PRODUCTION_ENV, &st, NULL, e) < 0) {
-		state_close(&sr);
-		return -1;
-	}
-	state_close(&sr);
-	m = cJSON_GetObjectItemCaseSensitive(st, "model");
-	x = cJSON_GetObjectItemCaseSensitive(st, "pipeline");
-	if (!st || !cJSON_IsObject(m)) {
-		buf_addf(why, "no model in " PRODUCTION_ENV);
-	} else if (cJSON_IsString(x) && r->spec.pipeline && strcmp(x->valuestring, r->spec.pipeline)) {
-		buf_addf(why, PRODUCTION_ENV " runs pipeline %s", x->valuestring);
-	} else {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
-		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(m, "version");
-		const cJSON *run = cJSON_GetObjectItemCaseSensitive(st, "run");
-		if (cJSON_IsString(name) && cJSON_IsNumber(ver) && cJSON_IsString(run)) {
-			*run_out = xstrdup(run->valuestring);
-			*model_out = xstrdup(name->valuestring);
-			*version = (int64_t)ver->valuedouble;
-			ret = 1;
-		} else {
-			buf_addf(why, "the " PRODUCTION_ENV " state names no model version");
-		}
-	}
-	cJSON_Delete(st);
-	return ret;
+	run_baseline_release(&b);
+	return rc;
 }
 
 /* "production", "MODEL@VERSION" or "VERSION" -> run, model, version. 1 found, 0 none (only for
  * production: nothing there yet), -1 error (also a named version that is not registered). */
-static int resolve_version(struct run *r, const char *ref, char **run_out, char **model_out, int64_t *version,
+static int resolve_version(const struct run *r, const char *ref, char **run_out, char **model_out, int64_t *version,
 			   struct buf *why, struct err *e)
 {
 	const char *at = strchr(ref, '@');
@@ -482,7 +449,6 @@ static void training_overfit(struct run *r)
 	int64_t t0 = now_ms();
 	struct proc_opts po;
 	struct proc p;
-	struct run_step fake;
 	struct strvec env = STRVEC_INIT;
 	struct buf out = BUF_INIT, logp = BUF_INIT, outdir = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -494,12 +460,12 @@ static void training_overfit(struct run *r)
 	buf_addf(&logp, "%s/check-overfit.log", r->log_dir);
 	buf_addf(&outdir, "%s/tmp/overfit", r->run_dir);
 	/* the environment of the training component's run step, with a scratch $MLCI_OUT */
-	memset(&fake, 0, sizeof(fake));
-	fake.comp = t->history.text ? t->history.comp : t->n_no_nan ? t->no_nan[0].comp : 0;
-	fake.phase = PHASE_RUN;
-	exec_local_env(r, &fake, &env);
+	step_env_of(r,
+		    t->history.text ? t->history.comp
+		    : t->n_no_nan   ? t->no_nan[0].comp
+				    : 0,
+		    PHASE_RUN, outdir.ptr, &env);
 	fs_mkdir_p(outdir.ptr, 0755, NULL);
-	strvec_setenv(&env, "MLCI_OUT", outdir.ptr);
 	memset(&po, 0, sizeof(po));
 	po.cmd = t->overfit_run;
 	po.env = env.v;
@@ -734,9 +700,9 @@ static void stage_service(struct run *r)
 {
 	const struct spec_check_service *svc = &r->spec.checks.service;
 	struct service_ctx sc;
-	struct run_step fake;
+	struct step_env f;
 	struct strvec env = STRVEC_INIT, secrets = STRVEC_INIT;
-	struct buf name = BUF_INIT, logp = BUF_INIT;
+	struct buf logp = BUF_INIT;
 	struct err e = ERR_INIT;
 	char *contract = NULL, *pdata = NULL, *ppred = NULL;
 	int64_t t0 = now_ms();
@@ -760,19 +726,22 @@ static void stage_service(struct run *r)
 	if (service_reuse(r, key))
 		return;
 	first = r->checks.n;
-	memset(&fake, 0, sizeof(fake));
-	fake.phase = PHASE_TEST; /* the common environment, without a $MLCI_OUT */
-	exec_local_env(r, &fake, &env);
-	strvec_setenv(&env, "MLCI_COMPONENT", "service");
-	strvec_setenv(&env, "MLCI_PHASE", "check");
-	for (size_t i = 0; i < r->spec.n_components; i++) {
-		char *dir = exec_local_out_dir(r, i);
-		buf_reset(&name);
-		spec_env_name("MLCI_IN_", r->spec.components[i].name, &name);
-		strvec_setenv(&env, name.ptr, dir);
-		free(dir);
-	}
-	exec_local_secrets(r, &secrets);
+	/* the run's common environment, every component's outputs as $MLCI_IN_<NAME>, no $MLCI_OUT */
+	memset(&f, 0, sizeof(f));
+	f.spec = &r->spec;
+	f.run_id = r->id;
+	f.commit = r->commit.id;
+	f.branch = r->commit.branch;
+	f.workspace = r->workspace;
+	f.component = "service";
+	f.phase = "check";
+	f.outputs_root = r->out_dir;
+	f.all_inputs = 1;
+	buf_addf(&logp, "%s/tmp", r->run_dir);
+	f.tmpdir = logp.ptr;
+	step_env_build(&f, &env);
+	buf_reset(&logp);
+	step_env_secrets(&r->spec, &secrets);
 	buf_addf(&logp, "%s/check-service.log", r->log_dir);
 	if (svc->contract)
 		contract = path_join(r->workspace, svc->contract);
@@ -798,7 +767,6 @@ static void stage_service(struct run *r)
 		cJSON_AddStringToObject(r->checks.items[i].details, "reuse_key", key);
 	strvec_clear(&env);
 	strvec_clear(&secrets);
-	buf_release(&name);
 	buf_release(&logp);
 	err_release(&e);
 	free(contract);
@@ -828,37 +796,33 @@ static int stage_present(const struct run *r, int stage)
 }
 
 /* Infra is checked on the machine that will serve: the deploy target of the environment this run's
- * branch would be promoted to (policy from the trusted side) when it deploys over ssh, else here. */
+ * branch would be promoted to (as whoever started the run says) when it deploys over ssh, else here. */
 static void stage_infra(struct run *r)
 {
 	const struct spec_check_infra *req = &r->spec.checks.infra;
-	const struct spec_environment *env = NULL;
 	struct infra_found f;
-	struct policy pol;
 	struct err e = ERR_INIT;
+	char *ssh = NULL, *dir = NULL;
 
-	memset(&pol, 0, sizeof(pol));
-	if (r->commit.branch && policy_load(&pol, r->home, r->policy, &e) == 0 && pol.spec)
-		env = spec_environment_for_branch(pol.spec, r->commit.branch);
-	err_release(&e);
-	if (env && env->deploy_ssh) {
-		struct buf dir = BUF_INIT;
-		if (env->deploy_dir)
-			buf_addstr(&dir, env->deploy_dir);
-		else
-			buf_addf(&dir, "mlci-deploy/%s", env->name);
-		if (infra_probe_remote(&f, req, env->deploy_ssh, dir.ptr, &e) == 0)
+	if (r->commit.branch && r->baselines && r->baselines->deploy_target &&
+	    r->baselines->deploy_target(r->baselines->payload, r->repo, r->commit.branch, &ssh, &dir, &e) < 0) {
+		log_warn("could not tell where branch %s deploys (infra is probed here): %s", r->commit.branch,
+			 err_msg(&e));
+		err_clear(&e);
+	}
+	if (ssh) {
+		if (infra_probe_remote(&f, req, ssh, dir, &e) == 0)
 			infra_check(&r->checks, req, &f);
 		else
-			infra_check_unreachable(&r->checks, f.machine ? f.machine : env->deploy_ssh, err_msg(&e));
-		buf_release(&dir);
-		err_release(&e);
+			infra_check_unreachable(&r->checks, f.machine ? f.machine : ssh, err_msg(&e));
 	} else {
 		infra_probe(&f, req, r->home, getenv("PATH"));
 		infra_check(&r->checks, req, &f);
 	}
 	infra_found_release(&f);
-	policy_release(&pol);
+	err_release(&e);
+	free(ssh);
+	free(dir);
 }
 
 static const char *const stage_names[] = { "data", "training", "model", "infra", "service" };

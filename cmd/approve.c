@@ -19,7 +19,7 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	struct promote_outcome o;
+	struct cd_result res;
 	struct cd_request q;
 	int code;
 
@@ -28,6 +28,7 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 	if (code)
 		goto done;
 	memset(&q, 0, sizeof(q));
+	cd_result_init(&res);
 	if (!opt_env || !opt_version) {
 		cmd_error(ctx, "approve: --env ENV and --version V are required");
 		code = 2;
@@ -39,12 +40,11 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 	q.pipeline = args.v[0];
 	q.env = opt_env;
 	q.actor = cmd_actor();
-	if (cd_approve(&q, &o, &e) < 0) {
+	if (cd_approve(&q, &res, &e) < 0)
 		code = cmd_fail(ctx, &e);
-		goto done;
-	}
-	code = cmd_print_outcome(ctx, "approve", &o, 0);
-	promote_outcome_release(&o);
+	else
+		code = cmd_print_outcome(ctx, "approve", &res.out, 0);
+	cd_result_release(&res);
 done:
 	strvec_clear(&args);
 	return code;

@@ -12,6 +12,7 @@
 #include "checks/service.h"
 #include "record/verdict.h"
 #include "spec/spec.h"
+#include "ci/step_env.h"
 #include "cmd/cmd.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -282,7 +283,6 @@ static int check_service(struct strvec *args, struct cmd_ctx *ctx)
 	char *contract = NULL, *pdata = NULL, *ppred = NULL, *outputs = NULL;
 	int64_t timeout;
 	int code = 0;
-	static const char *const pass_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", NULL };
 
 	if (args->n != 1) {
 		cmd_error(ctx, "usage: mlci check service [--spec mlci.yaml] [--outputs DIR] [--log FILE]");
@@ -327,24 +327,15 @@ static int check_service(struct strvec *args, struct cmd_ctx *ctx)
 		}
 		outputs = xstrdup(real);
 	}
-	for (size_t i = 0; pass_env[i]; i++) {
-		const char *v = getenv(pass_env[i]);
-		if (v)
-			strvec_setenv(&env, pass_env[i], v);
-	}
-	for (size_t i = 0; i < s.env.n; i++)
-		strvec_setenv(&env, s.env.items[i].key, s.env.items[i].value);
-	for (size_t i = 0; i < s.params.n; i++) {
-		buf_reset(&b);
-		spec_env_name("MLCI_PARAM_", s.params.items[i].key, &b);
-		strvec_setenv(&env, b.ptr, s.params.items[i].value);
-	}
-	for (size_t i = 0; outputs && i < s.n_components; i++) {
-		char *d = path_join(outputs, s.components[i].name);
-		buf_reset(&b);
-		spec_env_name("MLCI_IN_", s.components[i].name, &b);
-		strvec_setenv(&env, b.ptr, d);
-		free(d);
+	{
+		/* what a run's service check sees, without the run: the spec's env and params, and every
+		 * component's outputs under --outputs as $MLCI_IN_<NAME> */
+		struct step_env f;
+		memset(&f, 0, sizeof(f));
+		f.spec = &s;
+		f.outputs_root = outputs;
+		f.all_inputs = 1;
+		step_env_build(&f, &env);
 	}
 	if (s.checks.service.contract)
 		contract = path_join(root, s.checks.service.contract);

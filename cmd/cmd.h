@@ -111,6 +111,7 @@ int cmd_load(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_reject(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx);

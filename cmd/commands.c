@@ -7,7 +7,7 @@
 
 extern const struct cmd_opt cmd_check_opts[];
 extern const struct cmd_opt cmd_history_opts[], cmd_status_opts[], cmd_promote_opts[], cmd_approve_opts[],
-	cmd_rollback_opts[], cmd_unpin_opts[];
+	cmd_reject_opts[], cmd_rollback_opts[], cmd_unpin_opts[];
 extern const struct cmd_opt cmd_data_opts[], cmd_diff_opts[], cmd_init_opts[], cmd_lineage_opts[], cmd_load_opts[],
 	cmd_logs_opts[], cmd_registry_opts[], cmd_run_opts[], cmd_runs_opts[], cmd_schema_opts[], cmd_show_opts[],
 	cmd_validate_opts[];
@@ -91,13 +91,19 @@ const struct cmd cmd_table[] = {
 	  "Exit status 2 for an unknown run or component, 3 when a recorded log file is missing.",
 	  cmd_logs_opts, 1, 2 },
 	{ "promote", cmd_promote, "promote a model version to an environment by hand (manual rule)",
-	  "mlci promote PIPELINE --to ENV [--version V] [--reason TEXT]",
-	  "For a manual environment: promote the version now in its \"from\" environment when you are one of its\n"
-	  "approvers (names or @groups of policy.yaml), it has at least min_staging_runs passed runs there and,\n"
-	  "with approvals: N, N distinct approvals (mlci approve). One state commit, a registry transition,\n"
-	  "then the deploy hooks (rolled back when they fail). Inside a freeze window, or short of approvals,\n"
-	  "the candidate is queued as pending (exit 1). For an auto/semi environment: release the newest held\n"
-	  "candidate when its gates pass now. Exit 0 promoted, 1 refused/pending/rolled back, 2 usage, 3 infra.",
+	  "mlci promote PIPELINE --to ENV [--version V] [--reason TEXT] [--dry-run] [--override GATE]",
+	  "For a manual environment: promote the version now in its \"from\" environment when every gate passes:\n"
+	  "you are one of its approvers (names or @groups of policy.yaml); it has min_staging_runs passed runs\n"
+	  "in \"from\" since it entered there (runs served entirely from the cache do not count); it has been\n"
+	  "there min_soak; it is not rejected; with a champion gate it scores no worse than what ENV runs on\n"
+	  "the same pinned evaluation set; with approvals: N, N distinct approvals (mlci approve); ENV is not\n"
+	  "pinned. The gates and their numbers are recorded with the state commit. One state commit, registry\n"
+	  "transitions, then the deploy hooks (rolled back when they fail). Inside a freeze window, or short of\n"
+	  "approvals, the candidate is queued as pending (exit 1). --dry-run evaluates and prints every gate and\n"
+	  "the difference from what ENV runs, writing nothing. --override GATE --reason TEXT lets one of ENV's\n"
+	  "override_approvers pass over a failing gate, recorded as an override. For an auto/semi environment:\n"
+	  "release the newest held candidate when its gates pass now. Exit 0 promoted (or would pass), 1\n"
+	  "refused/pending/rolled back, 2 usage, 3 infra.",
 	  cmd_promote_opts, 1, 1 },
 	{ "registry", cmd_registry, "list registered models, or show one model's versions",
 	  "mlci registry list | show MODEL[@VERSION]",
@@ -105,6 +111,13 @@ const struct cmd cmd_table[] = {
 	  "'show MODEL': all versions, newest first, with run, commit, artifact, previous version and metrics.\n"
 	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
 	  cmd_registry_opts, 1, 2 },
+	{ "reject", cmd_reject, "reject a candidate model version for an environment",
+	  "mlci reject PIPELINE --env ENV --version V --reason TEXT",
+	  "Record that you (an approver of ENV when it lists approvers; never the author of the candidate's\n"
+	  "commit) reject model version V of PIPELINE for ENV, with a reason. The rejection is bound to the\n"
+	  "version's artifact digest: its pending promotion is cancelled and that digest is not promoted to\n"
+	  "ENV, by a run or by mlci promote, until a new candidate arrives. Exit 0 recorded, 1 refused.",
+	  cmd_reject_opts, 1, 1 },
 	{ "rollback", cmd_rollback, "put an environment back to an earlier state and pin it",
 	  "mlci rollback ENV [--to VERSION] [--pipeline P] [--reason TEXT]",
 	  "Write the previous state of ENV (the newest earlier one with another model version or commit), or\n"

@@ -17,12 +17,38 @@ const struct cmd_opt cmd_history_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* Under the table: for each state commit that recorded gate evidence or an override, what it decided on. */
+static void print_gates(const struct status_history *h)
+{
+	int header = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct env_state *st = &h->v[i].state;
+		if (!st->gates.n && !st->override_gate && !st->failed_commit)
+			continue;
+		if (!header)
+			printf("\ngates and evidence:\n");
+		header = 1;
+		printf("  %.12s", h->v[i].state_commit);
+		if (st->model_version)
+			printf(" %s@%lld", st->model_name ? st->model_name : "?", (long long)st->model_version);
+		printf("\n");
+		if (st->override_gate)
+			printf("    override %s by %s: %s\n", st->override_gate,
+			       st->override_by ? st->override_by : "?", st->override_reason ? st->override_reason : "");
+		if (st->failed_commit)
+			printf("    restored: the deploy of state %.12s failed: %s\n", st->failed_commit,
+			       st->failed_reason ? st->failed_reason : "");
+		for (size_t k = 0; k < st->gates.n; k++)
+			printf("    %-18s %-7s %s\n", st->gates.items[k].name,
+			       verdict_status_name(st->gates.items[k].status), st->gates.items[k].summary);
+	}
+}
+
 int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	cJSON *arr = NULL;
-	const cJSON *it;
+	struct status_history h;
 	struct cmd_tab t;
 	int code;
 	opt_pipeline = NULL;
@@ -31,7 +57,7 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 		strvec_clear(&args);
 		return code;
 	}
-	if (status_history(ctx->home, opt_pipeline, args.v[0], &arr, &e) < 0) {
+	if (status_history(ctx->home, opt_pipeline, args.v[0], &h, &e) < 0) {
 		cmd_error(ctx, "history: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
@@ -39,38 +65,38 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 		return code;
 	}
 	if (ctx->json) {
+		cJSON *arr = status_history_to_json(&h);
 		cmd_print_json(arr);
-	} else if (!cJSON_GetArraySize(arr)) {
+		cJSON_Delete(arr);
+	} else if (!h.n) {
 		printf("%s has no history yet\n", args.v[0]);
 	} else {
 		cmd_tab_init(&t, 0, 7, "STATE", "TIME", "MODEL", "COMMIT", "RUN", "RULE", "BY");
-		cJSON_ArrayForEach(it, arr) {
-			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
-			const cJSON *m = cJSON_GetObjectItemCaseSensitive(st, "model");
-			const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
-			const cJSON *tm = cJSON_GetObjectItemCaseSensitive(it, "time");
+		for (size_t i = 0; i < h.n; i++) {
+			const struct env_state *st = &h.v[i].state;
 			char when[32] = "-";
-			if (cJSON_IsNumber(tm)) {
-				time_t ts = (time_t)tm->valuedouble;
-				struct tm g;
-				gmtime_r(&ts, &g);
-				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &g);
-			}
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(it, "state_commit", "-"));
+			time_t ts = (time_t)h.v[i].time;
+			struct tm g;
+			gmtime_r(&ts, &g);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &g);
+			cmd_tab_add(&t, NULL, "%.12s", h.v[i].state_commit);
 			cmd_tab_add(&t, NULL, "%s", when);
-			if (cJSON_IsNumber(v))
-				cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(m, "name", "?"), v->valueint);
+			if (st->model_version)
+				cmd_tab_add(&t, NULL, "%s@%lld", st->model_name ? st->model_name : "?",
+					    (long long)st->model_version);
 			else
-				cmd_tab_add(&t, "yellow", "%s", cmd_jstr(st, "note", "-"));
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "run", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "rule", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_by", "-"));
+				cmd_tab_add(&t, "yellow", "%s", st->note ? st->note : "-");
+			cmd_tab_add(&t, NULL, "%.12s", st->commit ? st->commit : "-");
+			cmd_tab_add(&t, NULL, "%s", st->run ? st->run : "-");
+			cmd_tab_add(&t, NULL, "%s", st->rule ? st->rule : "-");
+			cmd_tab_add(&t, NULL, "%s", st->promoted_by ? st->promoted_by : "-");
 		}
 		cmd_tab_print(&t, ctx, NULL);
 		cmd_tab_release(&t);
+		if (!ctx->quiet)
+			print_gates(&h);
 	}
-	cJSON_Delete(arr);
+	status_history_release(&h);
 	strvec_clear(&args);
 	return 0;
 }

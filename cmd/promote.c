@@ -11,13 +11,22 @@
 #include "cmd/cmd.h"
 #include "common/banned.h"
 
-static const char *opt_to, *opt_version, *opt_reason;
+static const char *opt_to, *opt_version, *opt_reason, *opt_override;
+static int opt_dry_run;
 
 const struct cmd_opt cmd_promote_opts[] = {
 	{ 0, "to", "ENV", "environment to promote to (required)", &opt_to, NULL },
 	{ 0, "version", "V", "model version to promote (default: the one in the \"from\" environment)", &opt_version,
 	  NULL },
 	{ 0, "reason", "TEXT", "why (recorded in the state commit and the registry)", &opt_reason, NULL },
+	{ 0, "dry-run", NULL,
+	  "evaluate every gate and show how the candidate differs from what ENV runs; write nothing (exit 0 when "
+	  "it would pass, 1 when not)",
+	  NULL, &opt_dry_run },
+	{ 0, "override", "GATE",
+	  "break glass: pass over failing GATE (min_staging_runs, min_soak, champion, approvals, freeze); only "
+	  "for override_approvers, --reason required, recorded as an override",
+	  &opt_override, NULL },
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -65,15 +74,74 @@ int cmd_print_outcome(const struct cmd_ctx *ctx, const char *what, const struct 
 	}
 }
 
+/* The gates and the diff of a promote (every gate evaluated), as text. */
+static void print_gates(const struct cmd_ctx *ctx, const struct cd_result *res)
+{
+	struct cmd_tab t;
+	if (res->gates.n) {
+		cmd_tab_init(&t, 0, 3, "GATE", "RESULT", "DETAIL");
+		for (size_t i = 0; i < res->gates.n; i++) {
+			const struct verdict *v = &res->gates.items[i];
+			cmd_tab_add(&t, NULL, "%s", v->name);
+			cmd_tab_add(&t,
+				    v->status == VERDICT_FAIL   ? "red"
+				    : v->status == VERDICT_PASS ? "green"
+								: "yellow",
+				    "%s", verdict_status_name(v->status));
+			cmd_tab_add(&t, NULL, "%s", v->summary);
+		}
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
+	if (res->diff_what.n) {
+		printf("\n");
+		cmd_tab_init(&t, 0, 3, "", "NOW", "CANDIDATE");
+		for (size_t i = 0; i < res->diff_what.n; i++) {
+			cmd_tab_add(&t, NULL, "%s", res->diff_what.v[i]);
+			cmd_tab_add(&t, NULL, "%s", res->diff_current.v[i]);
+			cmd_tab_add(&t, NULL, "%s", res->diff_candidate.v[i]);
+		}
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
+}
+
+static int print_dry_run(const struct cmd_ctx *ctx, const struct cd_result *res)
+{
+	if (ctx->json) {
+		cJSON *j = cJSON_CreateObject(), *d = cJSON_AddArrayToObject(j, "diff");
+		cJSON_AddBoolToObject(j, "would_pass", res->would_pass);
+		if (res->out.environment)
+			cJSON_AddStringToObject(j, "environment", res->out.environment);
+		cJSON_AddStringToObject(j, "detail", res->out.detail ? res->out.detail : "");
+		cJSON_AddItemToObject(j, "gates", verdicts_to_json(&res->gates));
+		for (size_t i = 0; i < res->diff_what.n; i++) {
+			cJSON *row = cJSON_CreateObject();
+			cJSON_AddStringToObject(row, "what", res->diff_what.v[i]);
+			cJSON_AddStringToObject(row, "now", res->diff_current.v[i]);
+			cJSON_AddStringToObject(row, "candidate", res->diff_candidate.v[i]);
+			cJSON_AddItemToArray(d, row);
+		}
+		cmd_print_json(j);
+		cJSON_Delete(j);
+	} else {
+		print_gates(ctx, res);
+		printf("\npromote: %s\n", res->out.detail ? res->out.detail : "dry run");
+	}
+	return res->would_pass ? 0 : 1;
+}
+
 int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	struct promote_outcome o;
+	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_to = opt_version = opt_reason = NULL;
+	opt_to = opt_version = opt_reason = opt_override = NULL;
+	opt_dry_run = 0;
+	cd_result_init(&res);
 	code = cmd_parse(cmd_find("promote"), argc, argv, ctx, &args);
 	if (code)
 		goto done;
@@ -90,13 +158,17 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 	q.env = opt_to;
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
-	if (cd_promote(&q, &o, &e) < 0) {
+	q.dry_run = opt_dry_run;
+	q.override_gate = opt_override;
+	if (cd_promote(&q, &res, &e) < 0) {
 		code = cmd_fail(ctx, &e);
-		goto done;
+	} else if (q.dry_run) {
+		code = print_dry_run(ctx, &res);
+	} else {
+		code = cmd_print_outcome(ctx, "promote", &res.out, 1);
 	}
-	code = cmd_print_outcome(ctx, "promote", &o, 1);
-	promote_outcome_release(&o);
 done:
+	cd_result_release(&res);
 	strvec_clear(&args);
 	return code;
 }

@@ -21,7 +21,7 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	struct promote_outcome o;
+	struct cd_result res;
 	struct cd_request q;
 	int code;
 
@@ -30,6 +30,7 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx)
 	if (code)
 		goto done;
 	memset(&q, 0, sizeof(q));
+	cd_result_init(&res);
 	if (opt_to && (code = cmd_parse_version(ctx, opt_to, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
@@ -37,12 +38,11 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx)
 	q.env = args.v[0];
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
-	if (cd_rollback(&q, &o, &e) < 0) {
+	if (cd_rollback(&q, &res, &e) < 0)
 		code = cmd_fail(ctx, &e);
-		goto done;
-	}
-	code = cmd_print_outcome(ctx, "rollback", &o, 1);
-	promote_outcome_release(&o);
+	else
+		code = cmd_print_outcome(ctx, "rollback", &res.out, 1);
+	cd_result_release(&res);
 done:
 	strvec_clear(&args);
 	return code;

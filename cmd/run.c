@@ -8,11 +8,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "ci/run.h"
-#include "ci/junit.h"
-#include "ci/run_json.h"
-#include "cd/promote.h"
 #include "cmd/cmd.h"
+#include "pipeline/pipeline.h"
+#include "record/junit.h"
+#include "record/run_json.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -101,13 +101,13 @@ static void erase_block(struct view *v)
 
 static void draw_block(struct view *v, const struct run *r)
 {
-	int64_t now = proc_now_ms();
+	int64_t now = clock_mono_ms();
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct run_step *s = &r->steps[i];
 		char d[32];
 		if (s->status != STEP_RUNNING)
 			continue;
-		fmt_duration(d, sizeof(d), now - s->proc.started_ms);
+		fmt_duration(d, sizeof(d), run_step_elapsed_ms(r, s));
 		fprintf(stderr, "  %s%-9s%s %-*s %-5s %8s\n", cmd_col(v->ctx->err_color, "dim"), "running",
 			cmd_col(v->ctx->err_color, "reset"), (int)v->name_w, s->component, step_phase_name(s->phase),
 			d);
@@ -130,7 +130,7 @@ static void on_step_start(void *payload, const struct run *r, const struct run_s
 static void on_tick(void *payload, const struct run *r)
 {
 	struct view *v = payload;
-	if (!v->live || !v->tty || proc_now_ms() - v->last_draw_ms < 100)
+	if (!v->live || !v->tty || clock_mono_ms() - v->last_draw_ms < 100)
 		return;
 	erase_block(v);
 	draw_block(v, r);
@@ -183,7 +183,7 @@ static void on_check_end(void *payload, const struct run *r, const struct verdic
 }
 
 /* The checks table: one line per verdict. */
-static void print_checks(const struct run *r, const struct cmd_ctx *ctx)
+static void print_checks(const struct run_record *r, const struct cmd_ctx *ctx)
 {
 	size_t w = 5;
 	int c = ctx->color;
@@ -200,7 +200,7 @@ static void print_checks(const struct run *r, const struct cmd_ctx *ctx)
 	}
 }
 
-static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t name_w)
+static void print_summary(const struct run_record *r, const struct cmd_ctx *ctx, size_t name_w)
 {
 	char d[32];
 	int c = ctx->color;
@@ -208,7 +208,7 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 		name_w = 9;
 	printf("\n%-*s  %-5s  %-9s  %9s\n", (int)name_w, "COMPONENT", "PHASE", "STATUS", "DURATION");
 	for (size_t i = 0; i < r->n_steps; i++) {
-		const struct run_step *s = &r->steps[i];
+		const struct run_record_step *s = &r->steps[i];
 		fmt_duration(d, sizeof(d), s->duration_ms);
 		printf("%-*s  %-5s  %s%-9s%s  %9s%s%s\n", (int)name_w, s->component, step_phase_name(s->phase),
 		       cmd_col(c, status_colour(s->status)), step_status_name(s->status), cmd_col(c, "reset"),
@@ -229,27 +229,29 @@ static void print_summary(const struct run *r, const struct cmd_ctx *ctx, size_t
 			printf(" (%zu of %zu steps cached)", cached, r->n_steps);
 	}
 	if (r->model_version)
-		printf("\nmodel %s version %lld%s (artifact sha256:%.12s)", r->spec.model, (long long)r->model_version,
+		printf("\nmodel %s version %lld%s (artifact sha256:%.12s)", r->model, (long long)r->model_version,
 		       r->model_created ? " registered" : " already registered", r->model_digest);
 	printf("\nlogs: %s/\n", r->log_dir);
 }
 
-/* Who runs mlci: the OS account, or $MLCI_ACTOR (promotions and approvals are attributed to it). */
-static const char *os_user(void)
+static void print_json(const struct pipeline_result *res)
 {
-	return cmd_actor();
-}
-
-static int exit_code_for(const struct run *r)
-{
-	switch (r->status) {
-	case RUN_PASSED:
-		return 0;
-	case RUN_CANCELLED:
-		return 128 + (stop_signal ? stop_signal : SIGINT);
-	default:
-		return 1;
+	cJSON *j = run_record_to_json(&res->rec);
+	if (res->promoted) {
+		cJSON *pj = cJSON_AddObjectToObject(j, "promotion");
+		const struct promote_outcome *po = &res->promo;
+		cJSON_AddStringToObject(pj, "action", res->promo_failed ? "error" : promote_action_name(po->action));
+		if (po->environment)
+			cJSON_AddStringToObject(pj, "environment", po->environment);
+		cJSON_AddStringToObject(pj, "detail",
+					res->promo_failed ? err_msg(&res->promo_err)
+					: po->detail      ? po->detail
+							  : "");
+		if (po->state_commit[0])
+			cJSON_AddStringToObject(pj, "state_commit", po->state_commit);
 	}
+	cmd_print_json(j);
+	cJSON_Delete(j);
 }
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
@@ -257,9 +259,9 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	struct strvec args = STRVEC_INIT;
 	struct run_observer obs;
 	struct run_opts o;
+	struct pipeline_opts po;
+	struct pipeline_result res;
 	struct view v;
-	struct run r;
-	struct err e = ERR_INIT;
 	struct sigaction sa, old_int, old_term;
 	int jobs = 0, code;
 
@@ -315,60 +317,34 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 
-	run_init(&r);
-	if (run_execute(&r, &o, &e) < 0) {
-		for (size_t i = 0; i < r.diags.n; i++) {
-			struct buf b = BUF_INIT;
-			spec_diag_format(&r.diags, i, &b);
-			fprintf(stderr, "%s\n", b.ptr);
-			buf_release(&b);
-		}
-		cmd_error(ctx, "run: %s", err_msg(&e));
-		code = e.code ? e.code : 3;
-		if (ctx->json) {
-			cJSON *j = run_to_json(&r);
-			char *text = cJSON_Print(j);
-			printf("%s\n", text);
-			free(text);
-			cJSON_Delete(j);
-		}
+	memset(&po, 0, sizeof(po));
+	po.run = o;
+	po.actor = cmd_actor();
+	po.stop_signal = &stop_signal;
+	code = pipeline_run(&po, &res);
+	if (res.run_failed) {
+		for (size_t i = 0; i < res.rec.spec_errors.n; i++)
+			fprintf(stderr, "%s\n", res.rec.spec_errors.v[i]);
+		cmd_error(ctx, "run: %s", err_msg(&res.run_err));
+		if (ctx->json)
+			print_json(&res);
 	} else {
-		struct promote_outcome po;
-		struct err pe = ERR_INIT;
-		int prc = promote_after_run(&r, os_user(), &po, &pe);
-		if (ctx->json) {
-			cJSON *j = run_to_json(&r);
-			cJSON *pj = cJSON_AddObjectToObject(j, "promotion");
-			cJSON_AddStringToObject(pj, "action", prc < 0 ? "error" : promote_action_name(po.action));
-			if (po.environment)
-				cJSON_AddStringToObject(pj, "environment", po.environment);
-			cJSON_AddStringToObject(pj, "detail", prc < 0 ? err_msg(&pe) : po.detail ? po.detail : "");
-			if (po.state_commit[0])
-				cJSON_AddStringToObject(pj, "state_commit", po.state_commit);
-			char *text = cJSON_Print(j);
-			printf("%s\n", text);
-			free(text);
-			cJSON_Delete(j);
-		} else if (!ctx->quiet) {
-			print_summary(&r, ctx, v.name_w);
-			if (prc == 0 && po.detail)
-				printf("promotion: %s\n", po.detail);
-		} else {
-			printf("%s %s\n", r.id, run_status_name(r.status));
-		}
-		code = exit_code_for(&r);
-		if (prc < 0) {
-			cmd_error(ctx, "promotion: %s", err_msg(&pe));
-			code = pe.code ? pe.code : 3;
-		} else if (po.action == PROMOTE_FAILED && code == 0) {
-			code = 1;
-		}
-		promote_outcome_release(&po);
-		err_release(&pe);
+		if (ctx->json)
+			print_json(&res);
+		else if (!ctx->quiet) {
+			print_summary(&res.rec, ctx, v.name_w);
+			if (!res.promo_failed && res.promo.detail)
+				printf("promotion: %s\n", res.promo.detail);
+		} else
+			printf("%s %s\n", res.rec.id, run_status_name(res.rec.status));
+		if (res.promo_failed)
+			cmd_error(ctx, "promotion: %s", err_msg(&res.promo_err));
 	}
-	if (opt_junit && r.n_steps) {
+	log_verbose("mlci: policy parsed %d time%s, state repo opened %d time%s", res.policy_parses,
+		    res.policy_parses == 1 ? "" : "s", res.state_opens, res.state_opens == 1 ? "" : "s");
+	if (opt_junit && res.rec.n_steps) {
 		struct err je = ERR_INIT;
-		if (junit_write(&r, opt_junit, &je) < 0) {
+		if (junit_write(&res.rec, opt_junit, &je) < 0) {
 			cmd_error(ctx, "--junit: %s", err_msg(&je));
 			if (code == 0)
 				code = 3;
@@ -377,7 +353,6 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	run_release(&r);
-	err_release(&e);
+	pipeline_result_release(&res);
 	return code;
 }

@@ -19,22 +19,115 @@ const struct cmd_opt cmd_status_opts[] = {
 };
 
 /* "bc-classifier@3", or "-" when the state has no model. */
-static void model_ref(char *out, size_t n, const cJSON *state)
+static void model_ref(char *out, size_t n, const struct env_state *st)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
-	const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
-	if (cJSON_IsNumber(v))
-		snprintf(out, n, "%s@%d", cmd_jstr(m, "name", "?"), v->valueint);
+	if (st->model_version)
+		snprintf(out, n, "%s@%lld", st->model_name ? st->model_name : "?", (long long)st->model_version);
 	else
 		snprintf(out, n, "-");
+}
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+/* "22h05m" */
+static void fmt_left(char *out, size_t n, int64_t ms)
+{
+	long long s = ms / 1000;
+	if (s >= 3600)
+		snprintf(out, n, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+	else
+		snprintf(out, n, "%lldm%02llds", s / 60, s % 60);
+}
+
+static void print_text(const struct cmd_ctx *ctx, const struct status_report *r, time_t at)
+{
+	struct cmd_tab t;
+	if (opt_at) {
+		char w[32];
+		freeze_format_time(at, w, sizeof(w));
+		printf("as of %s:\n", w);
+	}
+	if (!r->n_envs)
+		printf("%s\n", opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
+	cmd_tab_init(&t, 0, 8, "PIPELINE", "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
+	for (size_t i = 0; i < r->n_envs; i++) {
+		const struct status_env *it = &r->envs[i];
+		const struct env_state *st = &it->state;
+		char model[160];
+		model_ref(model, sizeof(model), st);
+		cmd_tab_add(&t, NULL, "%s", it->pipeline);
+		cmd_tab_add(&t, NULL, "%s", it->environment);
+		cmd_tab_add(&t, NULL, "%s", model);
+		cmd_tab_add(&t, NULL, "%.12s", or_dash(st->commit));
+		cmd_tab_add(&t, NULL, "%s", or_dash(st->branch));
+		cmd_tab_add(&t, NULL, "%s", or_dash(st->run));
+		cmd_tab_add(&t, NULL, "%s", or_dash(st->promoted_at));
+		cmd_tab_add(&t, NULL, "%s", or_dash(st->promoted_by));
+	}
+	if (r->n_envs)
+		cmd_tab_print(&t, ctx, NULL);
+	cmd_tab_release(&t);
+	if (!opt_at && r->n_pins) {
+		printf("\npinned environments (automatic promotions held until mlci unpin):\n");
+		cmd_tab_init(&t, 0, 4, "ENVIRONMENT", "PIPELINE", "MODEL", "PINNED BY");
+		for (size_t i = 0; i < r->n_pins; i++) {
+			const struct status_pin *p = &r->pins[i];
+			cmd_tab_add(&t, NULL, "%s", or_dash(p->environment));
+			cmd_tab_add(&t, NULL, "%s", or_dash(p->pipeline));
+			if (p->model)
+				cmd_tab_add(&t, NULL, "%s@%lld", p->model, (long long)p->version);
+			else
+				cmd_tab_add(&t, NULL, "-");
+			cmd_tab_add(&t, "yellow", "rollback by %s", p->by ? p->by : "?");
+		}
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
+	if (!opt_at && r->n_pending) {
+		printf("\npending promotions:\n");
+		cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
+		for (size_t i = 0; i < r->n_pending; i++) {
+			const struct status_pending *p = &r->pending[i];
+			cmd_tab_add(&t, NULL, "%s", or_dash(p->environment));
+			cmd_tab_add(&t, NULL, "%s", or_dash(p->pipeline));
+			if (p->model)
+				cmd_tab_add(&t, NULL, "%s@%lld", p->model, (long long)p->version);
+			else
+				cmd_tab_add(&t, NULL, "-");
+			cmd_tab_add(&t, NULL, "%s", or_dash(p->run));
+			cmd_tab_add(&t, NULL, "%.12s", or_dash(p->commit));
+			cmd_tab_add(&t, "yellow", "%s", or_dash(p->waiting_for));
+		}
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
+	if (!opt_at && r->n_soak) {
+		printf("\nsoaking (min_soak before a promotion onward):\n");
+		cmd_tab_init(&t, 0, 5, "ENVIRONMENT", "PIPELINE", "CANDIDATE", "IN", "LEFT");
+		for (size_t i = 0; i < r->n_soak; i++) {
+			const struct status_soak *k = &r->soak[i];
+			char left[32], since[32];
+			freeze_format_time((time_t)(k->since_ms / 1000), since, sizeof(since));
+			fmt_left(left, sizeof(left), k->left_ms);
+			cmd_tab_add(&t, NULL, "%s", k->environment);
+			cmd_tab_add(&t, NULL, "%s", k->pipeline);
+			cmd_tab_add(&t, NULL, "%s@%lld", or_dash(k->model), (long long)k->version);
+			cmd_tab_add(&t, NULL, "%s since %s", k->from, since);
+			cmd_tab_add(&t, k->left_ms ? "yellow" : "green", "%s", k->left_ms ? left : "soaked");
+		}
+		cmd_tab_print(&t, ctx, NULL);
+		cmd_tab_release(&t);
+	}
 }
 
 int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	cJSON *o = NULL;
-	const cJSON *it;
+	struct status_report r;
 	time_t at = 0;
 	int code;
 	opt_at = opt_pipeline = NULL;
@@ -47,79 +140,19 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			  opt_at);
 		return 2;
 	}
-	if (status_collect(ctx->home, opt_pipeline, (long long)at, &o, &e) < 0) {
+	if (status_collect(ctx->home, opt_pipeline, (long long)at, &r, &e) < 0) {
 		cmd_error(ctx, "status: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
 		return code;
 	}
 	if (ctx->json) {
+		cJSON *o = status_report_to_json(&r);
 		cmd_print_json(o);
+		cJSON_Delete(o);
 	} else {
-		struct cmd_tab t;
-		const cJSON *envs = cJSON_GetObjectItemCaseSensitive(o, "environments");
-		const cJSON *pending = cJSON_GetObjectItemCaseSensitive(o, "pending");
-		const cJSON *pins = cJSON_GetObjectItemCaseSensitive(o, "pins");
-		if (opt_at) {
-			char w[32];
-			freeze_format_time(at, w, sizeof(w));
-			printf("as of %s:\n", w);
-		}
-		if (!cJSON_GetArraySize(envs))
-			printf("%s\n",
-			       opt_at ? "no environment had a state then" : "no environment has been promoted to yet");
-		cmd_tab_init(&t, 0, 8, "PIPELINE", "ENVIRONMENT", "MODEL", "COMMIT", "BRANCH", "RUN", "SINCE", "BY");
-		cJSON_ArrayForEach(it, envs) {
-			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
-			char model[160];
-			model_ref(model, sizeof(model), st);
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
-			cmd_tab_add(&t, NULL, "%s", model);
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "branch", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "run", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_at", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_by", "-"));
-		}
-		if (cJSON_GetArraySize(envs))
-			cmd_tab_print(&t, ctx, NULL);
-		cmd_tab_release(&t);
-		if (!opt_at && cJSON_GetArraySize(pins)) {
-			printf("\npinned environments (automatic promotions held until mlci unpin):\n");
-			cmd_tab_init(&t, 0, 4, "ENVIRONMENT", "PIPELINE", "MODEL", "PINNED BY");
-			cJSON_ArrayForEach(it, pins) {
-				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
-				if (cJSON_IsNumber(v))
-					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
-				else
-					cmd_tab_add(&t, NULL, "-");
-				cmd_tab_add(&t, "yellow", "rollback by %s", cmd_jstr(it, "by", "?"));
-			}
-			cmd_tab_print(&t, ctx, NULL);
-			cmd_tab_release(&t);
-		}
-		if (!opt_at && cJSON_GetArraySize(pending)) {
-			printf("\npending promotions:\n");
-			cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
-			cJSON_ArrayForEach(it, pending) {
-				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
-				if (cJSON_IsNumber(v))
-					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
-				else
-					cmd_tab_add(&t, NULL, "-");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "run", "-"));
-				cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(it, "commit", "-"));
-				cmd_tab_add(&t, "yellow", "%s", cmd_jstr(it, "waiting_for", "-"));
-			}
-			cmd_tab_print(&t, ctx, NULL);
-			cmd_tab_release(&t);
-		}
+		print_text(ctx, &r, at);
 	}
-	cJSON_Delete(o);
+	status_report_release(&r);
 	return 0;
 }

@@ -18,7 +18,7 @@ int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
-	struct promote_outcome o;
+	struct cd_result res;
 	struct cd_request q;
 	int code;
 
@@ -27,16 +27,16 @@ int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx)
 	if (code)
 		goto done;
 	memset(&q, 0, sizeof(q));
+	cd_result_init(&res);
 	q.home = ctx->home;
 	q.pipeline = opt_pipeline;
 	q.env = args.v[0];
 	q.actor = cmd_actor();
-	if (cd_unpin(&q, &o, &e) < 0) {
+	if (cd_unpin(&q, &res, &e) < 0)
 		code = cmd_fail(ctx, &e);
-		goto done;
-	}
-	code = cmd_print_outcome(ctx, "unpin", &o, 0);
-	promote_outcome_release(&o);
+	else
+		code = cmd_print_outcome(ctx, "unpin", &res.out, 0);
+	cd_result_release(&res);
 done:
 	strvec_clear(&args);
 	return code;

@@ -80,3 +80,67 @@ void verdicts_release(struct verdicts *v)
 	v->items = NULL;
 	v->n = v->alloc = 0;
 }
+
+cJSON *verdicts_to_json(const struct verdicts *v)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < v->n; i++) {
+		const struct verdict *it = &v->items[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", it->name);
+		cJSON_AddStringToObject(o, "kind", it->kind);
+		cJSON_AddStringToObject(o, "status", verdict_status_name(it->status));
+		cJSON_AddStringToObject(o, "summary", it->summary);
+		cJSON_AddItemToObject(o, "details",
+				      it->details ? cJSON_Duplicate(it->details, 1) : cJSON_CreateObject());
+		cJSON_AddNumberToObject(o, "started_ms", (double)it->started_ms);
+		cJSON_AddNumberToObject(o, "duration_ms", (double)it->duration_ms);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+/* The static kind string for "name" (verdict.kind is never owned). */
+static const char *kind_of(const char *name)
+{
+	static const char *const kinds[] = { "data", "training", "model", "infra", "service", "gate" };
+	for (size_t i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kinds[i], name))
+			return kinds[i];
+	return "other";
+}
+
+static const char *member_str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t member_ms(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+int verdicts_from_json(struct verdicts *v, const cJSON *arr)
+{
+	const cJSON *it;
+	if (!cJSON_IsArray(arr))
+		return -1;
+	cJSON_ArrayForEach(it, arr) {
+		enum verdict_status st;
+		if (!cJSON_IsObject(it) || !member_str(it, "name") || !member_str(it, "status") ||
+		    verdict_status_parse(member_str(it, "status"), &st) < 0)
+			return -1;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		enum verdict_status st = VERDICT_PASS;
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "details");
+		verdict_status_parse(member_str(it, "status"), &st);
+		verdicts_add(v, member_str(it, "name"), kind_of(member_str(it, "kind")), st,
+			     cJSON_IsObject(d) ? cJSON_Duplicate(d, 1) : NULL, member_ms(it, "started_ms"),
+			     member_ms(it, "duration_ms"), "%s",
+			     member_str(it, "summary") ? member_str(it, "summary") : "");
+	}
+	return 0;
+}

@@ -48,4 +48,9 @@ struct verdict *verdicts_add(struct verdicts *v, const char *name, const char *k
 enum verdict_status verdicts_worst(const struct verdicts *v);
 void verdicts_release(struct verdicts *v);
 
+/* [{name, kind, status, summary, details, started_ms, duration_ms}] for "v" (the caller owns it). */
+struct cJSON *verdicts_to_json(const struct verdicts *v);
+/* Append the verdicts of such an array to "v". -1 (nothing appended) when it is not one. */
+int verdicts_from_json(struct verdicts *v, const struct cJSON *arr);
+
 #endif

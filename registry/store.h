@@ -10,7 +10,7 @@
 struct sqlite3;
 
 /*
- * Schema, version 3 (registry/store_schema.c holds the migrations; never edit a released one, add one):
+ * Schema, version 4 (registry/store_schema.c holds the migrations; never edit a released one, add one):
  *
  *   schema_version(version INTEGER NOT NULL)                      -- exactly one row
  *   runs(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, repo TEXT NOT NULL, commit_id TEXT NOT NULL,
@@ -75,11 +75,23 @@ struct sqlite3;
  *        pid INTEGER NOT NULL, acquired_ms INTEGER NOT NULL,
  *        PRIMARY KEY(pipeline, environment))                       -- one promotion per environment
  *
+ *   -- version 4
+ *   approvals: + evidence TEXT                                     -- JSON array of the gates seen
+ *   promotions: + evidence TEXT                                    -- JSON array of the gates decided on
+ *   rejections(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, environment TEXT NOT NULL, model TEXT,
+ *        version INTEGER, artifact TEXT NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL,
+ *        time_ms INTEGER NOT NULL)                                 -- mlci reject; bound to the digest
+ *        INDEX rejections_by_candidate ON rejections(pipeline, environment, artifact)
+ *   state_marks(state TEXT PRIMARY KEY,                            -- a state repo (path or URL)
+ *        commit_id TEXT NOT NULL, updated_ms INTEGER NOT NULL)     -- reconciled up to this commit
+ *   INDEX stage_transitions_by_commit ON stage_transitions(state_commit)
+ *   INDEX stage_transitions_by_version ON stage_transitions(model, version)
+ *
  * Statuses are the strings of ci/run.h (run_status_name, step_status_name) plus "interrupted" for a
  * run whose mlci process died.
  */
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store {
 	struct sqlite3 *db; /* owned */

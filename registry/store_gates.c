@@ -1,5 +1,5 @@
-/* store_gates.c - approvals, pins, environment locks and the facts promotion gates need from the store
- * (schema v3 tables). Bound parameters only; it must not print. */
+/* store_gates.c - pins, environment locks and the facts promotion gates need from the store (schema v3
+ * and v4 tables). Bound parameters only; it must not print. */
 #include "registry/store_gates.h"
 
 #include <errno.h>
@@ -38,49 +38,6 @@ static int exec_done(struct store *st, sqlite3_stmt *s, const char *what, struct
 	if (rc != SQLITE_DONE)
 		return store_sql_err(st, e, "%s", what);
 	return 0;
-}
-
-int store_approval_add(struct store *st, const char *pipeline, const char *env, const char *model, int64_t version,
-		       const char *artifact, const char *approver, struct err *e)
-{
-	sqlite3_stmt *s;
-	if (store_prepare(st, &s,
-			  "INSERT OR IGNORE INTO approvals(pipeline, environment, model, version, artifact, approver, "
-			  "time_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-			  "could not record the approval", e) < 0)
-		return -1;
-	store_bind_text(s, 1, pipeline);
-	store_bind_text(s, 2, env);
-	store_bind_text(s, 3, model);
-	sqlite3_bind_int64(s, 4, version);
-	store_bind_text(s, 5, artifact);
-	store_bind_text(s, 6, approver);
-	store_bind_ms(s, 7, store_now_ms());
-	if (exec_done(st, s, "could not record the approval", e) < 0)
-		return -1;
-	return sqlite3_changes(store_db(st)) > 0;
-}
-
-int store_approvals_list(struct store *st, const char *pipeline, const char *env, const char *model, int64_t version,
-			 const char *artifact, struct strvec *out, struct err *e)
-{
-	sqlite3_stmt *s;
-	int rc;
-	if (store_prepare(st, &s,
-			  "SELECT approver FROM approvals WHERE pipeline = ?1 AND environment = ?2 AND model = ?3 "
-			  "AND version = ?4 AND artifact = ?5 ORDER BY id",
-			  "could not list approvals", e) < 0)
-		return -1;
-	store_bind_text(s, 1, pipeline);
-	store_bind_text(s, 2, env);
-	store_bind_text(s, 3, model);
-	sqlite3_bind_int64(s, 4, version);
-	store_bind_text(s, 5, artifact);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (!strvec_contains(out, col(s, 0)))
-			strvec_push(out, col(s, 0));
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(st, e, "could not list approvals");
 }
 
 void store_pin_release(struct store_pin *p)
@@ -269,21 +226,29 @@ int store_env_lock_release(struct store *st, const char *pipeline, const char *e
 }
 
 int store_runs_with_output(struct store *st, const char *pipeline, const char *artifact,
-			   int (*fn)(void *payload, const char *run, const char *branch), void *payload, struct err *e)
+			   int (*fn)(void *payload, const struct store_output_run *r), void *payload, struct err *e)
 {
 	sqlite3_stmt *s;
 	int rc, ret = 0;
 	if (store_prepare(
 		    st, &s,
-		    "SELECT r.id, r.branch FROM runs r WHERE r.pipeline = ?1 AND r.status = 'passed' AND "
+		    "SELECT r.id, r.branch, r.started_ms, "
+		    "(SELECT COUNT(*) FROM steps st WHERE st.run = r.id AND st.status = 'passed') "
+		    "FROM runs r WHERE r.pipeline = ?1 AND r.status = 'passed' AND "
 		    "EXISTS (SELECT 1 FROM events ev WHERE ev.run = r.id AND ev.kind = 'output' AND ev.artifact = ?2) "
 		    "ORDER BY r.started_ms",
 		    "could not count runs", e) < 0)
 		return -1;
 	store_bind_text(s, 1, pipeline);
 	store_bind_text(s, 2, artifact);
-	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		ret = fn(payload, col(s, 0), col(s, 1));
+	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_output_run r;
+		r.run = col(s, 0);
+		r.branch = col(s, 1);
+		r.started_ms = sqlite3_column_int64(s, 2);
+		r.executed_steps = sqlite3_column_int64(s, 3);
+		ret = fn(payload, &r);
+	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = store_sql_err(st, e, "could not count runs");
 	sqlite3_finalize(s);
@@ -347,13 +312,13 @@ int store_transition_exists(struct store *st, const char *state_commit, struct e
 }
 
 int store_promotion_set(struct store *st, int64_t id, const char *status, const char *waiting_for,
-			const char *state_commit, struct err *e)
+			const char *state_commit, const char *evidence, struct err *e)
 {
 	sqlite3_stmt *s;
 	if (store_prepare(
 		    st, &s,
 		    "UPDATE promotions SET status = ?2, waiting_for = ?3, state_commit = COALESCE(?4, state_commit), "
-		    "updated_ms = ?5 WHERE id = ?1",
+		    "updated_ms = ?5, evidence = COALESCE(?6, evidence) WHERE id = ?1",
 		    "could not update a promotion", e) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
@@ -361,6 +326,7 @@ int store_promotion_set(struct store *st, int64_t id, const char *status, const 
 	store_bind_text(s, 3, waiting_for);
 	store_bind_text(s, 4, state_commit);
 	store_bind_ms(s, 5, store_now_ms());
+	store_bind_text(s, 6, evidence);
 	return exec_done(st, s, "could not update a promotion", e);
 }
 

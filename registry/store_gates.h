@@ -1,6 +1,6 @@
-/* store_gates.h - what promotion gates read and write in the store (schema v3): approvals bound to an
- * artifact digest, environment pins, environment locks, passed runs of an artifact, run facts.
- * Recording only; the rules are cd/gates.c's. */
+/* store_gates.h - what promotion gates read and write in the store: environment pins, environment locks,
+ * passed runs of an artifact, run facts. Approvals and rejections are in store_review.h. Recording only;
+ * the rules are cd/'s. */
 #ifndef MLCI_STORE_GATES_H
 #define MLCI_STORE_GATES_H
 
@@ -8,14 +8,6 @@
 
 #include "common/strvec.h"
 #include "registry/store.h"
-
-/* Record "approver" for (pipeline, environment, model, version, artifact). 1 when new, 0 when that
- * approver had already approved this exact candidate, -1 on error. */
-int store_approval_add(struct store *st, const char *pipeline, const char *env, const char *model, int64_t version,
-		       const char *artifact, const char *approver, struct err *e);
-/* Distinct approvers of that exact candidate (same digest), oldest first, appended to "out". */
-int store_approvals_list(struct store *st, const char *pipeline, const char *env, const char *model, int64_t version,
-			 const char *artifact, struct strvec *out, struct err *e);
 
 struct store_pin {
 	char pipeline[256], environment[128], actor[256];
@@ -44,10 +36,16 @@ int store_env_lock_try(struct store *st, const char *pipeline, const char *env, 
 /* Release our lock (this pid) of (pipeline, environment). */
 int store_env_lock_release(struct store *st, const char *pipeline, const char *env, struct err *e);
 
+/* A passed run that produced an artifact; strings valid during the callback only. */
+struct store_output_run {
+	const char *run, *branch; /* branch NULL when unknown */
+	int64_t started_ms;
+	int64_t executed_steps; /* steps that executed and passed (0: every step came from the cache) */
+};
 /* Call "fn" for each passed run of "pipeline" that produced "artifact" as an output (also when served
- * from the cache), oldest first, with its id and branch (NULL when unknown). */
+ * from the cache), oldest first. A non-zero return from "fn" stops the walk. */
 int store_runs_with_output(struct store *st, const char *pipeline, const char *artifact,
-			   int (*fn)(void *payload, const char *run, const char *branch), void *payload, struct err *e);
+			   int (*fn)(void *payload, const struct store_output_run *r), void *payload, struct err *e);
 
 /* The repository location and commit of "run"; 0 when unknown. Strings owned by the caller. */
 int store_run_source(struct store *st, const char *run, char **repo, char **commit_id, char **branch, struct err *e);
@@ -58,9 +56,10 @@ int store_model_artifact(struct store *st, const char *model, int64_t version, c
 /* 1 when a stage transition names "state_commit". */
 int store_transition_exists(struct store *st, const char *state_commit, struct err *e);
 
-/* Move promotion "id" to "status" (and set waiting_for / state_commit; NULL keeps waiting_for unset). */
+/* Move promotion "id" to "status" (and set waiting_for / state_commit / evidence; NULL keeps waiting_for
+ * unset, and the state commit and evidence as they were). */
 int store_promotion_set(struct store *st, int64_t id, const char *status, const char *waiting_for,
-			const char *state_commit, struct err *e);
+			const char *state_commit, const char *evidence, struct err *e);
 
 /* The repository of the latest run of "pipeline" (owned by the caller); 0 when it never ran. */
 int store_pipeline_repo(struct store *st, const char *pipeline, char **repo, struct err *e);

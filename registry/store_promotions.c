@@ -1,4 +1,4 @@
-/* store_promotions.c - the promotions table (schema version 2): add candidates, supersede older pending
+/* store_promotions.c - the promotions table (schema versions 2 and 4): add candidates, supersede older pending
  * ones, list them for `mlci status`. Bound parameters only; it must not print. */
 #include "registry/store_promotions.h"
 
@@ -34,8 +34,8 @@ int store_promotion_add(struct store *st, const struct store_promotion *p, int64
 	if (store_prepare(
 		    st, &s,
 		    "INSERT INTO promotions(pipeline, environment, model, version, run, commit_id, branch, status, "
-		    "waiting_for, state_commit, created_ms, updated_ms) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+		    "waiting_for, state_commit, created_ms, updated_ms, evidence) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
 		    "could not record the promotion", e) < 0)
 		goto fail;
 	store_bind_text(s, 1, p->pipeline);
@@ -52,6 +52,7 @@ int store_promotion_add(struct store *st, const struct store_promotion *p, int64
 	store_bind_text(s, 9, p->waiting_for);
 	store_bind_text(s, 10, p->state_commit);
 	store_bind_ms(s, 11, now);
+	store_bind_text(s, 12, p->evidence);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_sql_err(st, e, "could not record the promotion to '%s'", p->environment);
 		goto fail;
@@ -79,7 +80,7 @@ int store_promotions_each(struct store *st, const char *environment, const char 
 	if (store_prepare(
 		    st, &s,
 		    "SELECT id, pipeline, environment, model, version, run, commit_id, branch, status, waiting_for, "
-		    "state_commit, created_ms, updated_ms FROM promotions "
+		    "state_commit, created_ms, updated_ms, evidence FROM promotions "
 		    "WHERE (?1 IS NULL OR environment = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC",
 		    "could not list promotions", e) < 0)
 		return -1;
@@ -101,6 +102,7 @@ int store_promotions_each(struct store *st, const char *environment, const char 
 		p.state_commit = col(s, 10);
 		p.created_ms = sqlite3_column_int64(s, 11);
 		p.updated_ms = sqlite3_column_int64(s, 12);
+		p.evidence = col(s, 13);
 		ret = fn(payload, &p);
 	}
 	if (!ret && rc != SQLITE_DONE)

@@ -13,7 +13,8 @@ struct store_promotion {
 	int64_t version; /* 0 = no model version */
 	const char *run, *commit_id, *branch, *status, *waiting_for, *state_commit;
 	int64_t created_ms, updated_ms;
-	int keep_pending; /* store_promotion_add: do not supersede older pending ones (supersede: false) */
+	const char *evidence; /* JSON array of the gate verdicts decided on; NULL = none */
+	int keep_pending;     /* store_promotion_add: do not supersede older pending ones (supersede: false) */
 };
 
 /* Insert a candidate; every older pending one of the same pipeline and environment is superseded by it

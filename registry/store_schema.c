@@ -82,9 +82,19 @@ static const char migration_3[] =
 	"  host TEXT NOT NULL, pid INTEGER NOT NULL, acquired_ms INTEGER NOT NULL,\n"
 	"  PRIMARY KEY(pipeline, environment));\n";
 
+/* Version 4: gate evidence with approvals and promotions, recorded rejections of candidates, the
+ * reconciliation mark of each state repo, and indexes for transition lookups. */
+static const char migration_4[] =
+	"ALTER TABLE approvals ADD COLUMN evidence TEXT;\n"
+	"ALTER TABLE promotions ADD COLUMN evidence TEXT;\n"
+	"CREATE TABLE rejections(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, environment TEXT NOT NULL,\n"
+	"  model TEXT, version INTEGER, artifact TEXT NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL,\n"
+	"  time_ms INTEGER NOT NULL);\n"
+	"CREATE INDEX rejections_by_candidate ON rejections(pipeline, environment, artifact);\n"
+	"CREATE TABLE state_marks(state TEXT PRIMARY KEY, commit_id TEXT NOT NULL, updated_ms INTEGER NOT NULL);\n"
+	"CREATE INDEX stage_transitions_by_commit ON stage_transitions(state_commit);\n"
+	"CREATE INDEX stage_transitions_by_version ON stage_transitions(model, version);\n";
+
 const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
-	NULL,
-	migration_1,
-	migration_2,
-	migration_3,
+	NULL, migration_1, migration_2, migration_3, migration_4,
 };

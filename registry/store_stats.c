@@ -96,3 +96,22 @@ int store_model_version_get(struct store *st, const char *model, int64_t version
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int store_metrics_each(struct store *st, const char *run,
+		       int (*fn)(void *payload, const char *name, const char *slice, double value), void *payload,
+		       struct err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = 0;
+	if (store_prepare(st, &s, "SELECT name, slice, value FROM metrics WHERE run = ?1 ORDER BY slice, name",
+			  "could not read metrics", e) < 0)
+		return -1;
+	store_bind_text(s, 1, run);
+	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = fn(payload, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+			 sqlite3_column_double(s, 2));
+	if (!ret && rc != SQLITE_DONE)
+		ret = store_sql_err(st, e, "could not read metrics of run %s", run);
+	sqlite3_finalize(s);
+	return ret < 0 ? -1 : 0;
+}

@@ -20,4 +20,10 @@ int store_run_output_digest(struct store *st, const char *run, const char *compo
 int store_model_version_get(struct store *st, const char *model, int64_t version, char **run_out, char **metrics_out,
 			    struct err *e);
 
+/* Every metric of "run" (slice "" for the whole dataset), by slice then name. A non-zero return from "fn"
+ * stops the walk. */
+int store_metrics_each(struct store *st, const char *run,
+		       int (*fn)(void *payload, const char *name, const char *slice, double value), void *payload,
+		       struct err *e);
+
 #endif

@@ -166,6 +166,21 @@ struct spec_checks {
 
 enum spec_promote { SPEC_PROMOTE_AUTO, SPEC_PROMOTE_SEMI, SPEC_PROMOTE_MANUAL };
 
+/* The champion gate of an environment: before a manual promotion, the model it runs (the champion) and
+ * the candidate are scored by the same command on the same evaluation set, an output of the candidate's
+ * run pinned by its digest; the candidate may not be worse beyond the tolerance. */
+struct spec_champion {
+	int present;
+	char *metric;        /* the metric compared, e.g. "accuracy"; required */
+	double tolerance;    /* how much worse the candidate may be (absolute, or a fraction when relative) */
+	int relative;        /* tolerance written as "1%" */
+	int lower_is_better; /* 1 for loss-like metrics (a name rule or lower_is_better: true) */
+	char *eval_set;      /* "component/output" of the candidate's run; required */
+	char *score;         /* shell command writing $MLCI_OUT/<metrics>; required */
+	char *metrics;       /* the file the score command writes in $MLCI_OUT; default "metrics.json" */
+	struct spec_pos pos;
+};
+
 struct spec_environment {
 	char *name;
 	struct spec_pos pos;
@@ -174,14 +189,17 @@ struct spec_environment {
 	int64_t approvals;            /* 0 = none */
 	char *from;                   /* environment name; NULL = none */
 	int64_t min_staging_runs;
-	struct spec_strlist approvers; /* user names or @group */
-	char *deploy_command;          /* NULL = none */
-	char *deploy_webhook;          /* http(s) URL; NULL = none */
-	char *deploy_ssh;              /* user@host[:port]; NULL = none */
-	char *deploy_dir;              /* remote directory of the ssh hook; NULL = mlci-deploy/<env> */
-	char *health;                  /* post-deploy health URL or command; NULL = none */
-	struct spec_strlist freeze;    /* freeze windows (spec/freeze.h syntax), validated */
-	int supersede;                 /* 1/0; -1 = not given (default: on) */
+	struct spec_strlist approvers;          /* user names or @group */
+	char *deploy_command;                   /* NULL = none */
+	char *deploy_webhook;                   /* http(s) URL; NULL = none */
+	char *deploy_ssh;                       /* user@host[:port]; NULL = none */
+	char *deploy_dir;                       /* remote directory of the ssh hook; NULL = mlci-deploy/<env> */
+	char *health;                           /* post-deploy health URL or command; NULL = none */
+	struct spec_strlist freeze;             /* freeze windows (spec/freeze.h syntax), validated */
+	int supersede;                          /* 1/0; -1 = not given (default: on) */
+	int64_t min_soak_ms;                    /* time a version must have been in "from" first; 0 = none */
+	struct spec_strlist override_approvers; /* who may pass over a gate (--override); names or @group */
+	struct spec_champion champion;          /* re-score against what this environment runs */
 };
 
 /* A named set of approvers ("@release" in approvers); policy.yaml only. */

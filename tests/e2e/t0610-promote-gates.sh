@@ -54,7 +54,18 @@ test_expect_success 'production by a non-approver is refused with exit 1 naming 
 
 test_expect_success 'an approver is refused before min_staging_runs passed runs in staging' '
 	MLCI_ACTOR=alice test_must_fail 1 mlci promote gate --to production 2>err &&
-	test_grep "has 1 passed run in staging, min_staging_runs is 2" err
+	test_grep "has 0 passed runs in staging since it entered at" err &&
+	test_grep "min_staging_runs is 2 (rule manual for production); not counted: 1 before it entered staging" err
+'
+
+test_expect_success 'runs served entirely from the cache do not count; executed ones do' '
+	mlci run --repo repo -o json >r3c.json &&
+	test "$(js "d[\"promotion\"][\"action\"]" <r3c.json)" = none &&
+	MLCI_ACTOR=alice test_must_fail 1 mlci promote gate --to production 2>err &&
+	test_grep "has 0 passed runs in staging" err && test_grep "1 served entirely from the cache" err &&
+	mlci run --repo repo --no-cache -o json >r3a.json &&
+	MLCI_ACTOR=alice test_must_fail 1 mlci promote gate --to production 2>err &&
+	test_grep "has 1 passed run in staging" err
 '
 
 test_expect_success 'with 2 staging runs but no approvals the candidate is pending (approvals 0/2)' '
@@ -119,6 +130,7 @@ test_expect_success 'approvals expire when the candidate changes (a new version 
 	(cd repo && git add -A && git commit -q -m "merge 2" -m "Reviewed-by: Carol <carol@example.com>") &&
 	mlci run --repo repo -o json >r5.json && test "$(version_in staging)" = 4 &&
 	mlci run --repo repo --no-cache -o json >r6.json &&
+	mlci run --repo repo --no-cache -o json >r6b.json &&
 	MLCI_NOW=2030-01-20T00:00:00Z MLCI_ACTOR=alice test_must_fail 1 mlci promote gate --to production >out &&
 	test_grep "approvals 0/2" out &&
 	MLCI_ACTOR=alice mlci approve gate --env production --version 4 >/dev/null &&
@@ -142,7 +154,8 @@ test_expect_success 'rollback writes the previous state, deploys it, records it 
 	test_grep "rolled production back to gate-model@2" out &&
 	test "$(version_in production)" = 2 &&
 	test "$(cat "$MLCI_DEPLOY_DIR/production/model.txt")" = w2 &&
-	test "$(sql "SELECT to_stage, actor, version FROM stage_transitions ORDER BY id DESC LIMIT 1")" = "rolled-back|bob|2" &&
+	test "$(sql "SELECT to_stage, actor, version FROM stage_transitions ORDER BY id DESC LIMIT 1")" = "rolled-back|bob|4" &&
+	test "$(sql "SELECT to_stage, actor, version FROM stage_transitions ORDER BY id DESC LIMIT 1 OFFSET 1")" = "production|bob|2" &&
 	mlci -o json status | js "[p[\"by\"] for p in d[\"pins\"] if p[\"environment\"]==\"production\"][0]" >p &&
 	test "$(cat p)" = bob &&
 	mlci status >st && test_grep "rollback by bob" st &&
@@ -175,10 +188,11 @@ test_expect_success 'SIGKILL between the state commit and the registry write: re
 	test "$(state test | js "d[\"commit\"]")" = "$(git -C repo rev-parse HEAD)" &&
 	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 0 &&
 	mlci promote gate --to test >/dev/null &&
-	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 1 &&
+	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ? AND to_stage = ?" "$tip" test)" = 1 &&
+	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ? AND to_stage = ?" "$tip" replaced)" = 1 &&
 	mlci promote gate --to test >/dev/null &&
-	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 1 &&
-	test "$(sql "SELECT count(*) FROM stage_transitions")" = $((before + 1)) &&
+	test "$(sql "SELECT count(*) FROM stage_transitions WHERE state_commit = ?" "$tip")" = 2 &&
+	test "$(sql "SELECT count(*) FROM stage_transitions")" = $((before + 2)) &&
 	test "$(sql "SELECT count(*) FROM env_locks WHERE environment = ?" test)" = 1 &&
 	echo d5 >repo/train/w.txt && commit_all repo "dev 5" &&
 	mlci run --repo repo -o json >d5.json &&

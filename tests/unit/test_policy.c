@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cd/policy.h"
+#include "cd/session.h"
 #include "spec/freeze.h"
 #include "common/buf.h"
 #include "common/path.h"
@@ -167,41 +168,46 @@ static void test_policy_load(void **state)
 {
 	char *home = test_scratch_dir("policy");
 	char *path;
-	struct policy p;
-	struct spec fallback;
+	const struct policy *p;
+	struct cd_session s;
 	struct err e = ERR_INIT;
+	int parses;
 	FILE *f;
 	(void)state;
 	assert_non_null(home);
-	spec_init(&fallback);
-	/* no policy.yaml: main's spec (borrowed) */
-	assert_int_equal(policy_load(&p, home, &fallback, &e), 0);
-	assert_ptr_equal(p.spec, &fallback);
-	assert_string_equal(p.source, "mlci.yaml@main");
-	policy_release(&p);
-	/* policy.yaml wins */
+	/* no policy.yaml and no repository: no policy, said to come from main */
+	cd_session_init(&s, home, NULL, NULL);
+	assert_int_equal(cd_session_policy(&s, &p, &e), 0);
+	assert_null(p->spec);
+	assert_string_equal(p->source, "mlci.yaml@main");
+	cd_session_release(&s);
+	/* policy.yaml wins, and a session parses it once however often it is asked */
 	path = path_join(home, "policy.yaml");
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(policy_yaml, f);
 	fclose(f);
-	assert_int_equal(policy_load(&p, home, &fallback, &e), 0);
-	assert_ptr_not_equal(p.spec, &fallback);
-	assert_non_null(policy_env(&p, "production"));
-	assert_string_equal(p.source, path);
-	policy_release(&p);
+	cd_session_init(&s, home, NULL, NULL);
+	parses = policy_parse_count();
+	assert_int_equal(cd_session_policy(&s, &p, &e), 0);
+	assert_non_null(p->spec);
+	assert_non_null(policy_env(p, "production"));
+	assert_string_equal(p->source, path);
+	assert_int_equal(cd_session_policy(&s, &p, &e), 0);
+	assert_int_equal(policy_parse_count(), parses + 1);
+	cd_session_release(&s);
 	/* an invalid one is an error, never a silent fallback */
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("environments: [\n", f);
 	fclose(f);
-	assert_int_equal(policy_load(&p, home, &fallback, &e), -1);
+	cd_session_init(&s, home, NULL, NULL);
+	assert_int_equal(cd_session_policy(&s, &p, &e), -1);
 	assert_int_equal(e.code, MLCI_EUSAGE);
 	assert_non_null(strstr(err_msg(&e), "policy.yaml:"));
 	err_release(&e);
-	policy_release(&p);
+	cd_session_release(&s);
 	free(path);
-	spec_release(&fallback);
 	assert_int_equal(test_scratch_remove(home), 0);
 }
 

@@ -30,32 +30,41 @@ static int teardown(void **state)
 	return fs_rm_rf(home, NULL);
 }
 
-static cJSON *st(const char *commit, int version)
+/* A state with a source commit and a model version (model "m"). */
+static struct env_state *st(const char *commit, int version)
 {
-	cJSON *o = cJSON_CreateObject(), *m = cJSON_AddObjectToObject(o, "model");
-	cJSON_AddStringToObject(o, "commit", commit);
-	cJSON_AddNumberToObject(m, "version", version);
+	struct env_state *o = calloc(1, sizeof(*o));
+	env_state_init(o);
+	env_state_set(&o->commit, commit);
+	env_state_set(&o->model_name, "m");
+	o->model_version = version;
 	return o;
 }
 
-static int count_cb(void *payload, const char *commit, long long time, const cJSON *state)
+static void st_free(struct env_state *o)
+{
+	env_state_release(o);
+	free(o);
+}
+
+static int count_cb(void *payload, const char *commit, long long time, const struct env_state *state)
 {
 	int *n = payload;
 	(void)time;
 	assert_int_equal(strlen(commit), 40);
 	if (*n == 0) /* newest first */
-		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(state, "model"), "version")->valueint, 2);
+		assert_int_equal(state->model_version, 2);
 	(*n)++;
 	return 0;
 }
 
-static int count_cb3(void *payload, const char *commit, long long time, const cJSON *state)
+static int count_cb3(void *payload, const char *commit, long long time, const struct env_state *state)
 {
 	int *n = payload;
 	(void)commit;
 	(void)time;
 	/* newest first: 3, 2, 1 */
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(state, "model"), "version")->valueint, 3 - *n);
+	assert_int_equal(state->model_version, 3 - *n);
 	(*n)++;
 	return 0;
 }
@@ -66,31 +75,34 @@ static void test_write_read_log(void **state)
 	struct err e = ERR_INIT;
 	struct strvec envs = STRVEC_INIT, pipes = STRVEC_INIT;
 	char c1[41], c2[41], c3[41], c4[41], tip[41], *who = NULL;
-	cJSON *a = st("aaa", 1), *b = st("bbb", 2), *x = st("xxx", 7), *y = st("yyy", 9), *got = NULL;
+	struct env_state *a = st("aaa", 1), *b = st("bbb", 2), *x = st("xxx", 7), *y = st("yyy", 9), got;
 	int n = 0;
 	(void)state;
-	assert_int_equal(state_open(&s, home, &e), 0);
+	assert_int_equal(state_open(&s, home, NULL, &e), 0);
 	assert_int_equal(state_read(&s, "p1", "test", &got, tip, &e), 0);
-	assert_null(got);
+	assert_null(got.commit);
+	env_state_release(&got);
 	assert_string_equal(tip, "");
 	assert_int_equal(state_write(&s, "p1", "test", a, "alice", "promote 1", c1, &e), 0);
 	assert_int_equal(state_write(&s, "p1", "staging", x, "bob", "promote x", c2, &e), 0);
 	assert_int_equal(state_write(&s, "p1", "test", b, "alice", "promote 2", c3, &e), 0);
 	/* another pipeline's test does not overwrite p1's */
 	assert_int_equal(state_write(&s, "p2", "test", y, "carol", "promote y", c4, &e), 0);
-	assert_int_equal(state_read(&s, "p1", "test", &got, tip, &e), 0);
+	assert_int_equal(state_read(&s, "p1", "test", &got, tip, &e), 1);
 	assert_string_equal(tip, c4);
-	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "bbb");
-	cJSON_Delete(got);
-	assert_int_equal(state_read(&s, "p2", "test", &got, NULL, &e), 0);
-	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "yyy");
-	cJSON_Delete(got);
+	assert_string_equal(got.commit, "bbb");
+	assert_int_equal(got.model_version, 2);
+	env_state_release(&got);
+	assert_int_equal(state_read(&s, "p2", "test", &got, NULL, &e), 1);
+	assert_string_equal(got.commit, "yyy");
+	env_state_release(&got);
 	/* the state as of an older commit */
-	assert_int_equal(state_read_at(&s, c1, "p1", "test", &got, &e), 0);
-	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "aaa");
-	cJSON_Delete(got);
+	assert_int_equal(state_read_at(&s, c1, "p1", "test", &got, &e), 1);
+	assert_string_equal(got.commit, "aaa");
+	env_state_release(&got);
 	assert_int_equal(state_read_at(&s, c1, "p1", "staging", &got, &e), 0);
-	assert_null(got);
+	assert_null(got.commit);
+	env_state_release(&got);
 	/* staging's and p2's writes did not touch p1/test's history: two entries */
 	assert_int_equal(state_log(&s, "p1", "test", count_cb, &n, &e), 0);
 	assert_int_equal(n, 2);
@@ -115,10 +127,10 @@ static void test_write_read_log(void **state)
 	strvec_clear(&envs);
 	strvec_clear(&pipes);
 	state_close(&s);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
-	cJSON_Delete(x);
-	cJSON_Delete(y);
+	st_free(a);
+	st_free(b);
+	st_free(x);
+	st_free(y);
 	err_release(&e);
 }
 
@@ -137,7 +149,7 @@ static void test_old_layout(void **state)
 	struct err e = ERR_INIT;
 	struct strvec envs = STRVEC_INIT, pipes = STRVEC_INIT;
 	char c[41], cmd[1024];
-	cJSON *got = NULL, *z = st("zzz", 3);
+	struct env_state got, *z = st("zzz", 3);
 	int n = 0;
 	(void)state;
 	assert_int_equal(fs_rm_rf(home, NULL), 0);
@@ -151,13 +163,13 @@ static void test_old_layout(void **state)
 			    "git -C $w -c user.name=t -c user.email=t@x commit -qam two; "
 			    "git -C $w push -q $H/state.git main"),
 			 0);
-	assert_int_equal(state_open(&s, home, &e), 0);
-	assert_int_equal(state_read(&s, "old", "test", &got, NULL, &e), 0);
-	assert_non_null(got);
-	assert_string_equal(cJSON_GetObjectItem(got, "commit")->valuestring, "c2");
-	cJSON_Delete(got);
+	assert_int_equal(state_open(&s, home, NULL, &e), 0);
+	assert_int_equal(state_read(&s, "old", "test", &got, NULL, &e), 1);
+	assert_string_equal(got.commit, "c2");
+	env_state_release(&got);
 	assert_int_equal(state_read(&s, "other", "test", &got, NULL, &e), 0);
-	assert_null(got); /* the old file names pipeline "old" */
+	assert_null(got.commit); /* the old file names pipeline "old" */
+	env_state_release(&got);
 	assert_int_equal(state_list(&s, &pipes, &envs, &e), 0);
 	assert_int_equal(envs.n, 1);
 	assert_string_equal(pipes.v[0], "old");
@@ -178,7 +190,7 @@ static void test_old_layout(void **state)
 		 home, home);
 	assert_int_equal(system(cmd), 0);
 	state_close(&s);
-	cJSON_Delete(z);
+	st_free(z);
 	err_release(&e);
 }
 
@@ -195,15 +207,15 @@ static void test_concurrent_writers(void **state)
 			struct state_repo s;
 			struct err e = ERR_INIT;
 			char c[41];
-			if (state_open(&s, home, &e) < 0)
+			if (state_open(&s, home, NULL, &e) < 0)
 				_exit(2);
 			for (int i = 0; i < 20; i++) {
-				cJSON *o = st(k ? "k1" : "k0", i + 1);
+				struct env_state *o = st(k ? "k1" : "k0", i + 1);
 				if (state_write(&s, "p", k ? "env1" : "env0", o, "w", "write", c, &e) < 0) {
 					fprintf(stderr, "writer %d: %s\n", k, err_msg(&e));
 					_exit(3);
 				}
-				cJSON_Delete(o);
+				st_free(o);
 			}
 			state_close(&s);
 			_exit(0);
@@ -244,18 +256,17 @@ static void test_remote_writers(void **state)
 			char c[41], h[300], url[320];
 			snprintf(h, sizeof(h), "%s/host%d", home, k);
 			snprintf(url, sizeof(url), "file://%s/remote.git", home);
-			setenv("MLCI_STATE_URL", url, 1);
-			if (state_open(&s, h, &e) < 0 || state_sync(&s, &e) < 0) {
+			if (state_open(&s, h, url, &e) < 0 || state_sync(&s, &e) < 0) {
 				fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
 				_exit(2);
 			}
 			for (int i = 0; i < 10; i++) {
-				cJSON *o = st(k ? "k1" : "k0", i + 1);
+				struct env_state *o = st(k ? "k1" : "k0", i + 1);
 				if (state_write(&s, k ? "p1" : "p0", "test", o, "w", "write", c, &e) < 0) {
 					fprintf(stderr, "host %d: %s\n", k, err_msg(&e));
 					_exit(3);
 				}
-				cJSON_Delete(o);
+				st_free(o);
 			}
 			state_close(&s);
 			_exit(0);
@@ -279,7 +290,6 @@ static void test_remote_writers(void **state)
 	assert_non_null(fgets(line, sizeof(line), p));
 	assert_int_equal(atoi(line), 0);
 	pclose(p);
-	unsetenv("MLCI_STATE_URL");
 }
 
 static void test_trailers(void **state)

@@ -17,6 +17,7 @@
 #include "common/strvec.h"
 #include "registry/store.h"
 #include "registry/store_gates.h"
+#include "registry/store_review.h"
 #include "testutil.h"
 
 struct fx {
@@ -49,10 +50,11 @@ static void test_approvals(void **state)
 	struct fx *f = *state;
 	struct err e = ERR_INIT;
 	struct strvec v = STRVEC_INIT;
-	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "alice", &e), 1);
-	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "alice", &e), 0); /* once */
-	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "bob", &e), 1);
-	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-b", "carol", &e), 1);
+	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "alice", NULL, &e), 1);
+	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "alice", NULL, &e),
+			 0); /* once */
+	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-a", "bob", NULL, &e), 1);
+	assert_int_equal(store_approval_add(&f->st, "p", "production", "m", 2, "sha-b", "carol", NULL, &e), 1);
 	assert_int_equal(store_approvals_list(&f->st, "p", "production", "m", 2, "sha-a", &v, &e), 0);
 	assert_int_equal(v.n, 2);
 	assert_string_equal(v.v[0], "alice");

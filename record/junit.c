@@ -1,6 +1,6 @@
 /* junit.c - JUnit XML report of a run: testsuite = the run, testcase = "component.phase" step or a check,
  * <failure> for failed, <skipped> for skipped/cancelled/cached. It must not print or decide anything. */
-#include "ci/junit.h"
+#include "record/junit.h"
 
 #include <string.h>
 
@@ -36,7 +36,7 @@ static void esc(struct buf *b, const char *s)
 	}
 }
 
-int junit_write(const struct run *r, const char *path, struct err *e)
+int junit_write(const struct run_record *r, const char *path, struct err *e)
 {
 	struct buf x = BUF_INIT;
 	size_t failures = 0, skipped = 0;
@@ -52,18 +52,18 @@ int junit_write(const struct run *r, const char *path, struct err *e)
 		skipped += r->checks.items[i].status == VERDICT_SKIPPED;
 	}
 	buf_addstr(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
-	esc(&x, r->spec.pipeline ? r->spec.pipeline : "mlci");
+	esc(&x, r->pipeline ? r->pipeline : "mlci");
 	buf_addf(&x, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\" skipped=\"%zu\" time=\"%.3f\" id=\"",
 		 r->n_steps + r->checks.n, failures, r->status == RUN_ERROR ? 1 : 0, skipped,
 		 (double)(r->finished_at_ms > r->started_at_ms ? r->finished_at_ms - r->started_at_ms : 0) / 1000.0);
 	esc(&x, r->id);
 	buf_addstr(&x, "\">\n    <properties>\n      <property name=\"commit\" value=\"");
-	esc(&x, r->commit.id);
+	esc(&x, r->commit);
 	buf_addstr(&x, "\"/>\n      <property name=\"branch\" value=\"");
-	esc(&x, r->commit.branch ? r->commit.branch : "");
+	esc(&x, r->branch ? r->branch : "");
 	buf_addstr(&x, "\"/>\n    </properties>\n");
 	for (size_t i = 0; i < r->n_steps; i++) {
-		const struct run_step *s = &r->steps[i];
+		const struct run_record_step *s = &r->steps[i];
 		buf_addstr(&x, "    <testcase classname=\"");
 		esc(&x, s->component);
 		buf_addstr(&x, "\" name=\"");

@@ -1,7 +1,7 @@
-/* run_record.h - what the run engine keeps in the metadata store: cache keys and hits, step rows,
+/* run_store.h - what the run engine keeps in the metadata store: cache keys and hits, step rows,
  * output artifacts and lineage events, metrics and the registered model version. No scheduling here. */
-#ifndef MLCI_RUN_RECORD_H
-#define MLCI_RUN_RECORD_H
+#ifndef MLCI_RUN_STORE_H
+#define MLCI_RUN_STORE_H
 
 #include "ci/run.h"
 

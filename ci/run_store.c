@@ -1,6 +1,6 @@
-/* run_record.c - the run engine's bridge to the metadata store and the artifact store: cache lookups
+/* run_store.c - the run engine's bridge to the metadata store and the artifact store: cache lookups
  * and restores, step rows, artifacts, lineage, metrics and model registration. It must not print. */
-#include "ci/run_record.h"
+#include "ci/run_store.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "ci/cache.h"
-#include "ci/exec_local.h"
+#include "ci/run_int.h"
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -245,7 +245,7 @@ int record_try_cache(struct run *r, struct run_step *s, int no_cache, struct err
 		return hit;
 	if (s->phase == PHASE_RUN) {
 		struct restore_ctx x;
-		char *out = exec_local_out_dir(r, s->comp);
+		char *out = run_out_dir(r, s->comp);
 		struct err e2 = ERR_INIT;
 		memset(&x, 0, sizeof(x));
 		x.r = r;
@@ -325,7 +325,7 @@ int record_outputs(struct run *r, struct run_step *s, struct err *e)
 {
 	const struct spec_component *c = &r->spec.components[s->comp];
 	struct run_comp *rc = &r->comps[s->comp];
-	char *out = exec_local_out_dir(r, s->comp);
+	char *out = run_out_dir(r, s->comp);
 	struct strvec files = STRVEC_INIT;
 	int ret = -1;
 
@@ -374,7 +374,7 @@ static char *ref_file(const struct run *r, const struct spec_ref *ref)
 	char *dir, *p;
 	if (!ref->text || ref->comp >= r->spec.n_components)
 		return NULL;
-	dir = exec_local_out_dir(r, ref->comp);
+	dir = run_out_dir(r, ref->comp);
 	p = path_join(dir, ref->output);
 	free(dir);
 	return p;

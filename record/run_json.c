@@ -1,6 +1,6 @@
-/* run_json.c - serialises a run (status, commit, steps with times and reasons, spec errors) with cJSON.
- * It must not print; cmd/ decides where the JSON goes. */
-#include "ci/run_json.h"
+/* run_json.c - serialises a run record (status, commit, steps with times and reasons, checks, spec errors)
+ * with cJSON. It must not print; cmd/ decides where the JSON goes. */
+#include "record/run_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +17,19 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
-cJSON *run_to_json(const struct run *r)
+cJSON *run_record_to_json(const struct run_record *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *commit = cJSON_AddObjectToObject(o, "commit");
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 
 	add_str(o, "id", r->id);
-	add_str(o, "pipeline", r->spec.pipeline);
+	add_str(o, "pipeline", r->pipeline);
 	add_str(o, "status", run_status_name(r->status));
 	add_str(o, "reason", r->reason);
 	add_str(o, "repo", r->repo);
 	add_str(o, "trigger", r->trigger);
-	add_str(o, "branch", r->commit.branch);
+	add_str(o, "branch", r->branch);
 	cJSON_AddNumberToObject(o, "jobs", r->jobs);
 	cJSON_AddNumberToObject(o, "started_at_ms", (double)r->started_at_ms);
 	cJSON_AddNumberToObject(o, "finished_at_ms", (double)r->finished_at_ms);
@@ -42,25 +42,25 @@ cJSON *run_to_json(const struct run *r)
 	add_str(o, "resumed_from", r->resumed_from);
 	if (r->model_version) {
 		cJSON *m = cJSON_AddObjectToObject(o, "model");
-		add_str(m, "name", r->spec.model);
+		add_str(m, "name", r->model);
 		cJSON_AddNumberToObject(m, "version", (double)r->model_version);
-		add_str(m, "artifact", r->model_digest);
+		add_str(m, "artifact", r->model_digest[0] ? r->model_digest : NULL);
 		cJSON_AddBoolToObject(m, "new", r->model_created);
 	}
 
-	add_str(commit, "id", r->commit.id[0] ? r->commit.id : NULL);
-	add_str(commit, "subject", r->commit.subject);
-	add_str(commit, "author", r->commit.author_name);
-	add_str(commit, "author_email", r->commit.author_email);
-	cJSON_AddNumberToObject(commit, "time", (double)r->commit.time);
+	add_str(commit, "id", r->commit[0] ? r->commit : NULL);
+	add_str(commit, "subject", r->subject);
+	add_str(commit, "author", r->author_name);
+	add_str(commit, "author_email", r->author_email);
+	cJSON_AddNumberToObject(commit, "time", (double)r->commit_time);
 
-	if (r->spec.params.n) {
+	if (r->params_keys.n) {
 		cJSON *params = cJSON_AddObjectToObject(o, "params");
-		for (size_t i = 0; i < r->spec.params.n; i++)
-			cJSON_AddStringToObject(params, r->spec.params.items[i].key, r->spec.params.items[i].value);
+		for (size_t i = 0; i < r->params_keys.n; i++)
+			cJSON_AddStringToObject(params, r->params_keys.v[i], r->params_values.v[i]);
 	}
 	for (size_t i = 0; i < r->n_steps; i++) {
-		const struct run_step *s = &r->steps[i];
+		const struct run_record_step *s = &r->steps[i];
 		cJSON *j = cJSON_CreateObject();
 		add_str(j, "component", s->component);
 		add_str(j, "phase", step_phase_name(s->phase));
@@ -75,16 +75,16 @@ cJSON *run_to_json(const struct run *r)
 		add_str(j, "reason", s->reason);
 		add_str(j, "cache_key", s->key[0] ? s->key : NULL);
 		add_str(j, "cached_from", s->cached_from);
-		{
-			char *log = run_log_path(r, s->component);
-			add_str(j, "log", log);
-			free(log);
-		}
-		if (s->phase == PHASE_RUN && r->comps && r->comps[s->comp].n_outputs) {
-			const struct run_comp *rc = &r->comps[s->comp];
-			cJSON *outs = cJSON_AddObjectToObject(j, "outputs");
-			for (size_t k = 0; k < rc->n_outputs; k++)
-				cJSON_AddStringToObject(outs, rc->outputs[k].name, rc->outputs[k].digest);
+		add_str(j, "log", s->log_path);
+		if (s->phase == PHASE_RUN) {
+			cJSON *outs = NULL;
+			for (size_t k = 0; k < r->n_outputs; k++) {
+				if (strcmp(r->outputs[k].component, s->component))
+					continue;
+				if (!outs)
+					outs = cJSON_AddObjectToObject(j, "outputs");
+				cJSON_AddStringToObject(outs, r->outputs[k].name, r->outputs[k].digest);
+			}
 		}
 		cJSON_AddItemToArray(steps, j);
 	}
@@ -104,22 +104,17 @@ cJSON *run_to_json(const struct run *r)
 			cJSON_AddItemToArray(checks, j);
 		}
 	}
-	if (r->diags.n) {
+	if (r->spec_errors.n) {
 		cJSON *errs = cJSON_AddArrayToObject(o, "spec_errors");
-		struct buf b = BUF_INIT;
-		for (size_t i = 0; i < r->diags.n; i++) {
-			buf_reset(&b);
-			spec_diag_format(&r->diags, i, &b);
-			cJSON_AddItemToArray(errs, cJSON_CreateString(b.ptr));
-		}
-		buf_release(&b);
+		for (size_t i = 0; i < r->spec_errors.n; i++)
+			cJSON_AddItemToArray(errs, cJSON_CreateString(r->spec_errors.v[i]));
 	}
 	return o;
 }
 
-int run_json_write(const struct run *r, struct err *e)
+int run_record_write_json(const struct run_record *r, struct err *e)
 {
-	cJSON *j = run_to_json(r);
+	cJSON *j = run_record_to_json(r);
 	char *text = cJSON_Print(j);
 	char *path = path_join(r->run_dir, "run.json");
 	int ret;
