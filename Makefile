@@ -27,7 +27,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps test test-only unit e2e check valgrind fuzz bench demo install uninstall clean format
+.PHONY: all deps test test-only unit e2e check valgrind fuzz bench demo install uninstall clean format format-check
 
 all: mlci
 
@@ -119,6 +119,11 @@ uninstall:
 
 format:
 	clang-format -i $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard */*.h)
+
+# CI: every C source and header formatted as .clang-format says (nothing is changed).
+format-check:
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard */*.h) tools/embed.c && \
+		echo "format-check: $(words $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard */*.h)) files formatted"
 
 clean:
 	rm -rf build build-asan build-fuzz mlci

@@ -85,6 +85,29 @@ static void print_versions(const cJSON *o, const struct cmd_ctx *ctx)
 	cmd_tab_release(&t);
 }
 
+/* "in      production since 2026-..." / "was in  staging 2026-... to 2026-... (replaced)" */
+static void print_environments(const cJSON *v)
+{
+	const cJSON *envs = cJSON_GetObjectItemCaseSensitive(v, "environments"), *p;
+	int now = 0, was = 0;
+	cJSON_ArrayForEach(p, envs) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "now")))
+			printf("%s%s since %s", now++ ? ", " : "in        ", cmd_jstr(p, "environment", "?"),
+			       cmd_jstr(p, "since", "?"));
+	}
+	if (now)
+		printf("\n");
+	cJSON_ArrayForEach(p, envs) {
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "now")))
+			printf("%s%s %s to %s (%s)", was++ ? ", " : "was in    ", cmd_jstr(p, "environment", "?"),
+			       cmd_jstr(p, "since", "?"), cmd_jstr(p, "until", "?"), cmd_jstr(p, "left_as", "left"));
+	}
+	if (was)
+		printf("\n");
+	if (!now && !was)
+		printf("in        no environment\n");
+}
+
 static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 {
 	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(v, "transitions"), *x;
@@ -110,6 +133,7 @@ static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 	printf("created   %s\n", created);
 	printf("metrics   %s\n", b.ptr);
 	buf_release(&b);
+	print_environments(v);
 	if (!cJSON_GetArraySize(tr)) {
 		printf("\nno stage transitions\n");
 		return;

@@ -162,6 +162,25 @@ static void print_checks(const cJSON *checks, const struct cmd_ctx *ctx)
 	cmd_tab_release(&t);
 }
 
+/* Each promotion of the run with the gates it was decided on (their figures, slices included). */
+static void print_promotions(const cJSON *pro)
+{
+	const cJSON *p, *g;
+	cJSON_ArrayForEach(p, pro) {
+		printf("%spromotion to %s: %s", p == pro->child ? "\n" : "", cmd_jstr(p, "environment", "?"),
+		       cmd_jstr(p, "status", "?"));
+		if (cmd_jstr(p, "state_commit", NULL))
+			printf(" (state %.12s)", cmd_jstr(p, "state_commit", ""));
+		if (cmd_jstr(p, "waiting_for", NULL))
+			printf(", %s", cmd_jstr(p, "waiting_for", ""));
+		printf("\n");
+		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(p, "gates")) {
+			printf("  %-18s %-7s %s\n", cmd_jstr(g, "name", "?"), cmd_jstr(g, "status", "?"),
+			       cmd_jstr(g, "summary", ""));
+		}
+	}
+}
+
 static void print_tail(const cJSON *r)
 {
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(r, "models"), *m, *s;
@@ -214,6 +233,7 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 		print_artifacts(cJSON_GetObjectItemCaseSensitive(r, "artifacts"), ctx);
 		print_checks(cJSON_GetObjectItemCaseSensitive(r, "checks"), ctx);
 		print_metrics(cJSON_GetObjectItemCaseSensitive(r, "metrics"), ctx);
+		print_promotions(cJSON_GetObjectItemCaseSensitive(r, "promotions"));
 		print_tail(r);
 	}
 	cJSON_Delete(r);

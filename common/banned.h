@@ -1,5 +1,5 @@
 /* banned.h - make unsafe libc string functions fail to compile (borrowed from git).
- * Included last by common/compat.h; it must not be included before system headers. */
+ * Every .c file includes it last: it must not come before system headers, which may use these names. */
 #ifndef MLCI_BANNED_H
 #define MLCI_BANNED_H
 

@@ -407,6 +407,46 @@ static int add_transitions(sqlite3 *db, cJSON *o, const char *model, int64_t ver
 	return 0;
 }
 
+/* "environments": where the version is now and was, with times, from its transitions (oldest first):
+ * a row whose to_stage is its environment enters it, any other row of that environment leaves it. */
+static void add_periods(cJSON *o)
+{
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(o, "transitions"), *t;
+	cJSON *arr = cJSON_AddArrayToObject(o, "environments");
+	cJSON_ArrayForEach(t, tr) {
+		const cJSON *env = cJSON_GetObjectItemCaseSensitive(t, "environment");
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(t, "to");
+		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(t, "time_ms");
+		const cJSON *when = cJSON_GetObjectItemCaseSensitive(t, "time");
+		cJSON *open = NULL, *p;
+		if (!cJSON_IsString(env) || !cJSON_IsString(to))
+			continue;
+		cJSON_ArrayForEach(p, arr) {
+			const cJSON *pe = cJSON_GetObjectItemCaseSensitive(p, "environment");
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "now")) && cJSON_IsString(pe) &&
+			    !strcmp(pe->valuestring, env->valuestring))
+				open = p;
+		}
+		if (!strcmp(to->valuestring, env->valuestring)) {
+			if (open)
+				continue; /* entered again while in it (another commit of the same version) */
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "environment", env->valuestring);
+			cJSON_AddItemToObject(p, "since", cJSON_Duplicate(when, 1));
+			cJSON_AddItemToObject(p, "since_ms", cJSON_Duplicate(ms, 1));
+			cJSON_AddNullToObject(p, "until");
+			cJSON_AddNullToObject(p, "until_ms");
+			cJSON_AddBoolToObject(p, "now", 1);
+			cJSON_AddItemToArray(arr, p);
+		} else if (open) {
+			cJSON_ReplaceItemInObjectCaseSensitive(open, "until", cJSON_Duplicate(when, 1));
+			cJSON_ReplaceItemInObjectCaseSensitive(open, "until_ms", cJSON_Duplicate(ms, 1));
+			cJSON_ReplaceItemInObjectCaseSensitive(open, "now", cJSON_CreateBool(0));
+			cJSON_AddStringToObject(open, "left_as", to->valuestring);
+		}
+	}
+}
+
 int query_model_show(struct store *st, const char *spec, cJSON **out, struct err *e)
 {
 	sqlite3 *db = store_db(st);
@@ -434,6 +474,7 @@ int query_model_show(struct store *st, const char *spec, cJSON **out, struct err
 		o = cJSON_DetachItemFromArray(versions, 0);
 		if (add_transitions(db, o, model, version, e) < 0)
 			goto fail;
+		add_periods(o);
 		cJSON_Delete(versions);
 	} else {
 		o = cJSON_CreateObject();

@@ -357,6 +357,20 @@ static void check_row(cJSON *o, sqlite3_stmt *s)
 	query_add_int(o, "duration_ms", s, 6);
 }
 
+static void promotion_row(cJSON *o, sqlite3_stmt *s)
+{
+	const unsigned char *d = sqlite3_column_text(s, 5);
+	cJSON *evidence = d ? cJSON_Parse((const char *)d) : NULL;
+	query_add_text(o, "environment", s, 0);
+	query_add_text(o, "status", s, 1);
+	query_add_text(o, "waiting_for", s, 2);
+	query_add_text(o, "state_commit", s, 3);
+	query_add_time(o, "updated", s, 4);
+	cJSON_AddItemToObject(o, "gates", cJSON_IsArray(evidence) ? evidence : cJSON_CreateArray());
+	if (evidence && !cJSON_IsArray(evidence))
+		cJSON_Delete(evidence);
+}
+
 static void model_row(cJSON *o, sqlite3_stmt *s)
 {
 	query_add_text(o, "model", s, 0);
@@ -381,6 +395,8 @@ int query_run_show(struct store *st, const char *run, cJSON **out, struct err *e
 		"SELECT model, version, artifact FROM model_versions WHERE run = ?1 ORDER BY model, version";
 	static const char chk_sql[] = "SELECT name, kind, status, summary, details, started_ms, duration_ms"
 				      " FROM checks WHERE run = ?1 ORDER BY started_ms, rowid";
+	static const char pro_sql[] = "SELECT environment, status, waiting_for, state_commit, updated_ms, evidence"
+				      " FROM promotions WHERE run = ?1 ORDER BY id";
 	sqlite3 *db = store_db(st);
 	char *id = NULL;
 	cJSON *o;
@@ -393,7 +409,8 @@ int query_run_show(struct store *st, const char *run, cJSON **out, struct err *e
 	    add_rows(db, o, "artifacts", art_sql, id, artifact_row, e) < 0 ||
 	    add_rows(db, o, "metrics", met_sql, id, metric_row, e) < 0 ||
 	    add_rows(db, o, "models", mod_sql, id, model_row, e) < 0 ||
-	    add_rows(db, o, "checks", chk_sql, id, check_row, e) < 0) {
+	    add_rows(db, o, "checks", chk_sql, id, check_row, e) < 0 ||
+	    add_rows(db, o, "promotions", pro_sql, id, promotion_row, e) < 0) {
 		free(id);
 		cJSON_Delete(o);
 		return -1;

@@ -2,7 +2,7 @@
 # deps.sh - install every Debian package needed to build, test and demo mlci (make deps).
 # A no-op when all are present; uses sudo when not root. Must not install anything else.
 set -eu
-PKGS="build-essential pkg-config clang libgit2-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
+PKGS="build-essential pkg-config clang clang-format libgit2-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
 libssh2-1-dev libsqlite3-dev libssl-dev libcmocka-dev libhttp-parser-dev git python3 valgrind ca-certificates openssl procps curl
 openssh-server openssh-client"
 missing=""
