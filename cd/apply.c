@@ -153,11 +153,7 @@ static int undo(struct cd_session *s, struct store *st, struct state_repo *sr, c
 		buf_addf(&msg, "rollback %s: deploy failed\n\n%s\n", env, err_msg(de));
 	if (state_write(sr, c->pipeline, env, &restore, "mlci", msg.ptr, back, e) < 0)
 		goto done;
-	/* the failed version leaves (rolled back), the previous one is back */
-	if (c->state->model_version && c->state->model_name &&
-	    add_row(st, c->state->model_name, c->state->model_version, env, env, "rolled-back", "mlci", err_msg(de),
-		    back, now, e) < 0)
-		goto done;
+	/* the previous version is back, the failed one leaves (rolled back) */
 	if (previous && previous->model_version && previous->model_name) {
 		buf_addf(&why, "restored: the deploy of %s@%lld failed",
 			 c->state->model_name ? c->state->model_name : "-", (long long)c->state->model_version);
@@ -165,6 +161,10 @@ static int undo(struct cd_session *s, struct store *st, struct state_repo *sr, c
 			    now, e) < 0)
 			goto done;
 	}
+	if (c->state->model_version && c->state->model_name &&
+	    add_row(st, c->state->model_name, c->state->model_version, env, env, "rolled-back", "mlci", err_msg(de),
+		    back, now, e) < 0)
+		goto done;
 	if (close_row(st, c, "failed", back, e) < 0)
 		goto done;
 	/* the previous state goes back onto the environment too, not only into the state repo */

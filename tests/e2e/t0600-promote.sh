@@ -100,8 +100,8 @@ test_expect_success 'a failing deploy hook rolls the environment back with a new
 	git -C "$MLCI_HOME/state.git" log -2 --format=%s main >log &&
 	head -1 log | grep -q "^rollback test: deploy of run" &&
 	tail -1 log | grep -q "^promote promo to test" &&
-	test "$(sql "SELECT to_stage FROM stage_transitions ORDER BY id DESC LIMIT 1 OFFSET 1")" = rolled-back &&
-	test "$(sql "SELECT to_stage||\" \"||reason FROM stage_transitions ORDER BY id DESC LIMIT 1")" = \
+	test "$(sql "SELECT to_stage FROM stage_transitions ORDER BY id DESC LIMIT 1")" = rolled-back &&
+	test "$(sql "SELECT to_stage||\" \"||reason FROM stage_transitions ORDER BY id DESC LIMIT 1 OFFSET 1")" = \
 		"test restored: the deploy of promo-model@$(js "d[\"model\"][\"version\"]" <r7.json) failed"
 '
 
