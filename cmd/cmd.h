@@ -46,6 +46,8 @@ const struct cmd *cmd_find(const char *name);
 #define CMD_HELP_SHOWN (-100)
 int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_ctx *ctx, struct strvec *args);
 void cmd_print_help(FILE *f, const struct cmd *c);
+/* `mlci --help`: the global usage and one line per command of the table (cmd/help.c). */
+void cmd_print_usage(FILE *f);
 /* "mlci: error: ..." on stderr (red on a TTY). */
 void cmd_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Flush stdout and report a write error (full disk, closed pipe) as exit code 3. */

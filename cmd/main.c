@@ -10,42 +10,6 @@
 #include "common/path.h"
 #include "common/banned.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: mlci [--home DIR] [-o json] [-q] [-v] COMMAND [ARGS]\n"
-		   "       mlci --help | --version\n\n"
-		   "GitOps CI/CD and continuous training for ML pipelines.\n\ncommands:\n");
-	for (const struct cmd *c = cmd_table; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nglobal options (also accepted after the command):\n"
-		   "  --home DIR     state directory (default $MLCI_HOME, else ./.mlci)\n"
-		   "  -o FORMAT      text (default) or json\n"
-		   "  -q, -v         quieter, more verbose\n\n"
-		   "Run 'mlci help COMMAND' for one command. Exit status: 0 success, 1 pipeline or check\n"
-		   "failed, 2 usage or spec error, 3 infrastructure error.\n");
-}
-
-int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
-{
-	const struct cmd *c;
-	(void)ctx;
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		cmd_print_help(stdout, cmd_find("help"));
-		return 0;
-	}
-	if (argc < 2) {
-		usage(stdout);
-		return 0;
-	}
-	c = cmd_find(argv[1]);
-	if (!c) {
-		cmd_error(ctx, "unknown command '%s' (see 'mlci --help')", argv[1]);
-		return 2;
-	}
-	cmd_print_help(stdout, c);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
@@ -64,7 +28,7 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
+			cmd_print_usage(stdout);
 			return cmd_finish(0);
 		} else if (!strcmp(a, "--version")) {
 			return cmd_finish(cmd_version(1, argv, &ctx));
@@ -93,7 +57,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		cmd_print_usage(stderr);
 		return 2;
 	}
 	/* steps run in other directories and get paths under the home: it must be absolute */
