@@ -15,18 +15,13 @@ const struct cmd_opt cmd_approve_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_approve(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct promote_outcome o;
 	struct cd_request q;
 	int code;
 
-	opt_env = opt_version = NULL;
-	code = cmd_parse(cmd_find("approve"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	if (!opt_env || !opt_version) {
 		cmd_error(ctx, "approve: --env ENV and --version V are required");
@@ -36,7 +31,7 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
-	q.pipeline = args.v[0];
+	q.pipeline = args->v[0];
 	q.env = opt_env;
 	q.actor = cmd_actor();
 	if (cd_approve(&q, &o, &e) < 0) {
@@ -46,6 +41,5 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 	code = cmd_print_outcome(ctx, "approve", &o, 0);
 	promote_outcome_release(&o);
 done:
-	strvec_clear(&args);
 	return code;
 }

@@ -1,7 +1,6 @@
 /* help.c - `mlci --help` (the command list) and `mlci help [COMMAND]`, both read from the command table.
  * Text for people only: no state, no setup, nothing but the table and cmd_print_help. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd/cmd.h"
 #include "common/banned.h"
@@ -21,21 +20,16 @@ void cmd_print_usage(FILE *f)
 		   "failed, 2 usage or spec error, 3 infrastructure error.\n");
 }
 
-int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_help(struct strvec *args, struct cmd_ctx *ctx)
 {
 	const struct cmd *c;
-	(void)ctx;
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		cmd_print_help(stdout, cmd_find("help"));
-		return 0;
-	}
-	if (argc < 2) {
+	if (!args->n) {
 		cmd_print_usage(stdout);
 		return 0;
 	}
-	c = cmd_find(argv[1]);
+	c = cmd_find(args->v[0]);
 	if (!c) {
-		cmd_error(ctx, "unknown command '%s' (see 'mlci --help')", argv[1]);
+		cmd_error(ctx, "unknown command '%s' (see 'mlci --help')", args->v[0]);
 		return 2;
 	}
 	cmd_print_help(stdout, c);

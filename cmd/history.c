@@ -17,31 +17,23 @@ const struct cmd_opt cmd_history_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_history(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	cJSON *arr = NULL;
 	const cJSON *it;
 	struct cmd_tab t;
 	int code;
-	opt_pipeline = NULL;
-	code = cmd_parse(cmd_find("history"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	if (status_history(ctx->home, opt_pipeline, args.v[0], &arr, &e) < 0) {
+	if (status_history(ctx->home, opt_pipeline, args->v[0], &arr, &e) < 0) {
 		cmd_error(ctx, "history: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
-		strvec_clear(&args);
 		return code;
 	}
 	if (ctx->json) {
 		cmd_print_json(arr);
 	} else if (!cJSON_GetArraySize(arr)) {
-		printf("%s has no history yet\n", args.v[0]);
+		printf("%s has no history yet\n", args->v[0]);
 	} else {
 		cmd_tab_init(&t, 0, 7, "STATE", "TIME", "MODEL", "COMMIT", "RUN", "RULE", "BY");
 		cJSON_ArrayForEach(it, arr) {
@@ -71,6 +63,5 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 		cmd_tab_release(&t);
 	}
 	cJSON_Delete(arr);
-	strvec_clear(&args);
 	return 0;
 }

@@ -1,12 +1,11 @@
-/* main.c - mlci's entry point: global options, dispatch through the command table, exit codes.
- * No business logic: each command lives in cmd/<name>.c and calls into the library. */
+/* main.c - mlci's entry point: global options before the command, the absolute home, the command's
+ * table entry; cmd_run_command (cmd/dispatch.c) does the rest. No business logic, no per-command setup. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/log.h"
 #include "common/path.h"
 #include "common/banned.h"
 
@@ -31,7 +30,7 @@ int main(int argc, char **argv)
 			cmd_print_usage(stdout);
 			return cmd_finish(0);
 		} else if (!strcmp(a, "--version")) {
-			return cmd_finish(cmd_version(1, argv, &ctx));
+			return cmd_run_command(cmd_find("version"), 1, argv + i, &ctx);
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ctx.quiet = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -74,10 +73,7 @@ int main(int argc, char **argv)
 		cmd_error(&ctx, "unknown command '%s' (see 'mlci --help')", argv[i]);
 		return 2;
 	}
-	code = c->fn(argc - i, argv + i, &ctx);
+	code = cmd_run_command(c, argc - i, argv + i, &ctx);
 	free(home_abs);
-	if (code == CMD_HELP_SHOWN)
-		code = 0;
-	log_set_level(LOG_NORMAL);
-	return cmd_finish(code);
+	return code;
 }

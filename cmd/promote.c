@@ -65,18 +65,13 @@ int cmd_print_outcome(const struct cmd_ctx *ctx, const char *what, const struct 
 	}
 }
 
-int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_promote(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct promote_outcome o;
 	struct cd_request q;
 	int code;
 
-	opt_to = opt_version = opt_reason = NULL;
-	code = cmd_parse(cmd_find("promote"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	if (!opt_to) {
 		cmd_error(ctx, "promote: --to ENV is required");
@@ -86,7 +81,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 	if (opt_version && (code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
-	q.pipeline = args.v[0];
+	q.pipeline = args->v[0];
 	q.env = opt_to;
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
@@ -97,6 +92,5 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 	code = cmd_print_outcome(ctx, "promote", &o, 1);
 	promote_outcome_release(&o);
 done:
-	strvec_clear(&args);
 	return code;
 }

@@ -252,9 +252,8 @@ static int exit_code_for(const struct run *r)
 	}
 }
 
-int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_run(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct run_observer obs;
 	struct run_opts o;
 	struct view v;
@@ -263,10 +262,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	struct sigaction sa, old_int, old_term;
 	int jobs = 0, code;
 
-	code = cmd_parse(cmd_find("run"), argc, argv, ctx, &args);
-	strvec_clear(&args);
-	if (code)
-		return code;
+	(void)args; /* none: max_args 0 */
 	if (opt_jobs && (code = cmd_parse_int(ctx, "--jobs", opt_jobs, 1, 1024, &jobs)))
 		return code;
 	log_set_level(ctx->quiet ? LOG_QUIET : ctx->verbose ? LOG_VERBOSE : LOG_NORMAL);
