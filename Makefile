@@ -62,6 +62,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmlci.a $(BUILD)/gen/templ
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ \
 		$(shell pkg-config --libs cmocka) $(LDLIBS) $(LDFLAGS)
 
+# test_commands checks the command table against its help and docs: it links cmd/ (all but main.o)
+# and reads docs/mlci.1 and README.md of this source tree.
+$(BUILD)/tests/test_commands: tests/unit/test_commands.c $(filter-out $(BUILD)/cmd/main.o,$(CMD_OBJ)) \
+		$(BUILD)/libmlci.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DMLCI_SRCDIR='"$(CURDIR)"' $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ \
+		$(shell pkg-config --libs cmocka) $(LDLIBS) $(LDFLAGS)
+
 deps:
 	@sh scripts/deps.sh
 

@@ -15,18 +15,13 @@ const struct cmd_opt cmd_approve_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_approve(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_env = opt_version = NULL;
-	code = cmd_parse(cmd_find("approve"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	cd_result_init(&res);
 	if (!opt_env || !opt_version) {
@@ -37,7 +32,7 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
-	q.pipeline = args.v[0];
+	q.pipeline = args->v[0];
 	q.env = opt_env;
 	q.actor = cmd_actor();
 	if (cd_approve(&q, &res, &e) < 0)
@@ -46,6 +41,5 @@ int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx)
 		code = cmd_print_outcome(ctx, "approve", &res.out, 0);
 	cd_result_release(&res);
 done:
-	strvec_clear(&args);
 	return code;
 }

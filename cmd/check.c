@@ -435,23 +435,16 @@ static const struct {
 	{ "service", check_service },
 };
 
-int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_check(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	int code = cmd_parse(cmd_find("check"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	code = -1;
+	int code = -1;
 	for (size_t i = 0; i < sizeof(check_subcommands) / sizeof(check_subcommands[0]); i++)
-		if (!strcmp(args.v[0], check_subcommands[i].name))
-			code = check_subcommands[i].fn(&args, ctx);
+		if (!strcmp(args->v[0], check_subcommands[i].name))
+			code = check_subcommands[i].fn(args, ctx);
 	if (code < 0) {
-		cmd_error(ctx, "unknown subcommand '%s' for 'mlci check'", args.v[0]);
-		fprintf(stderr, "usage: %s\n", cmd_find("check")->usage);
+		cmd_error(ctx, "unknown subcommand '%s' for 'mlci check'", args->v[0]);
+		fprintf(stderr, "usage: %s\n", ctx->cmd->usage);
 		code = 2;
 	}
-	strvec_clear(&args);
 	return code;
 }

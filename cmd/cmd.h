@@ -7,6 +7,9 @@
 
 #include "common/strvec.h"
 
+struct cmd;
+struct store;
+
 struct cmd_ctx {
 	const char *home; /* --home, else $MLCI_HOME, else ./.mlci */
 	int json;         /* -o json */
@@ -14,6 +17,11 @@ struct cmd_ctx {
 	int verbose;      /* -v (repeatable) */
 	int color;        /* stdout is a TTY and NO_COLOR is unset */
 	int err_color;    /* the same for stderr */
+	/* set by cmd_run_command for the command it runs */
+	const struct cmd *cmd; /* its table entry (usage, name) */
+	struct store *store;   /* CMD_NEEDS_STORE: the open store of home; NULL when its database does not exist yet */
+	int argc;              /* its arguments as given, argv[0] its name: only for what an option table */
+	char **argv;           /* cannot say (load's repeatable --header) */
 };
 
 /* One option of a command; the same table drives parsing and --help. */
@@ -26,9 +34,19 @@ struct cmd_opt {
 	int *flag;        /* incremented for a flag (arg_name == NULL) */
 };
 
+/* What cmd_run_command does for a command before calling it, git-style (git.c: RUN_SETUP, ...). */
+enum {
+	CMD_NEEDS_STORE =
+		1 << 0,    /* open the store of ctx->home as ctx->store (NULL: no database yet), close it after */
+	CMD_JSON = 1 << 1, /* prints JSON for -o json; a command without it refuses -o json (exit 2) */
+};
+
+/* A command gets its positional arguments (options are parsed into its cmd_opt table already) and the
+ * context its flags asked for; it returns the exit code. */
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
+	int (*fn)(struct strvec *args, struct cmd_ctx *ctx);
+	unsigned flags;             /* CMD_* */
 	const char *summary;        /* one line for `mlci --help` */
 	const char *usage;          /* "mlci run [options]" */
 	const char *description;    /* paragraph for `mlci help CMD` */
@@ -40,12 +58,19 @@ struct cmd {
 extern const struct cmd cmd_table[];
 const struct cmd *cmd_find(const char *name);
 
+/* Run command "c" with argv (argv[0] is its name), git's run_builtin(): parse its options (cmd_parse),
+ * print its help for --help, refuse -o json without CMD_JSON, do the setup its flags ask for, call it
+ * with the positional arguments, release the setup, then flush stdout (cmd_finish). Returns the exit
+ * code (cmd/dispatch.c). */
+int cmd_run_command(const struct cmd *c, int argc, char **argv, struct cmd_ctx *ctx);
 /* Parse argv of command "c" (argv[0] is the command name). Common options (-o, -q, -v, --home) are
  * accepted anywhere. Positional arguments go to "args". Returns 0, CMD_HELP_SHOWN when --help was
  * printed, or 2 after printing a usage error to stderr. */
 #define CMD_HELP_SHOWN (-100)
 int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_ctx *ctx, struct strvec *args);
 void cmd_print_help(FILE *f, const struct cmd *c);
+/* `mlci --help`: the global usage and one line per command of the table (cmd/help.c). */
+void cmd_print_usage(FILE *f);
 /* "mlci: error: ..." on stderr (red on a TTY). */
 void cmd_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Flush stdout and report a write error (full disk, closed pipe) as exit code 3. */
@@ -60,7 +85,6 @@ const char *cmd_col(int on, const char *which);
  * cells row by row (ncols per row), each with an optional colour, and prints them padded under a header. */
 struct cJSON;
 struct err;
-struct store;
 struct cmd_tab {
 	size_t ncols;
 	unsigned right;        /* bit i set: column i is right-aligned */
@@ -84,9 +108,6 @@ void cmd_fmt_size(char *out, size_t n, const struct cJSON *o, const char *key);
 void cmd_fmt_value(char *out, size_t n, const struct cJSON *v);
 /* Colour name for a run or step status ("passed" green, "failed" red, ...). */
 const char *cmd_status_colour(const char *status);
-/* Open the store of ctx->home if its database exists: 1 opened, 0 no database yet, or -3 after
- * printing the error (the command returns 3). */
-int cmd_store_open(const struct cmd_ctx *ctx, struct store *st);
 /* Print "e" through cmd_error and return its exit code (3 when unset). */
 int cmd_fail(const struct cmd_ctx *ctx, struct err *e);
 
@@ -99,28 +120,28 @@ const char *cmd_actor(void);
 int cmd_parse_version(const struct cmd_ctx *ctx, const char *s, int64_t *out);
 int cmd_print_outcome(const struct cmd_ctx *ctx, const char *what, const struct promote_outcome *o, int pending_code);
 
-int cmd_approve(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_data(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_history(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_load(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_reject(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_status(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_version(int argc, char **argv, struct cmd_ctx *ctx);
-int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_approve(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_check(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_data(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_diff(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_help(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_history(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_init(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_lineage(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_load(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_logs(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_promote(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_registry(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_reject(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_run(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_rollback(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_runs(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_schema(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_show(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_status(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_unpin(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_validate(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_version(struct strvec *args, struct cmd_ctx *ctx);
+int cmd_watch(struct strvec *args, struct cmd_ctx *ctx);
 
 #endif

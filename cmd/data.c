@@ -121,23 +121,16 @@ static const struct {
 	{ "drift", cmd_data_drift },
 };
 
-int cmd_data(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_data(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	int code = cmd_parse(cmd_find("data"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	code = -1;
+	int code = -1;
 	for (size_t i = 0; i < sizeof(data_subcommands) / sizeof(data_subcommands[0]); i++)
-		if (!strcmp(args.v[0], data_subcommands[i].name))
-			code = data_subcommands[i].fn(&args, ctx);
+		if (!strcmp(args->v[0], data_subcommands[i].name))
+			code = data_subcommands[i].fn(args, ctx);
 	if (code < 0) {
-		cmd_error(ctx, "unknown subcommand '%s' for 'mlci data'", args.v[0]);
-		fprintf(stderr, "usage: %s\n", cmd_find("data")->usage);
+		cmd_error(ctx, "unknown subcommand '%s' for 'mlci data'", args->v[0]);
+		fprintf(stderr, "usage: %s\n", ctx->cmd->usage);
 		code = 2;
 	}
-	strvec_clear(&args);
 	return code;
 }

@@ -112,30 +112,16 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 	cmd_tab_release(&t);
 }
 
-int cmd_diff(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_diff(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	struct store st;
 	struct err e = ERR_INIT;
 	cJSON *d = NULL;
-	int code, have;
 
-	code = cmd_parse(cmd_find("diff"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
+	if (!ctx->store) {
+		cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args->v[0], ctx->home);
+		return 2;
 	}
-	have = cmd_store_open(ctx, &st);
-	if (have <= 0) {
-		if (!have)
-			cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args.v[0], ctx->home);
-		strvec_clear(&args);
-		return have < 0 ? -have : 2;
-	}
-	code = query_run_diff(&st, args.v[0], args.v[1], &d, &e);
-	store_close(&st);
-	strvec_clear(&args);
-	if (code < 0)
+	if (query_run_diff(ctx->store, args->v[0], args->v[1], &d, &e) < 0)
 		return cmd_fail(ctx, &e);
 	if (ctx->json) {
 		cmd_print_json(d);

@@ -44,24 +44,16 @@ static void print_gates(const struct status_history *h)
 	}
 }
 
-int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_history(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct status_history h;
 	struct cmd_tab t;
 	int code;
-	opt_pipeline = NULL;
-	code = cmd_parse(cmd_find("history"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	if (status_history(ctx->home, opt_pipeline, args.v[0], &h, &e) < 0) {
+	if (status_history(ctx->home, opt_pipeline, args->v[0], &h, &e) < 0) {
 		cmd_error(ctx, "history: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		err_release(&e);
-		strvec_clear(&args);
 		return code;
 	}
 	if (ctx->json) {
@@ -69,7 +61,7 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 		cmd_print_json(arr);
 		cJSON_Delete(arr);
 	} else if (!h.n) {
-		printf("%s has no history yet\n", args.v[0]);
+		printf("%s has no history yet\n", args->v[0]);
 	} else {
 		cmd_tab_init(&t, 0, 7, "STATE", "TIME", "MODEL", "COMMIT", "RUN", "RULE", "BY");
 		for (size_t i = 0; i < h.n; i++) {
@@ -97,6 +89,5 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 			print_gates(&h);
 	}
 	status_history_release(&h);
-	strvec_clear(&args);
 	return 0;
 }

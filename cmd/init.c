@@ -15,16 +15,13 @@ const struct cmd_opt cmd_init_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_init(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_init(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	char commit[41];
-	int code = cmd_parse(cmd_find("init"), argc, argv, ctx, &args);
+	int code = 0;
 
-	if (code)
-		goto done;
-	if (template_init(template_name, args.v[0], commit, &e) < 0) {
+	if (template_init(template_name, args->v[0], commit, &e) < 0) {
 		cmd_error(ctx, "init: %s", err_msg(&e));
 		code = e.code ? e.code : 3;
 		goto done;
@@ -32,7 +29,7 @@ int cmd_init(int argc, char **argv, struct cmd_ctx *ctx)
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
 		char *text;
-		cJSON_AddStringToObject(o, "dir", args.v[0]);
+		cJSON_AddStringToObject(o, "dir", args->v[0]);
 		cJSON_AddStringToObject(o, "template", template_name);
 		cJSON_AddStringToObject(o, "commit", commit);
 		cJSON_AddStringToObject(o, "branch", "main");
@@ -47,10 +44,9 @@ int cmd_init(int argc, char **argv, struct cmd_ctx *ctx)
 		       "  mlci validate             # check mlci.yaml\n"
 		       "  mlci run                  # build, unit-test and run the pipeline at HEAD\n"
 		       "  git switch -c dev/try && mlci run   # a run on a dev branch\n",
-		       args.v[0], template_name, commit, args.v[0]);
+		       args->v[0], template_name, commit, args->v[0]);
 	}
 done:
 	err_release(&e);
-	strvec_clear(&args);
 	return code;
 }

@@ -51,33 +51,19 @@ static void print_node(const cJSON *n, const struct cmd_ctx *ctx, struct buf *pr
 	buf_setlen(prefix, keep);
 }
 
-int cmd_lineage(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_lineage(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	struct store st;
 	struct err e = ERR_INIT;
 	cJSON *l = NULL;
-	int code, have, depth = 0;
+	int code, depth = 0;
 
-	code = cmd_parse(cmd_find("lineage"), argc, argv, ctx, &args);
-	if (!code && opt_depth)
-		code = cmd_parse_int(ctx, "--depth", opt_depth, 1, 1000, &depth);
-	if (code) {
-		strvec_clear(&args);
+	if (opt_depth && (code = cmd_parse_int(ctx, "--depth", opt_depth, 1, 1000, &depth)) != 0)
 		return code;
+	if (!ctx->store) {
+		cmd_error(ctx, "unknown model or artifact '%s' (nothing recorded in %s yet)", args->v[0], ctx->home);
+		return 2;
 	}
-	have = cmd_store_open(ctx, &st);
-	if (have <= 0) {
-		if (!have)
-			cmd_error(ctx, "unknown model or artifact '%s' (nothing recorded in %s yet)", args.v[0],
-				  ctx->home);
-		strvec_clear(&args);
-		return have < 0 ? -have : 2;
-	}
-	code = query_lineage(&st, args.v[0], depth, &l, &e);
-	store_close(&st);
-	strvec_clear(&args);
-	if (code < 0)
+	if (query_lineage(ctx->store, args->v[0], depth, &l, &e) < 0)
 		return cmd_fail(ctx, &e);
 	if (ctx->json) {
 		cmd_print_json(l);

@@ -58,32 +58,26 @@ static int takes_value(const char *a)
 	return a[1] == 'o';
 }
 
-/* --header is repeatable, which cmd_parse's single-valued options are not: take every -H/--header out
- * of "argv" into "headers" and leave the rest in "rest" for cmd_parse. */
-static void split_headers(int argc, char **argv, struct strvec *rest, struct strvec *headers)
+/* --header is repeatable, which cmd_parse's single-valued options are not (it keeps the last value):
+ * collect every -H/--header value, in order, from the command's arguments as given (ctx->argv).
+ * cmd_parse has accepted them already, so every option seen here is known and has its value. */
+static void collect_headers(int argc, char **argv, struct strvec *headers)
 {
 	int only_args = 0;
-	strvec_push(rest, argv[0]);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (only_args || a[0] != '-' || !a[1]) {
-			strvec_push(rest, a);
+		if (only_args || a[0] != '-' || !a[1])
 			continue;
-		}
-		if (!strcmp(a, "--")) {
+		if (!strcmp(a, "--"))
 			only_args = 1;
-			strvec_push(rest, a);
-		} else if ((!strcmp(a, "-H") || !strcmp(a, "--header")) && i + 1 < argc) {
+		else if ((!strcmp(a, "-H") || !strcmp(a, "--header")) && i + 1 < argc)
 			strvec_push(headers, argv[++i]);
-		} else if (!strncmp(a, "--header=", 9)) {
+		else if (!strncmp(a, "--header=", 9))
 			strvec_push(headers, a + 9);
-		} else if (a[1] == 'H' && a[2]) {
+		else if (a[1] == 'H' && a[2])
 			strvec_push(headers, a + 2);
-		} else {
-			strvec_push(rest, a);
-			if (!strchr(a, '=') && takes_value(a) && i + 1 < argc)
-				strvec_push(rest, argv[++i]);
-		}
+		else if (!strchr(a, '=') && takes_value(a) && i + 1 < argc)
+			i++; /* another option's value */
 	}
 }
 
@@ -216,9 +210,9 @@ static void print_json(const struct check_load_opts *o, const struct check_load_
 	cJSON_Delete(j);
 }
 
-int cmd_load(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_load(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec rest = STRVEC_INIT, headers = STRVEC_INIT, args = STRVEC_INIT;
+	struct strvec headers = STRVEC_INIT;
 	struct check_load_opts o;
 	struct check_load_result r;
 	struct check_load_thresholds th = { 0, 0, -1 };
@@ -229,12 +223,9 @@ int cmd_load(int argc, char **argv, struct cmd_ctx *ctx)
 
 	memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
-	split_headers(argc, argv, &rest, &headers);
-	code = cmd_parse(cmd_find("load"), (int)rest.n, rest.v, ctx, &args);
-	if (code)
-		goto done;
+	collect_headers(ctx->argc, ctx->argv, &headers);
 	code = 2;
-	o.url = args.v[0];
+	o.url = args->v[0];
 	o.duration_ms = 10000;
 	o.connections = 8;
 	o.threads = 1;
@@ -312,12 +303,10 @@ int cmd_load(int argc, char **argv, struct cmd_ctx *ctx)
 		print_json(&o, &r, have_th, failed, msg.ptr);
 	else
 		print_text(&o, &r, ctx, have_th, failed, msg.ptr);
-	code = cmd_finish(failed ? 1 : 0);
+	code = failed ? 1 : 0;
 done:
 	check_load_result_release(&r);
-	strvec_clear(&rest);
 	strvec_clear(&headers);
-	strvec_clear(&args);
 	buf_release(&body);
 	buf_release(&msg);
 	err_release(&e);

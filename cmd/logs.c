@@ -65,30 +65,22 @@ static size_t collect(const cJSON *steps, const char *component, struct log_item
 	return n;
 }
 
-int cmd_logs(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_logs(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	struct store st;
 	struct err e = ERR_INIT;
 	struct log_item *items = NULL;
 	const char *component;
 	cJSON *r = NULL, *steps, *out = NULL;
 	size_t n, max;
-	int code, have;
+	int code;
 
-	code = cmd_parse(cmd_find("logs"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
-	component = args.n > 1 ? args.v[1] : NULL;
-	have = cmd_store_open(ctx, &st);
-	if (have <= 0) {
-		if (!have)
-			cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args.v[0], ctx->home);
-		code = have < 0 ? -have : 2;
+	component = args->n > 1 ? args->v[1] : NULL;
+	if (!ctx->store) {
+		cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args->v[0], ctx->home);
+		code = 2;
 		goto done;
 	}
-	code = query_run_show(&st, args.v[0], &r, &e);
-	store_close(&st);
+	code = query_run_show(ctx->store, args->v[0], &r, &e);
 	if (code < 0) {
 		code = cmd_fail(ctx, &e);
 		goto done;
@@ -174,6 +166,5 @@ done:
 	cJSON_Delete(out);
 	cJSON_Delete(r);
 	free(items);
-	strvec_clear(&args);
 	return code;
 }

@@ -1,50 +1,13 @@
-/* main.c - mlci's entry point: global options, dispatch through the command table, exit codes.
- * No business logic: each command lives in cmd/<name>.c and calls into the library. */
+/* main.c - mlci's entry point: global options before the command, the absolute home, the command's
+ * table entry; cmd_run_command (cmd/dispatch.c) does the rest. No business logic, no per-command setup. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/log.h"
 #include "common/path.h"
 #include "common/banned.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: mlci [--home DIR] [-o json] [-q] [-v] COMMAND [ARGS]\n"
-		   "       mlci --help | --version\n\n"
-		   "GitOps CI/CD and continuous training for ML pipelines.\n\ncommands:\n");
-	for (const struct cmd *c = cmd_table; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nglobal options (also accepted after the command):\n"
-		   "  --home DIR     state directory (default $MLCI_HOME, else ./.mlci)\n"
-		   "  -o FORMAT      text (default) or json\n"
-		   "  -q, -v         quieter, more verbose\n\n"
-		   "Run 'mlci help COMMAND' for one command. Exit status: 0 success, 1 pipeline or check\n"
-		   "failed, 2 usage or spec error, 3 infrastructure error.\n");
-}
-
-int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
-{
-	const struct cmd *c;
-	(void)ctx;
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		cmd_print_help(stdout, cmd_find("help"));
-		return 0;
-	}
-	if (argc < 2) {
-		usage(stdout);
-		return 0;
-	}
-	c = cmd_find(argv[1]);
-	if (!c) {
-		cmd_error(ctx, "unknown command '%s' (see 'mlci --help')", argv[1]);
-		return 2;
-	}
-	cmd_print_help(stdout, c);
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -64,10 +27,10 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
+			cmd_print_usage(stdout);
 			return cmd_finish(0);
 		} else if (!strcmp(a, "--version")) {
-			return cmd_finish(cmd_version(1, argv, &ctx));
+			return cmd_run_command(cmd_find("version"), 1, argv + i, &ctx);
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ctx.quiet = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -93,7 +56,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		cmd_print_usage(stderr);
 		return 2;
 	}
 	/* steps run in other directories and get paths under the home: it must be absolute */
@@ -110,10 +73,7 @@ int main(int argc, char **argv)
 		cmd_error(&ctx, "unknown command '%s' (see 'mlci --help')", argv[i]);
 		return 2;
 	}
-	code = c->fn(argc - i, argv + i, &ctx);
+	code = cmd_run_command(c, argc - i, argv + i, &ctx);
 	free(home_abs);
-	if (code == CMD_HELP_SHOWN)
-		code = 0;
-	log_set_level(LOG_NORMAL);
-	return cmd_finish(code);
+	return code;
 }

@@ -131,20 +131,14 @@ static int print_dry_run(const struct cmd_ctx *ctx, const struct cd_result *res)
 	return res->would_pass ? 0 : 1;
 }
 
-int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_promote(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_to = opt_version = opt_reason = opt_override = NULL;
-	opt_dry_run = 0;
 	cd_result_init(&res);
-	code = cmd_parse(cmd_find("promote"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	if (!opt_to) {
 		cmd_error(ctx, "promote: --to ENV is required");
@@ -154,7 +148,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 	if (opt_version && (code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
-	q.pipeline = args.v[0];
+	q.pipeline = args->v[0];
 	q.env = opt_to;
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
@@ -169,6 +163,5 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 done:
 	cd_result_release(&res);
-	strvec_clear(&args);
 	return code;
 }

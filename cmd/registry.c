@@ -158,44 +158,33 @@ static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 	}
 }
 
-int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_registry(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	struct store st;
 	struct err e = ERR_INIT;
 	cJSON *o = NULL;
 	const char *sub;
-	int code, have, list;
+	int code, list;
 
-	code = cmd_parse(cmd_find("registry"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
-	sub = args.v[0];
+	sub = args->v[0];
 	list = !strcmp(sub, "list");
-	if ((!list && strcmp(sub, "show")) || (list && args.n != 1) || (!list && args.n != 2)) {
+	if ((!list && strcmp(sub, "show")) || (list && args->n != 1) || (!list && args->n != 2)) {
 		if (list || !strcmp(sub, "show"))
 			cmd_error(ctx, "wrong number of arguments for 'mlci registry %s'", sub);
 		else
 			cmd_error(ctx, "unknown registry command '%s' (expected list or show)", sub);
-		fprintf(stderr, "usage: %s\n", cmd_find("registry")->usage);
+		fprintf(stderr, "usage: %s\n", ctx->cmd->usage);
 		code = 2;
 		goto done;
 	}
-	have = cmd_store_open(ctx, &st);
-	if (have < 0) {
-		code = -have;
-		goto done;
-	}
-	if (!have && !list) {
-		cmd_error(ctx, "unknown model '%s' (nothing registered in %s yet)", args.v[1], ctx->home);
+	if (!ctx->store && !list) {
+		cmd_error(ctx, "unknown model '%s' (nothing registered in %s yet)", args->v[1], ctx->home);
 		code = 2;
 		goto done;
 	}
-	if (!have) {
+	if (!ctx->store) {
 		o = cJSON_CreateArray();
 	} else {
-		code = list ? query_models(&st, &o, &e) : query_model_show(&st, args.v[1], &o, &e);
-		store_close(&st);
+		code = list ? query_models(ctx->store, &o, &e) : query_model_show(ctx->store, args->v[1], &o, &e);
 		if (code < 0) {
 			code = cmd_fail(ctx, &e);
 			goto done;
@@ -215,6 +204,5 @@ int cmd_registry(int argc, char **argv, struct cmd_ctx *ctx)
 	code = 0;
 done:
 	cJSON_Delete(o);
-	strvec_clear(&args);
 	return code;
 }

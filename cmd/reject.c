@@ -16,19 +16,14 @@ const struct cmd_opt cmd_reject_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_reject(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_reject(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_env = opt_version = opt_reason = NULL;
 	cd_result_init(&res);
-	code = cmd_parse(cmd_find("reject"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	if (!opt_env || !opt_version || !opt_reason || !*opt_reason) {
 		cmd_error(ctx, "reject: --env ENV, --version V and --reason TEXT are required");
@@ -38,7 +33,7 @@ int cmd_reject(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((code = cmd_parse_version(ctx, opt_version, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
-	q.pipeline = args.v[0];
+	q.pipeline = args->v[0];
 	q.env = opt_env;
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
@@ -48,6 +43,5 @@ int cmd_reject(int argc, char **argv, struct cmd_ctx *ctx)
 		code = cmd_print_outcome(ctx, "reject", &res.out, 0);
 done:
 	cd_result_release(&res);
-	strvec_clear(&args);
 	return code;
 }

@@ -17,25 +17,20 @@ const struct cmd_opt cmd_rollback_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_rollback(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_to = opt_pipeline = opt_reason = NULL;
-	code = cmd_parse(cmd_find("rollback"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	cd_result_init(&res);
 	if (opt_to && (code = cmd_parse_version(ctx, opt_to, &q.version)) != 0)
 		goto done;
 	q.home = ctx->home;
 	q.pipeline = opt_pipeline;
-	q.env = args.v[0];
+	q.env = args->v[0];
 	q.actor = cmd_actor();
 	q.reason = opt_reason;
 	if (cd_rollback(&q, &res, &e) < 0)
@@ -44,6 +39,5 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx)
 		code = cmd_print_outcome(ctx, "rollback", &res.out, 1);
 	cd_result_release(&res);
 done:
-	strvec_clear(&args);
 	return code;
 }

@@ -254,9 +254,8 @@ static void print_json(const struct pipeline_result *res)
 	cJSON_Delete(j);
 }
 
-int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_run(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct run_observer obs;
 	struct run_opts o;
 	struct pipeline_opts po;
@@ -265,10 +264,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	struct sigaction sa, old_int, old_term;
 	int jobs = 0, code;
 
-	code = cmd_parse(cmd_find("run"), argc, argv, ctx, &args);
-	strvec_clear(&args);
-	if (code)
-		return code;
+	(void)args; /* none: max_args 0 */
 	if (opt_jobs && (code = cmd_parse_int(ctx, "--jobs", opt_jobs, 1, 1024, &jobs)))
 		return code;
 	log_set_level(ctx->quiet ? LOG_QUIET : ctx->verbose ? LOG_VERBOSE : LOG_NORMAL);

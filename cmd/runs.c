@@ -45,32 +45,22 @@ static void print_runs(const cJSON *runs, const struct cmd_ctx *ctx)
 	cmd_tab_release(&t);
 }
 
-int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_runs(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct query_runs_filter f;
-	struct store st;
 	struct err e = ERR_INIT;
 	cJSON *runs = NULL;
-	int code, have;
+	int code;
 
+	(void)args; /* none: max_args 0 */
 	memset(&f, 0, sizeof(f));
-	code = cmd_parse(cmd_find("runs"), argc, argv, ctx, &args);
-	strvec_clear(&args);
-	if (code)
-		return code;
 	if (opt_limit && (code = cmd_parse_int(ctx, "--limit", opt_limit, 1, 1000000, &f.limit)))
 		return code;
 	f.pipeline = opt_pipeline;
 	f.branch = opt_branch;
 	f.status = opt_status;
-	have = cmd_store_open(ctx, &st);
-	if (have < 0)
-		return -have;
-	if (have) {
-		code = query_runs(&st, &f, &runs, &e);
-		store_close(&st);
-		if (code < 0)
+	if (ctx->store) {
+		if (query_runs(ctx->store, &f, &runs, &e) < 0)
 			return cmd_fail(ctx, &e);
 	} else {
 		runs = cJSON_CreateArray(); /* no database yet: nothing has run */

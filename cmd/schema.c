@@ -45,21 +45,15 @@ static int schema_infer(const char *data, struct cmd_ctx *ctx)
 	return 0;
 }
 
-int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_schema(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	int code = cmd_parse(cmd_find("schema"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	if (!strcmp(args.v[0], "infer") && args.n == 2) {
-		code = schema_infer(args.v[1], ctx);
+	int code;
+	if (!strcmp(args->v[0], "infer") && args->n == 2) {
+		code = schema_infer(args->v[1], ctx);
 	} else {
 		cmd_error(ctx, "unknown or incomplete subcommand for 'mlci schema' (expected: infer DATA)");
-		fprintf(stderr, "usage: %s\n", cmd_find("schema")->usage);
+		fprintf(stderr, "usage: %s\n", ctx->cmd->usage);
 		code = 2;
 	}
-	strvec_clear(&args);
 	return code;
 }

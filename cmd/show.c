@@ -200,30 +200,16 @@ static void print_tail(const cJSON *r)
 	}
 }
 
-int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_show(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
-	struct store st;
 	struct err e = ERR_INIT;
 	cJSON *r = NULL;
-	int code, have;
 
-	code = cmd_parse(cmd_find("show"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
+	if (!ctx->store) {
+		cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args->v[0], ctx->home);
+		return 2;
 	}
-	have = cmd_store_open(ctx, &st);
-	if (have <= 0) {
-		if (!have)
-			cmd_error(ctx, "unknown run '%s' (no runs recorded in %s yet)", args.v[0], ctx->home);
-		strvec_clear(&args);
-		return have < 0 ? -have : 2;
-	}
-	code = query_run_show(&st, args.v[0], &r, &e);
-	store_close(&st);
-	strvec_clear(&args);
-	if (code < 0)
+	if (query_run_show(ctx->store, args->v[0], &r, &e) < 0)
 		return cmd_fail(ctx, &e);
 	if (ctx->json) {
 		cmd_print_json(r);

@@ -123,18 +123,13 @@ static void print_text(const struct cmd_ctx *ctx, const struct status_report *r,
 	}
 }
 
-int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_status(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct status_report r;
 	time_t at = 0;
 	int code;
-	opt_at = opt_pipeline = NULL;
-	code = cmd_parse(cmd_find("status"), argc, argv, ctx, &args);
-	strvec_clear(&args);
-	if (code)
-		return code;
+	(void)args; /* none: max_args 0 */
 	if (opt_at && freeze_parse_time(opt_at, &at) < 0) {
 		cmd_error(ctx, "status: --at %s: expected an ISO-8601 UTC time (2026-11-25T18:00:00Z) or epoch seconds",
 			  opt_at);

@@ -1,5 +1,5 @@
 /* table.c - what the query commands (runs, show, logs, diff, lineage, registry) share for text output:
- * aligned tables, durations, times, sizes, status colours, opening the store. No queries here. */
+ * aligned tables, durations, times, sizes, status colours, errors. No queries here. */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,18 +158,6 @@ const char *cmd_status_colour(const char *status)
 	if (!strcmp(status, "skipped") || !strcmp(status, "cancelled") || !strcmp(status, "running"))
 		return "yellow";
 	return "";
-}
-
-int cmd_store_open(const struct cmd_ctx *ctx, struct store *st)
-{
-	struct err e = ERR_INIT;
-	int r = query_store_open(st, ctx->home, &e);
-	if (r < 0) {
-		cmd_error(ctx, "%s", err_msg(&e));
-		err_release(&e);
-		return -3;
-	}
-	return r;
 }
 
 int cmd_fail(const struct cmd_ctx *ctx, struct err *e)

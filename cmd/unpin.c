@@ -14,30 +14,23 @@ const struct cmd_opt cmd_unpin_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_unpin(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_unpin(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct err e = ERR_INIT;
 	struct cd_result res;
 	struct cd_request q;
 	int code;
 
-	opt_pipeline = NULL;
-	code = cmd_parse(cmd_find("unpin"), argc, argv, ctx, &args);
-	if (code)
-		goto done;
 	memset(&q, 0, sizeof(q));
 	cd_result_init(&res);
 	q.home = ctx->home;
 	q.pipeline = opt_pipeline;
-	q.env = args.v[0];
+	q.env = args->v[0];
 	q.actor = cmd_actor();
 	if (cd_unpin(&q, &res, &e) < 0)
 		code = cmd_fail(ctx, &e);
 	else
 		code = cmd_print_outcome(ctx, "unpin", &res.out, 0);
 	cd_result_release(&res);
-done:
-	strvec_clear(&args);
 	return code;
 }

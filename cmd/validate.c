@@ -15,21 +15,15 @@ const struct cmd_opt cmd_validate_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
 
-int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_validate(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	struct spec spec;
 	struct spec_diags diags;
 	const char *file;
 	char *dircopy;
 	int code;
 
-	code = cmd_parse(cmd_find("validate"), argc, argv, ctx, &args);
-	if (code) {
-		strvec_clear(&args);
-		return code;
-	}
-	file = args.n ? args.v[0] : "mlci.yaml";
+	file = args->n ? args->v[0] : "mlci.yaml";
 	spec_init(&spec);
 	spec_diags_init(&diags);
 	if (spec_parse_file(&spec, file, file, &diags) == 0) {
@@ -77,6 +71,5 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
 	code = diags.n ? 2 : 0;
 	spec_release(&spec);
 	spec_diags_release(&diags);
-	strvec_clear(&args);
 	return code;
 }

@@ -11,14 +11,10 @@
 #include "cmd/cmd.h"
 #include "common/banned.h"
 
-int cmd_version(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_version(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT;
 	int major = 0, minor = 0, rev = 0;
-	int code = cmd_parse(cmd_find("version"), argc, argv, ctx, &args);
-	strvec_clear(&args);
-	if (code)
-		return code;
+	(void)args; /* none: max_args 0 */
 	git_libgit2_version(&major, &minor, &rev);
 	if (ctx->json) {
 		printf("{\"mlci\":\"%s\",\"libgit2\":\"%d.%d.%d\",\"libcurl\":\"%s\",\"libyaml\":\"%s\","

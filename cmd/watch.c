@@ -149,9 +149,9 @@ static void on_report(void *payload, const struct watch_report *r)
 	fflush(stdout);
 }
 
-int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
+int cmd_watch(struct strvec *args, struct cmd_ctx *ctx)
 {
-	struct strvec args = STRVEC_INIT, globs = STRVEC_INIT;
+	struct strvec globs = STRVEC_INIT;
 	struct watch_opts o;
 	struct watch_result res;
 	struct err e = ERR_INIT;
@@ -164,9 +164,6 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	memset(&out, 0, sizeof(out));
 	out.ctx = ctx;
 
-	code = cmd_parse(cmd_find("watch"), argc, argv, ctx, &args);
-	if (code)
-		goto out;
 	if (ctx->json && !opt_once) {
 		cmd_error(ctx, "watch: -o json needs --once (a long-running watch prints one line per event)");
 		code = 2;
@@ -204,8 +201,8 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	memset(&o, 0, sizeof(o));
 	o.home = ctx->home;
-	o.repos = (const char *const *)args.v;
-	o.n_repos = args.n;
+	o.repos = (const char *const *)args->v;
+	o.n_repos = args->n;
 	o.interval_ms = interval;
 	o.once = opt_once;
 	o.jobs = jobs;
@@ -254,7 +251,6 @@ out:
 	cJSON_Delete(out.deleted);
 	free(exe);
 	strvec_clear(&globs);
-	strvec_clear(&args);
 	err_release(&e);
 	return code;
 }
