@@ -9,7 +9,7 @@
 
 #include "spec/spec.h"
 #include "common/buf.h"
-#include "common/proc.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 #define HEALTH_TIMEOUT_MS 30000
@@ -35,7 +35,7 @@ int deploy_health_timeout_ms(int64_t *out, struct err *e)
 static int health_url(const char *env, const char *url, int64_t timeout_ms, struct err *e)
 {
 	CURL *c;
-	int64_t end = proc_now_ms() + timeout_ms;
+	int64_t end = clock_mono_ms() + timeout_ms;
 	int attempts = 0, ret = -1;
 	long status = 0;
 	CURLcode rc = CURLE_OK;
@@ -63,7 +63,7 @@ static int health_url(const char *env, const char *url, int64_t timeout_ms, stru
 			ret = 0;
 			break;
 		}
-		if (proc_now_ms() + HEALTH_PAUSE_MS > end)
+		if (clock_mono_ms() + HEALTH_PAUSE_MS > end)
 			break;
 		struct timespec ts = { 0, HEALTH_PAUSE_MS * 1000000L };
 		nanosleep(&ts, NULL);

@@ -19,6 +19,7 @@
 #include "checks/load_request.h"
 #include "spec/spec.h"
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 #define NS_PER_S  1000000000ULL
@@ -80,13 +81,6 @@ struct worker {
 	pthread_cond_t *cond;
 	int *finished;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 const char *check_load_error_name(int kind)
 {
@@ -186,7 +180,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct conn *c = userp;
 	(void)multi;
-	c->curl_due = timeout_ms < 0 ? 0 : timeout_ms == 0 ? 1 : now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+	c->curl_due = timeout_ms < 0 ? 0 : timeout_ms == 0 ? 1 : clock_mono_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	return 0;
 }
 
@@ -493,13 +487,13 @@ static int worker_loop(struct worker *w)
 		w->end + (uint64_t)(w->o->timeout_ms > 0 ? w->o->timeout_ms : 10000) * NS_PER_MS + NS_PER_S;
 
 	if (!open_loop) {
-		uint64_t t = now_ns();
+		uint64_t t = clock_mono_ns();
 		while (w->nidle > 0 && w->sent < w->quota)
 			if (start_request(w, w->idle[--w->nidle], t, t) < 0)
 				return -1;
 	}
 	for (;;) {
-		uint64_t t = now_ns(), wake, curl_next = 0;
+		uint64_t t = clock_mono_ns(), wake, curl_next = 0;
 		int stopping = t >= w->end || w->sent >= w->quota, timeout_ms, nev, failed = 0;
 		struct epoll_event evs[64];
 
@@ -546,7 +540,7 @@ static int worker_loop(struct worker *w)
 			snprintf(w->errmsg, sizeof(w->errmsg), "epoll_wait: %s", strerror(errno));
 			return -1;
 		}
-		t = now_ns();
+		t = clock_mono_ns();
 		for (int i = 0; i < nev; i++) {
 			uint32_t idx = (uint32_t)(evs[i].data.u64 >> 32), ev = evs[i].events;
 			curl_socket_t fd = (curl_socket_t)(uint32_t)evs[i].data.u64;
@@ -695,7 +689,7 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	}
 
 	ws = xcalloc((size_t)threads, sizeof(*ws));
-	t0 = now_ns() + 5 * NS_PER_MS; /* time for the threads to start */
+	t0 = clock_mono_ns() + 5 * NS_PER_MS; /* time for the threads to start */
 	for (int i = 0; i < threads; i++) {
 		struct worker *w = &ws[i];
 		w->o = o;
@@ -738,7 +732,7 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 		ts.tv_sec += 1;
 		if (pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT && o->progress) {
 			struct check_load_progress p = { 0, 0, 0 };
-			uint64_t t = now_ns();
+			uint64_t t = clock_mono_ns();
 			p.elapsed_s = t > t0 ? (double)(t - t0) / 1e9 : 0.0;
 			for (int i = 0; i < started; i++) {
 				p.requests += atomic_load_explicit(&ws[i].done_a, memory_order_relaxed);

@@ -19,6 +19,7 @@
 #include "ci/run_checks.h"
 #include "ci/run_record.h"
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -47,13 +48,6 @@ const char *step_phase_name(enum step_phase p)
 {
 	static const char *const names[] = { "build", "test", "run" };
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 char *run_log_path(const struct run *r, const char *component)
@@ -335,7 +329,7 @@ static void skip_step(struct run *r, struct run_step *s, const struct run_step *
 static void cancel_all(struct run *r, const struct run_opts *o)
 {
 	struct proc **running = xcalloc(r->n_steps ? r->n_steps : 1, sizeof(*running));
-	int64_t kill_at = proc_now_ms() + CANCEL_GRACE_MS;
+	int64_t kill_at = clock_mono_ms() + CANCEL_GRACE_MS;
 	size_t n_running = 0;
 	int killed = 0;
 
@@ -352,7 +346,7 @@ static void cancel_all(struct run *r, const struct run_opts *o)
 		}
 	}
 	while (n_running) {
-		int64_t now = proc_now_ms();
+		int64_t now = clock_mono_ms();
 		int idx;
 		if (!killed && now >= kill_at) {
 			for (size_t i = 0; i < r->n_steps; i++)
@@ -449,7 +443,7 @@ static int schedule(struct run *r, const struct run_opts *o, struct err *e)
 				}
 				if (rd == 0)
 					continue;
-				s->started_at_ms = wall_ms();
+				s->started_at_ms = clock_wall_ms();
 				if (r->store) {
 					int hit = record_try_cache(r, s, o->no_cache, e);
 					if (hit < 0) {
@@ -635,7 +629,7 @@ int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 	r->home = xstrdup(o->home);
 	r->trigger = xstrdup(o->trigger ? o->trigger : "manual");
 	r->jobs = o->jobs > 0 ? o->jobs : cpu_count();
-	r->started_at_ms = wall_ms();
+	r->started_at_ms = clock_wall_ms();
 	r->status = RUN_RUNNING;
 
 	r->store = xcalloc(1, sizeof(*r->store));
@@ -673,7 +667,7 @@ int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 
 	cancelled = schedule(r, o, e);
 
-	r->finished_at_ms = wall_ms();
+	r->finished_at_ms = clock_wall_ms();
 	r->status = RUN_PASSED;
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct run_step *s = &r->steps[i];
@@ -702,7 +696,7 @@ int run_execute(struct run *r, const struct run_opts *o, struct err *e)
 fail:
 	store_run_ref_release(&resume);
 	r->status = RUN_ERROR;
-	r->finished_at_ms = wall_ms();
+	r->finished_at_ms = clock_wall_ms();
 	set_reason(&r->reason, "%s", err_msg(e));
 	record_error_run(r);
 	write_record(r);

@@ -13,6 +13,7 @@
 #include "ci/run_json.h"
 #include "cd/promote.h"
 #include "cmd/cmd.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -101,7 +102,7 @@ static void erase_block(struct view *v)
 
 static void draw_block(struct view *v, const struct run *r)
 {
-	int64_t now = proc_now_ms();
+	int64_t now = clock_mono_ms();
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct run_step *s = &r->steps[i];
 		char d[32];
@@ -130,7 +131,7 @@ static void on_step_start(void *payload, const struct run *r, const struct run_s
 static void on_tick(void *payload, const struct run *r)
 {
 	struct view *v = payload;
-	if (!v->live || !v->tty || proc_now_ms() - v->last_draw_ms < 100)
+	if (!v->live || !v->tty || clock_mono_ms() - v->last_draw_ms < 100)
 		return;
 	erase_block(v);
 	draw_block(v, r);

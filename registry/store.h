@@ -168,7 +168,8 @@ struct store_transition {
 };
 int store_transition_add(struct store *st, const struct store_transition *t, int64_t *id_out, struct err *e);
 
-/* Milliseconds since the epoch (wall clock), as stored in every *_ms column. */
+/* Milliseconds since the epoch, as stored in every *_ms column: clock_wall_ms (common/clock.h), which new
+ * code calls directly. Kept for cd/promote.c. */
 int64_t store_now_ms(void);
 
 /* Low-level access for queries (registry/query.c). */
