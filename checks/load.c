@@ -20,6 +20,7 @@
 #include "spec/spec.h"
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/http.h"
 #include "common/banned.h"
 
 #define NS_PER_S  1000000000ULL
@@ -662,16 +663,14 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	struct worker *ws = NULL;
 	int threads = o->threads > 0 ? o->threads : 1, started = 0, finished = 0, ret = 0;
 	uint64_t max_req = o->max_requests ? o->max_requests : CHECK_LOAD_MAX_REQUESTS, t0, last = 0;
-	CURLcode gc;
 	CURLU *url;
 	char *scheme = NULL;
 
 	result_init(r);
 	if (check_opts(o, e) < 0)
 		return -1;
-	gc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (gc != CURLE_OK)
-		return err_set(e, MLCI_EINFRA, "could not initialise libcurl: %s", curl_easy_strerror(gc));
+	if (http_global_init(e) < 0)
+		return -1;
 	url = curl_url();
 	if (!url || curl_url_set(url, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -684,7 +683,6 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	curl_url_cleanup(url);
 	if (ret < 0) {
 		buf_release(&request);
-		curl_global_cleanup();
 		return -1;
 	}
 
@@ -775,7 +773,6 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	}
 	free(ws);
 	buf_release(&request);
-	curl_global_cleanup();
 	pthread_mutex_destroy(&lock);
 	pthread_cond_destroy(&cond);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "checks/csv.h"
-#include "checks/http.h"
+#include "common/http.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/banned.h"
@@ -127,8 +127,8 @@ struct cJSON *parity_sample_rows(const char *path, size_t n, struct err *e)
 static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *req, struct parity_report *r)
 {
 	static const char *const jh[] = { "Content-Type: application/json", NULL };
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT;
 	char *body = cJSON_PrintUnformatted(req);
 	cJSON *ans = NULL;
@@ -140,15 +140,15 @@ static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *r
 	q.body = body;
 	q.body_len = strlen(body);
 	q.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-	check_http_resp_init(&resp);
-	if (check_http_do(&q, &resp) < 0) {
+	http_resp_init(&resp);
+	if (http_do(&q, &resp) < 0) {
 		set_problem(r, "POST %s: no answer: %s", path, resp.error);
 	} else if (resp.status != 200) {
 		set_problem(r, "POST %s: answered %ld: %.200s", path, resp.status, resp.body.ptr);
 	} else if (!(ans = cJSON_ParseWithLength(resp.body.ptr, resp.body.len))) {
 		set_problem(r, "POST %s: the answer is not JSON", path);
 	}
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	cJSON_free(body);
 	return ans;
@@ -156,22 +156,22 @@ static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *r
 
 static cJSON *get_json(const struct parity_opts *o, const char *path, struct parity_report *r)
 {
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT;
 	cJSON *ans = NULL;
 	buf_addf(&url, "%s%s", o->base_url, path);
 	memset(&q, 0, sizeof(q));
 	q.url = url.ptr;
 	q.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-	check_http_resp_init(&resp);
-	if (check_http_do(&q, &resp) < 0)
+	http_resp_init(&resp);
+	if (http_do(&q, &resp) < 0)
 		set_problem(r, "GET %s: no answer: %s", path, resp.error);
 	else if (resp.status != 200)
 		set_problem(r, "GET %s: answered %ld", path, resp.status);
 	else if (!(ans = cJSON_ParseWithLength(resp.body.ptr, resp.body.len)))
 		set_problem(r, "GET %s: the answer is not JSON", path);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	return ans;
 }

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "checks/contract.h"
-#include "checks/http.h"
+#include "common/http.h"
 #include "checks/load.h"
 #include "checks/parity.h"
 #include "checks/protocol.h"
@@ -177,15 +177,15 @@ static void nap(struct service *s, int64_t ms)
 
 int service_wait_ready(struct service *s, const char *ready_path, int64_t timeout_ms, struct buf *why)
 {
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT, last = BUF_INIT;
 	int64_t start = clock_mono_ms(), deadline = start + timeout_ms, delay = READY_FIRST_DELAY_MS;
 	int ret = 1;
 
 	buf_addf(&url, "%s%s", s->base_url, ready_path);
 	buf_addstr(&last, "no answer yet");
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	memset(&q, 0, sizeof(q));
 	q.url = url.ptr;
 	for (;;) {
@@ -205,7 +205,7 @@ int service_wait_ready(struct service *s, const char *ready_path, int64_t timeou
 			break;
 		}
 		q.timeout_ms = left < READY_REQUEST_MS ? left : READY_REQUEST_MS;
-		if (check_http_do(&q, &resp) == 0) {
+		if (http_do(&q, &resp) == 0) {
 			if (resp.status >= 200 && resp.status < 300) {
 				s->ready_ms = clock_mono_ms();
 				ret = 0;
@@ -221,7 +221,7 @@ int service_wait_ready(struct service *s, const char *ready_path, int64_t timeou
 		nap(s, delay < left ? delay : left > 0 ? left : 0);
 		delay = delay * 2 > READY_MAX_DELAY_MS ? READY_MAX_DELAY_MS : delay * 2;
 	}
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	buf_release(&last);
 	return ret;
@@ -564,18 +564,18 @@ static void load_request(struct run *r, const cJSON *instances, struct buf *url,
 {
 	*body = NULL;
 	if (!strcmp(r->svc->protocol, "kserve-v2")) {
-		struct check_http_req q;
-		struct check_http_resp resp;
+		struct http_req q;
+		struct http_resp resp;
 		cJSON *meta = NULL, *req = NULL;
 		char why[256];
 		buf_addf(url, "%s/v2/models/%s", r->s.base_url, r->ctx->model_name);
 		memset(&q, 0, sizeof(q));
 		q.url = url->ptr;
 		q.timeout_ms = r->timeout_ms;
-		check_http_resp_init(&resp);
-		if (check_http_do(&q, &resp) == 0 && resp.status == 200)
+		http_resp_init(&resp);
+		if (http_do(&q, &resp) == 0 && resp.status == 200)
 			meta = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-		check_http_resp_release(&resp);
+		http_resp_release(&resp);
 		if (meta && (req = protocol_kserve_request(meta, why, sizeof(why))) != NULL &&
 		    cJSON_IsArray(instances) && instances->child) {
 			/* one real row instead of zeros, when the first input takes [N, F] */
