@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 int model_lower_is_better(const char *metric, const struct spec_strlist *lower)
@@ -92,10 +93,10 @@ static int cmp_holds(double v, enum spec_cmp op, double lim)
 
 static int metric_value(const cJSON *obj, const char *name, double *out)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
-	if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble))
+	double v = json_num(obj, name, NAN);
+	if (!isfinite(v))
 		return 0;
-	*out = m->valuedouble;
+	*out = v;
 	return 1;
 }
 

@@ -14,6 +14,7 @@
 #include "common/http.h"
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 /* A CSV file held in memory: header, cells row-major, the line each row started on. */
@@ -259,8 +260,7 @@ static cJSON *value_json(const char *s, int strings)
 static int kserve_batch(struct cmp_state *s, const cJSON *meta, struct parity_report *r, size_t from, size_t to)
 {
 	const cJSON *in = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0);
-	const char *iname = cJSON_GetObjectItemCaseSensitive(in, "name")->valuestring;
-	const char *dt = cJSON_GetObjectItemCaseSensitive(in, "datatype")->valuestring;
+	const char *iname = json_str(in, "name", ""), *dt = json_str(in, "datatype", "");
 	const struct table *t = s->data;
 	size_t n = to - from, ncol = t->names.n;
 	cJSON *req = cJSON_CreateObject(), *inputs = cJSON_AddArrayToObject(req, "inputs"), *ten = cJSON_CreateObject();
@@ -291,8 +291,8 @@ static int kserve_batch(struct cmp_state *s, const cJSON *meta, struct parity_re
 		const cJSON **flat = NULL;
 		size_t nf = 0, af = 0;
 		for (const cJSON *x = cJSON_IsArray(outs) ? outs->child : NULL; x && !o; x = x->next) {
-			const cJSON *xn = cJSON_GetObjectItemCaseSensitive(x, "name");
-			if (cJSON_IsString(xn) && !strcmp(xn->valuestring, col))
+			const char *xn = json_str(x, "name", NULL);
+			if (xn && !strcmp(xn, col))
 				o = x;
 		}
 		od = o ? cJSON_GetObjectItemCaseSensitive(o, "data") : NULL;
@@ -458,8 +458,7 @@ int parity_run(const struct parity_opts *o, struct parity_report *r, struct err 
 			goto out;
 		}
 		in = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0);
-		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(in, "name")) ||
-		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(in, "datatype"))) {
+		if (!json_str(in, "name", NULL) || !json_str(in, "datatype", NULL)) {
 			set_problem(r, "the model metadata names no input (name and datatype) to send the rows to");
 			ret = 0;
 			goto out;

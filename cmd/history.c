@@ -7,6 +7,7 @@
 
 #include "cd/status.h"
 #include "cmd/cmd.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static const char *opt_pipeline;
@@ -56,16 +57,16 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 				gmtime_r(&ts, &g);
 				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &g);
 			}
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(it, "state_commit", "-"));
+			cmd_tab_add(&t, NULL, "%.12s", json_str(it, "state_commit", "-"));
 			cmd_tab_add(&t, NULL, "%s", when);
 			if (cJSON_IsNumber(v))
-				cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(m, "name", "?"), v->valueint);
+				cmd_tab_add(&t, NULL, "%s@%d", json_str(m, "name", "?"), v->valueint);
 			else
-				cmd_tab_add(&t, "yellow", "%s", cmd_jstr(st, "note", "-"));
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "run", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "rule", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_by", "-"));
+				cmd_tab_add(&t, "yellow", "%s", json_str(st, "note", "-"));
+			cmd_tab_add(&t, NULL, "%.12s", json_str(st, "commit", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "run", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "rule", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "promoted_by", "-"));
 		}
 		cmd_tab_print(&t, ctx, NULL);
 		cmd_tab_release(&t);

@@ -7,6 +7,7 @@
 #include "cd/status.h"
 #include "spec/freeze.h"
 #include "cmd/cmd.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static const char *opt_at, *opt_pipeline;
@@ -24,7 +25,7 @@ static void model_ref(char *out, size_t n, const cJSON *state)
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(state, "model");
 	const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "version") : NULL;
 	if (cJSON_IsNumber(v))
-		snprintf(out, n, "%s@%d", cmd_jstr(m, "name", "?"), v->valueint);
+		snprintf(out, n, "%s@%d", json_str(m, "name", "?"), v->valueint);
 	else
 		snprintf(out, n, "-");
 }
@@ -73,14 +74,14 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "state");
 			char model[160];
 			model_ref(model, sizeof(model), st);
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(it, "pipeline", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(it, "environment", "-"));
 			cmd_tab_add(&t, NULL, "%s", model);
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(st, "commit", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "branch", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "run", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_at", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(st, "promoted_by", "-"));
+			cmd_tab_add(&t, NULL, "%.12s", json_str(st, "commit", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "branch", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "run", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "promoted_at", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(st, "promoted_by", "-"));
 		}
 		if (cJSON_GetArraySize(envs))
 			cmd_tab_print(&t, ctx, NULL);
@@ -90,13 +91,13 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			cmd_tab_init(&t, 0, 4, "ENVIRONMENT", "PIPELINE", "MODEL", "PINNED BY");
 			cJSON_ArrayForEach(it, pins) {
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
+				cmd_tab_add(&t, NULL, "%s", json_str(it, "environment", "-"));
+				cmd_tab_add(&t, NULL, "%s", json_str(it, "pipeline", "-"));
 				if (cJSON_IsNumber(v))
-					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
+					cmd_tab_add(&t, NULL, "%s@%d", json_str(it, "model", "?"), v->valueint);
 				else
 					cmd_tab_add(&t, NULL, "-");
-				cmd_tab_add(&t, "yellow", "rollback by %s", cmd_jstr(it, "by", "?"));
+				cmd_tab_add(&t, "yellow", "rollback by %s", json_str(it, "by", "?"));
 			}
 			cmd_tab_print(&t, ctx, NULL);
 			cmd_tab_release(&t);
@@ -106,15 +107,15 @@ int cmd_status(int argc, char **argv, struct cmd_ctx *ctx)
 			cmd_tab_init(&t, 0, 6, "ENVIRONMENT", "PIPELINE", "MODEL", "RUN", "COMMIT", "WAITING FOR");
 			cJSON_ArrayForEach(it, pending) {
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "environment", "-"));
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "pipeline", "-"));
+				cmd_tab_add(&t, NULL, "%s", json_str(it, "environment", "-"));
+				cmd_tab_add(&t, NULL, "%s", json_str(it, "pipeline", "-"));
 				if (cJSON_IsNumber(v))
-					cmd_tab_add(&t, NULL, "%s@%d", cmd_jstr(it, "model", "?"), v->valueint);
+					cmd_tab_add(&t, NULL, "%s@%d", json_str(it, "model", "?"), v->valueint);
 				else
 					cmd_tab_add(&t, NULL, "-");
-				cmd_tab_add(&t, NULL, "%s", cmd_jstr(it, "run", "-"));
-				cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(it, "commit", "-"));
-				cmd_tab_add(&t, "yellow", "%s", cmd_jstr(it, "waiting_for", "-"));
+				cmd_tab_add(&t, NULL, "%s", json_str(it, "run", "-"));
+				cmd_tab_add(&t, NULL, "%.12s", json_str(it, "commit", "-"));
+				cmd_tab_add(&t, "yellow", "%s", json_str(it, "waiting_for", "-"));
 			}
 			cmd_tab_print(&t, ctx, NULL);
 			cmd_tab_release(&t);
