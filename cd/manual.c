@@ -17,6 +17,7 @@
 #include "cd/gate_evidence.h"
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "registry/store_gates.h"
 #include "registry/store_stats.h"
 #include "spec/freeze.h"
@@ -543,8 +544,7 @@ int cd_promote_manual(struct cd_cmd *c, struct cd_result *res, struct err *e)
 		for (size_t i = 0; i < res->gates.n; i++)
 			if (!strcmp(res->gates.items[i].name, "min_staging_runs"))
 				runs = &res->gates.items[i];
-		const cJSON *n = runs ? cJSON_GetObjectItemCaseSensitive(runs->details, "counted") : NULL;
-		int counted = cJSON_IsNumber(n) ? n->valueint : 0;
+		int counted = runs ? json_int(runs->details, "counted", 0) : 0;
 		buf_addf(&msg, "promote %s to %s: %s@%lld\n\nRule: manual (from %s, %d passed run%s there)\n",
 			 c->pipeline, q->env, cand.model_name, (long long)cand.model_version, env->from, counted,
 			 counted == 1 ? "" : "s");

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "checks/http.h"
+#include "common/http.h"
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "common/path.h"
@@ -1196,8 +1196,8 @@ size_t contract_check_response(const struct contract_case *c, long status, doubl
 void contract_run_case(const char *base_url, const struct contract_case *c, int64_t timeout_ms,
 		       struct contract_result *r)
 {
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT;
 	size_t bl = strlen(base_url);
 	while (bl && base_url[bl - 1] == '/')
@@ -1211,8 +1211,8 @@ void contract_run_case(const char *base_url, const struct contract_case *c, int6
 	q.body = c->body;
 	q.body_len = c->body_len;
 	q.timeout_ms = c->timeout_ms ? c->timeout_ms : timeout_ms;
-	check_http_resp_init(&resp);
-	if (check_http_do(&q, &resp) < 0) {
+	http_resp_init(&resp);
+	if (http_do(&q, &resp) < 0) {
 		r->status = 0;
 		r->latency_ms = resp.latency_ms;
 		strvec_pushf(&r->problems, "no answer: %s", resp.error);
@@ -1220,6 +1220,6 @@ void contract_run_case(const char *base_url, const struct contract_case *c, int6
 	} else {
 		contract_check_response(c, resp.status, resp.latency_ms, resp.body.ptr, resp.body.len, r);
 	}
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 }

@@ -16,17 +16,11 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/proc.h"
 #include "common/ssh.h"
 #include "common/strvec.h"
 #include "common/banned.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int infra_which(const char *cmd, const char *path_env, char *out, size_t n)
 {
@@ -375,7 +369,7 @@ static void row(cJSON *arr, const char *what, const char *required, const char *
 
 void infra_check(struct verdicts *out, const struct spec_check_infra *req, const struct infra_found *f)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject(), *arr;
 	struct buf sum = BUF_INIT;
 	size_t n_fail = 0;
@@ -437,17 +431,17 @@ void infra_check(struct verdicts *out, const struct spec_check_infra *req, const
 		    &n_fail);
 	}
 	if (n_fail)
-		verdicts_add(out, "infra.requires", "infra", VERDICT_FAIL, d, t0, now_ms() - t0,
+		verdicts_add(out, "infra.requires", "infra", VERDICT_FAIL, d, t0, clock_wall_ms() - t0,
 			     "on %s: %zu of %d unmet: %s", machine, n_fail, cJSON_GetArraySize(arr), sum.ptr);
 	else
-		verdicts_add(out, "infra.requires", "infra", VERDICT_PASS, d, t0, now_ms() - t0, "on %s: %s", machine,
-			     sum.len ? sum.ptr : "nothing required");
+		verdicts_add(out, "infra.requires", "infra", VERDICT_PASS, d, t0, clock_wall_ms() - t0, "on %s: %s",
+			     machine, sum.len ? sum.ptr : "nothing required");
 	buf_release(&sum);
 }
 
 void infra_check_unreachable(struct verdicts *out, const char *machine, const char *why)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "machine", machine);
 	cJSON_AddStringToObject(d, "error", why);

@@ -19,6 +19,8 @@
 #include "checks/load_request.h"
 #include "spec/spec.h"
 #include "common/alloc.h"
+#include "common/clock.h"
+#include "common/http.h"
 #include "common/banned.h"
 
 #define NS_PER_S  1000000000ULL
@@ -80,13 +82,6 @@ struct worker {
 	pthread_cond_t *cond;
 	int *finished;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 const char *check_load_error_name(int kind)
 {
@@ -186,7 +181,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct conn *c = userp;
 	(void)multi;
-	c->curl_due = timeout_ms < 0 ? 0 : timeout_ms == 0 ? 1 : now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+	c->curl_due = timeout_ms < 0 ? 0 : timeout_ms == 0 ? 1 : clock_mono_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	return 0;
 }
 
@@ -493,13 +488,13 @@ static int worker_loop(struct worker *w)
 		w->end + (uint64_t)(w->o->timeout_ms > 0 ? w->o->timeout_ms : 10000) * NS_PER_MS + NS_PER_S;
 
 	if (!open_loop) {
-		uint64_t t = now_ns();
+		uint64_t t = clock_mono_ns();
 		while (w->nidle > 0 && w->sent < w->quota)
 			if (start_request(w, w->idle[--w->nidle], t, t) < 0)
 				return -1;
 	}
 	for (;;) {
-		uint64_t t = now_ns(), wake, curl_next = 0;
+		uint64_t t = clock_mono_ns(), wake, curl_next = 0;
 		int stopping = t >= w->end || w->sent >= w->quota, timeout_ms, nev, failed = 0;
 		struct epoll_event evs[64];
 
@@ -546,7 +541,7 @@ static int worker_loop(struct worker *w)
 			snprintf(w->errmsg, sizeof(w->errmsg), "epoll_wait: %s", strerror(errno));
 			return -1;
 		}
-		t = now_ns();
+		t = clock_mono_ns();
 		for (int i = 0; i < nev; i++) {
 			uint32_t idx = (uint32_t)(evs[i].data.u64 >> 32), ev = evs[i].events;
 			curl_socket_t fd = (curl_socket_t)(uint32_t)evs[i].data.u64;
@@ -668,16 +663,14 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	struct worker *ws = NULL;
 	int threads = o->threads > 0 ? o->threads : 1, started = 0, finished = 0, ret = 0;
 	uint64_t max_req = o->max_requests ? o->max_requests : CHECK_LOAD_MAX_REQUESTS, t0, last = 0;
-	CURLcode gc;
 	CURLU *url;
 	char *scheme = NULL;
 
 	result_init(r);
 	if (check_opts(o, e) < 0)
 		return -1;
-	gc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (gc != CURLE_OK)
-		return err_set(e, MLCI_EINFRA, "could not initialise libcurl: %s", curl_easy_strerror(gc));
+	if (http_global_init(e) < 0)
+		return -1;
 	url = curl_url();
 	if (!url || curl_url_set(url, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -690,12 +683,11 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	curl_url_cleanup(url);
 	if (ret < 0) {
 		buf_release(&request);
-		curl_global_cleanup();
 		return -1;
 	}
 
 	ws = xcalloc((size_t)threads, sizeof(*ws));
-	t0 = now_ns() + 5 * NS_PER_MS; /* time for the threads to start */
+	t0 = clock_mono_ns() + 5 * NS_PER_MS; /* time for the threads to start */
 	for (int i = 0; i < threads; i++) {
 		struct worker *w = &ws[i];
 		w->o = o;
@@ -738,7 +730,7 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 		ts.tv_sec += 1;
 		if (pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT && o->progress) {
 			struct check_load_progress p = { 0, 0, 0 };
-			uint64_t t = now_ns();
+			uint64_t t = clock_mono_ns();
 			p.elapsed_s = t > t0 ? (double)(t - t0) / 1e9 : 0.0;
 			for (int i = 0; i < started; i++) {
 				p.requests += atomic_load_explicit(&ws[i].done_a, memory_order_relaxed);
@@ -781,7 +773,6 @@ int check_load_run(const struct check_load_opts *o, struct check_load_result *r,
 	}
 	free(ws);
 	buf_release(&request);
-	curl_global_cleanup();
 	pthread_mutex_destroy(&lock);
 	pthread_cond_destroy(&cond);
 

@@ -10,14 +10,9 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
+#include "common/json.h"
 #include "common/banned.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int model_lower_is_better(const char *metric, const struct spec_strlist *lower)
 {
@@ -98,17 +93,17 @@ static int cmp_holds(double v, enum spec_cmp op, double lim)
 
 static int metric_value(const cJSON *obj, const char *name, double *out)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
-	if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble))
+	double v = json_num(obj, name, NAN);
+	if (!isfinite(v))
 		return 0;
-	*out = m->valuedouble;
+	*out = v;
 	return 1;
 }
 
 void model_check_thresholds(struct verdicts *out, const struct spec_check_model *m, const cJSON *metrics,
 			    const char *display)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(d, "thresholds");
 	struct buf fails = BUF_INIT, all = BUF_INIT;
 	size_t n_fail = 0;
@@ -139,9 +134,10 @@ void model_check_thresholds(struct verdicts *out, const struct spec_check_model 
 		}
 	}
 	if (n_fail)
-		verdicts_add(out, "model.thresholds", "model", VERDICT_FAIL, d, t0, now_ms() - t0, "%s", fails.ptr);
+		verdicts_add(out, "model.thresholds", "model", VERDICT_FAIL, d, t0, clock_wall_ms() - t0, "%s",
+			     fails.ptr);
 	else
-		verdicts_add(out, "model.thresholds", "model", VERDICT_PASS, d, t0, now_ms() - t0, "%s",
+		verdicts_add(out, "model.thresholds", "model", VERDICT_PASS, d, t0, clock_wall_ms() - t0, "%s",
 			     all.len ? all.ptr : "no thresholds");
 	buf_release(&fails);
 	buf_release(&all);
@@ -181,7 +177,7 @@ static void baseline_one(const char *metric, double cur, double base, double all
 void model_check_baseline(struct verdicts *out, const struct spec_check_model *m, const cJSON *metrics,
 			  const cJSON *baseline, const char *label, const char *why_none)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject(), *arr;
 	struct buf fails = BUF_INIT, all = BUF_INIT;
 	size_t n_fail = 0;
@@ -189,7 +185,7 @@ void model_check_baseline(struct verdicts *out, const struct spec_check_model *m
 	cJSON_AddStringToObject(d, "baseline", m->baseline ? m->baseline : "");
 	if (!baseline) {
 		cJSON_AddStringToObject(d, "note", why_none ? why_none : "no baseline");
-		verdicts_add(out, "model.baseline", "model", VERDICT_PASS, d, t0, now_ms() - t0,
+		verdicts_add(out, "model.baseline", "model", VERDICT_PASS, d, t0, clock_wall_ms() - t0,
 			     "no baseline: skipped (%s)", why_none ? why_none : "none found");
 		return;
 	}
@@ -230,10 +226,11 @@ void model_check_baseline(struct verdicts *out, const struct spec_check_model *m
 		}
 	}
 	if (n_fail)
-		verdicts_add(out, "model.baseline", "model", VERDICT_FAIL, d, t0, now_ms() - t0, "%s", fails.ptr);
+		verdicts_add(out, "model.baseline", "model", VERDICT_FAIL, d, t0, clock_wall_ms() - t0, "%s",
+			     fails.ptr);
 	else
-		verdicts_add(out, "model.baseline", "model", VERDICT_PASS, d, t0, now_ms() - t0, "vs %s: %s", label,
-			     all.len ? all.ptr : "no common metric");
+		verdicts_add(out, "model.baseline", "model", VERDICT_PASS, d, t0, clock_wall_ms() - t0, "vs %s: %s",
+			     label, all.len ? all.ptr : "no common metric");
 	buf_release(&fails);
 	buf_release(&all);
 }
@@ -241,7 +238,7 @@ void model_check_baseline(struct verdicts *out, const struct spec_check_model *m
 void model_check_slices(struct verdicts *out, const struct spec_check_model *m, const cJSON *metrics,
 			const cJSON *slices, const char *display)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(d, "slices");
 	cJSON *small = cJSON_AddArrayToObject(d, "too_small");
 	struct buf fails = BUF_INIT, smalls = BUF_INIT;
@@ -249,7 +246,7 @@ void model_check_slices(struct verdicts *out, const struct spec_check_model *m, 
 	const cJSON *group, *slice;
 
 	if (!cJSON_IsObject(slices)) {
-		verdicts_add(out, "model.slices", "model", VERDICT_FAIL, d, t0, now_ms() - t0,
+		verdicts_add(out, "model.slices", "model", VERDICT_FAIL, d, t0, clock_wall_ms() - t0,
 			     "%s: not a JSON object of slice groups", display);
 		return;
 	}
@@ -306,13 +303,13 @@ void model_check_slices(struct verdicts *out, const struct spec_check_model *m, 
 		}
 	}
 	if (n_fail)
-		verdicts_add(out, "model.slices", "model", VERDICT_FAIL, d, t0, now_ms() - t0, "%s%s%s", fails.ptr,
-			     n_small ? "; too small: " : "", n_small ? smalls.ptr : "");
+		verdicts_add(out, "model.slices", "model", VERDICT_FAIL, d, t0, clock_wall_ms() - t0, "%s%s%s",
+			     fails.ptr, n_small ? "; too small: " : "", n_small ? smalls.ptr : "");
 	else if (n_small)
-		verdicts_add(out, "model.slices", "model", VERDICT_WARN, d, t0, now_ms() - t0,
+		verdicts_add(out, "model.slices", "model", VERDICT_WARN, d, t0, clock_wall_ms() - t0,
 			     "%zu slices within max_gap; too small, not judged: %s", n_judged, smalls.ptr);
 	else
-		verdicts_add(out, "model.slices", "model", VERDICT_PASS, d, t0, now_ms() - t0,
+		verdicts_add(out, "model.slices", "model", VERDICT_PASS, d, t0, clock_wall_ms() - t0,
 			     "%zu slices within max_gap of overall", n_judged);
 	buf_release(&fails);
 	buf_release(&smalls);

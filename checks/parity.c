@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "checks/csv.h"
-#include "checks/http.h"
+#include "common/http.h"
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 /* A CSV file held in memory: header, cells row-major, the line each row started on. */
@@ -127,8 +128,8 @@ struct cJSON *parity_sample_rows(const char *path, size_t n, struct err *e)
 static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *req, struct parity_report *r)
 {
 	static const char *const jh[] = { "Content-Type: application/json", NULL };
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT;
 	char *body = cJSON_PrintUnformatted(req);
 	cJSON *ans = NULL;
@@ -140,15 +141,15 @@ static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *r
 	q.body = body;
 	q.body_len = strlen(body);
 	q.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-	check_http_resp_init(&resp);
-	if (check_http_do(&q, &resp) < 0) {
+	http_resp_init(&resp);
+	if (http_do(&q, &resp) < 0) {
 		set_problem(r, "POST %s: no answer: %s", path, resp.error);
 	} else if (resp.status != 200) {
 		set_problem(r, "POST %s: answered %ld: %.200s", path, resp.status, resp.body.ptr);
 	} else if (!(ans = cJSON_ParseWithLength(resp.body.ptr, resp.body.len))) {
 		set_problem(r, "POST %s: the answer is not JSON", path);
 	}
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	cJSON_free(body);
 	return ans;
@@ -156,22 +157,22 @@ static cJSON *post(const struct parity_opts *o, const char *path, const cJSON *r
 
 static cJSON *get_json(const struct parity_opts *o, const char *path, struct parity_report *r)
 {
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT;
 	cJSON *ans = NULL;
 	buf_addf(&url, "%s%s", o->base_url, path);
 	memset(&q, 0, sizeof(q));
 	q.url = url.ptr;
 	q.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-	check_http_resp_init(&resp);
-	if (check_http_do(&q, &resp) < 0)
+	http_resp_init(&resp);
+	if (http_do(&q, &resp) < 0)
 		set_problem(r, "GET %s: no answer: %s", path, resp.error);
 	else if (resp.status != 200)
 		set_problem(r, "GET %s: answered %ld", path, resp.status);
 	else if (!(ans = cJSON_ParseWithLength(resp.body.ptr, resp.body.len)))
 		set_problem(r, "GET %s: the answer is not JSON", path);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	return ans;
 }
@@ -259,8 +260,7 @@ static cJSON *value_json(const char *s, int strings)
 static int kserve_batch(struct cmp_state *s, const cJSON *meta, struct parity_report *r, size_t from, size_t to)
 {
 	const cJSON *in = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0);
-	const char *iname = cJSON_GetObjectItemCaseSensitive(in, "name")->valuestring;
-	const char *dt = cJSON_GetObjectItemCaseSensitive(in, "datatype")->valuestring;
+	const char *iname = json_str(in, "name", ""), *dt = json_str(in, "datatype", "");
 	const struct table *t = s->data;
 	size_t n = to - from, ncol = t->names.n;
 	cJSON *req = cJSON_CreateObject(), *inputs = cJSON_AddArrayToObject(req, "inputs"), *ten = cJSON_CreateObject();
@@ -291,8 +291,8 @@ static int kserve_batch(struct cmp_state *s, const cJSON *meta, struct parity_re
 		const cJSON **flat = NULL;
 		size_t nf = 0, af = 0;
 		for (const cJSON *x = cJSON_IsArray(outs) ? outs->child : NULL; x && !o; x = x->next) {
-			const cJSON *xn = cJSON_GetObjectItemCaseSensitive(x, "name");
-			if (cJSON_IsString(xn) && !strcmp(xn->valuestring, col))
+			const char *xn = json_str(x, "name", NULL);
+			if (xn && !strcmp(xn, col))
 				o = x;
 		}
 		od = o ? cJSON_GetObjectItemCaseSensitive(o, "data") : NULL;
@@ -458,8 +458,7 @@ int parity_run(const struct parity_opts *o, struct parity_report *r, struct err 
 			goto out;
 		}
 		in = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0);
-		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(in, "name")) ||
-		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(in, "datatype"))) {
+		if (!json_str(in, "name", NULL) || !json_str(in, "datatype", NULL)) {
 			set_problem(r, "the model metadata names no input (name and datatype) to send the rows to");
 			ret = 0;
 			goto out;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/http.h"
+#include "common/http.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/banned.h"
@@ -48,10 +48,10 @@ void protocol_report_release(struct protocol_report *r)
 
 /* One request; "body" NULL for none. The parsed JSON answer (or NULL) goes to "*json". */
 static int call(const struct protocol_opts *o, const char *method, const char *path, const char *body,
-		struct check_http_resp *resp, cJSON **json)
+		struct http_resp *resp, cJSON **json)
 {
 	static const char *const jh[] = { "Content-Type: application/json", NULL };
-	struct check_http_req q;
+	struct http_req q;
 	struct buf url = BUF_INIT;
 	int r;
 	buf_addf(&url, "%s%s", o->base_url, path);
@@ -62,7 +62,7 @@ static int call(const struct protocol_opts *o, const char *method, const char *p
 	q.body_len = body ? strlen(body) : 0;
 	q.headers = body ? jh : NULL;
 	q.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-	r = check_http_do(&q, resp);
+	r = http_do(&q, resp);
 	if (json)
 		*json = r == 0 ? cJSON_ParseWithLength(resp->body.ptr, resp->body.len) : NULL;
 	buf_release(&url);
@@ -70,7 +70,7 @@ static int call(const struct protocol_opts *o, const char *method, const char *p
 }
 
 /* "answered 503: {"error":"model not loaded"}" or "no answer: ..." into "b". */
-static void describe(const struct check_http_resp *resp, int ok, struct buf *b)
+static void describe(const struct http_resp *resp, int ok, struct buf *b)
 {
 	if (!ok) {
 		buf_addf(b, "no answer: %s", resp->error);
@@ -90,10 +90,10 @@ static void describe(const struct check_http_resp *resp, int ok, struct buf *b)
 static int expect_200(const struct protocol_opts *o, struct protocol_report *r, const char *name, const char *path,
 		      cJSON **json)
 {
-	struct check_http_resp resp;
+	struct http_resp resp;
 	struct buf d = BUF_INIT;
 	int ok, pass;
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	ok = call(o, "GET", path, NULL, &resp, json) == 0;
 	pass = ok && resp.status == 200;
 	if (pass) {
@@ -103,7 +103,7 @@ static int expect_200(const struct protocol_opts *o, struct protocol_report *r, 
 		add(r, name, P_FAIL, "GET %s: expected 200, %s", path, d.ptr);
 	}
 	buf_release(&d);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	return pass ? 0 : -1;
 }
 
@@ -111,11 +111,11 @@ static int expect_200(const struct protocol_opts *o, struct protocol_report *r, 
 static void expect_error(const struct protocol_opts *o, struct protocol_report *r, const char *name, const char *path,
 			 const char *body)
 {
-	struct check_http_resp resp;
+	struct http_resp resp;
 	struct buf d = BUF_INIT;
 	cJSON *j = NULL;
 	int ok;
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	ok = call(o, "POST", path, body, &resp, &j) == 0;
 	if (!ok) {
 		describe(&resp, ok, &d);
@@ -135,7 +135,7 @@ static void expect_error(const struct protocol_opts *o, struct protocol_report *
 	}
 	cJSON_Delete(j);
 	buf_release(&d);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 }
 
 static char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -374,12 +374,12 @@ static int infer_answer_ok(const cJSON *ans, const cJSON *meta, const char *mode
 static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 {
 	struct buf path = BUF_INIT, infer = BUF_INIT, why = BUF_INIT, d = BUF_INIT;
-	struct check_http_resp resp;
+	struct http_resp resp;
 	cJSON *meta = NULL, *req = NULL, *ans = NULL;
 	char whyb[256];
 	int ready_ok, meta_ok = 0, ok;
 
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	buf_addf(&path, "/v2/models/%s", o->model);
 	buf_addf(&infer, "/v2/models/%s/infer", o->model);
 
@@ -539,7 +539,7 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 	cJSON_Delete(meta);
 	cJSON_Delete(req);
 	cJSON_Delete(ans);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&path);
 	buf_release(&infer);
 	buf_release(&why);
@@ -551,9 +551,9 @@ static void kserve(const struct protocol_opts *o, struct protocol_report *r)
 static void tfserving(const struct protocol_opts *o, struct protocol_report *r)
 {
 	struct buf path = BUF_INIT, predict = BUF_INIT, d = BUF_INIT;
-	struct check_http_resp resp;
+	struct http_resp resp;
 	cJSON *st = NULL;
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	buf_addf(&path, "/v1/models/%s", o->model);
 	buf_addf(&predict, "/v1/models/%s:predict", o->model);
 
@@ -622,7 +622,7 @@ static void tfserving(const struct protocol_opts *o, struct protocol_report *r)
 	expect_error(o, r, "bad request: unknown model", d.ptr, "{\"instances\": [[0]]}");
 	expect_error(o, r, "bad request: invalid JSON", predict.ptr, "{\"instances\": [");
 	cJSON_Delete(st);
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&path);
 	buf_release(&predict);
 	buf_release(&d);

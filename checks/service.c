@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 #include "checks/contract.h"
-#include "checks/http.h"
+#include "common/http.h"
 #include "checks/load.h"
 #include "checks/parity.h"
 #include "checks/protocol.h"
 #include "record/verdict.h"
 #include "spec/spec.h"
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/strvec.h"
 #include "common/banned.h"
 
@@ -176,19 +177,19 @@ static void nap(struct service *s, int64_t ms)
 
 int service_wait_ready(struct service *s, const char *ready_path, int64_t timeout_ms, struct buf *why)
 {
-	struct check_http_req q;
-	struct check_http_resp resp;
+	struct http_req q;
+	struct http_resp resp;
 	struct buf url = BUF_INIT, last = BUF_INIT;
-	int64_t start = proc_now_ms(), deadline = start + timeout_ms, delay = READY_FIRST_DELAY_MS;
+	int64_t start = clock_mono_ms(), deadline = start + timeout_ms, delay = READY_FIRST_DELAY_MS;
 	int ret = 1;
 
 	buf_addf(&url, "%s%s", s->base_url, ready_path);
 	buf_addstr(&last, "no answer yet");
-	check_http_resp_init(&resp);
+	http_resp_init(&resp);
 	memset(&q, 0, sizeof(q));
 	q.url = url.ptr;
 	for (;;) {
-		int64_t now = proc_now_ms(), left = deadline - now;
+		int64_t now = clock_mono_ms(), left = deadline - now;
 		if (!service_running(s)) {
 			buf_addstr(why, "the service ");
 			pthread_mutex_lock(&s->mu);
@@ -204,9 +205,9 @@ int service_wait_ready(struct service *s, const char *ready_path, int64_t timeou
 			break;
 		}
 		q.timeout_ms = left < READY_REQUEST_MS ? left : READY_REQUEST_MS;
-		if (check_http_do(&q, &resp) == 0) {
+		if (http_do(&q, &resp) == 0) {
 			if (resp.status >= 200 && resp.status < 300) {
-				s->ready_ms = proc_now_ms();
+				s->ready_ms = clock_mono_ms();
 				ret = 0;
 				break;
 			}
@@ -216,11 +217,11 @@ int service_wait_ready(struct service *s, const char *ready_path, int64_t timeou
 			buf_reset(&last);
 			buf_addstr(&last, resp.error);
 		}
-		left = deadline - proc_now_ms();
+		left = deadline - clock_mono_ms();
 		nap(s, delay < left ? delay : left > 0 ? left : 0);
 		delay = delay * 2 > READY_MAX_DELAY_MS ? READY_MAX_DELAY_MS : delay * 2;
 	}
-	check_http_resp_release(&resp);
+	http_resp_release(&resp);
 	buf_release(&url);
 	buf_release(&last);
 	return ret;
@@ -247,9 +248,9 @@ int service_stop(struct service *s, int64_t grace_ms)
 		grace_ms = SERVICE_STOP_GRACE_MS;
 	if (s->proc.state == PROC_RUNNING) {
 		proc_signal(&s->proc, SIGTERM);
-		deadline = proc_now_ms() + grace_ms;
+		deadline = clock_mono_ms() + grace_ms;
 		while (s->proc.state == PROC_RUNNING && !s->proc.exited) {
-			int64_t left = deadline - proc_now_ms();
+			int64_t left = deadline - clock_mono_ms();
 			if (left <= 0)
 				break;
 			proc_wait_any(one, 1, (int)(left > 100 ? 100 : left));
@@ -302,13 +303,6 @@ void service_log_tail(const char *path, size_t lines, struct buf *out)
 
 /* ---------------------------------------------------------------- the checks */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct run {
 	const struct service_ctx *ctx;
 	const struct spec_check_service *svc;
@@ -322,13 +316,13 @@ static void begin(struct run *r, const char *name)
 {
 	if (r->ctx->progress)
 		r->ctx->progress(name, r->ctx->payload);
-	r->t_wall = wall_ms();
-	r->t_mono = proc_now_ms();
+	r->t_wall = clock_wall_ms();
+	r->t_mono = clock_mono_ms();
 }
 
 static void verdict(struct run *r, const char *name, enum verdict_status st, cJSON *details, const char *summary)
 {
-	verdicts_add(r->out, name, "service", st, details, r->t_wall, proc_now_ms() - r->t_mono, "%s", summary);
+	verdicts_add(r->out, name, "service", st, details, r->t_wall, clock_mono_ms() - r->t_mono, "%s", summary);
 }
 
 static void skipped(struct run *r, const char *name, const char *why)
@@ -570,18 +564,18 @@ static void load_request(struct run *r, const cJSON *instances, struct buf *url,
 {
 	*body = NULL;
 	if (!strcmp(r->svc->protocol, "kserve-v2")) {
-		struct check_http_req q;
-		struct check_http_resp resp;
+		struct http_req q;
+		struct http_resp resp;
 		cJSON *meta = NULL, *req = NULL;
 		char why[256];
 		buf_addf(url, "%s/v2/models/%s", r->s.base_url, r->ctx->model_name);
 		memset(&q, 0, sizeof(q));
 		q.url = url->ptr;
 		q.timeout_ms = r->timeout_ms;
-		check_http_resp_init(&resp);
-		if (check_http_do(&q, &resp) == 0 && resp.status == 200)
+		http_resp_init(&resp);
+		if (http_do(&q, &resp) == 0 && resp.status == 200)
 			meta = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-		check_http_resp_release(&resp);
+		http_resp_release(&resp);
 		if (meta && (req = protocol_kserve_request(meta, why, sizeof(why))) != NULL &&
 		    cJSON_IsArray(instances) && instances->child) {
 			/* one real row instead of zeros, when the first input takes [N, F] */

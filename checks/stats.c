@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 const double stats_quantile_ps[STATS_NQ] = { 0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99 };
@@ -973,20 +974,19 @@ cJSON *stats_to_json(const struct stats *s)
 
 static int get_count(const cJSON *o, const char *key, uint64_t *out, struct err *e)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_COUNT) ||
-	    v->valuedouble != floor(v->valuedouble))
+	double v = json_num(o, key, NAN); /* NaN when absent or not a number: fails the range test */
+	if (!(v >= 0 && v <= MAX_COUNT) || v != floor(v))
 		return err_set(e, MLCI_EUSAGE, "'%s' must be a non-negative integer", key);
-	*out = (uint64_t)v->valuedouble;
+	*out = (uint64_t)v;
 	return 0;
 }
 
 static int get_real(const cJSON *o, const char *key, double *out, struct err *e)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+	double v = json_num(o, key, NAN);
+	if (!isfinite(v))
 		return err_set(e, MLCI_EUSAGE, "'%s' must be a number", key);
-	*out = v->valuedouble;
+	*out = v;
 	return 0;
 }
 
@@ -1015,7 +1015,7 @@ static int load_store(struct stats_store *s, const cJSON *a, const char *what, s
 
 static int load_col(struct stats_col *c, const cJSON *o, struct err *e)
 {
-	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type"));
+	const char *type = json_str(o, "type", NULL);
 	if (get_count(o, "count", &c->count, e) < 0 || get_count(o, "nulls", &c->nulls, e) < 0)
 		return -1;
 	if (c->nulls > c->count)
@@ -1077,8 +1077,8 @@ static int load_col(struct stats_col *c, const cJSON *o, struct err *e)
 int stats_from_json(struct stats *s, const cJSON *j, struct err *e)
 {
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns"), *c;
-	const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "format"));
-	const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "source"));
+	const char *fmt = json_str(j, "format", NULL);
+	const char *src = json_str(j, "source", NULL);
 	size_t i = 0;
 	memset(s, 0, sizeof(*s));
 	if (!cJSON_IsObject(j) || !fmt || strcmp(fmt, "mlci-stats/1") != 0)
@@ -1094,7 +1094,7 @@ int stats_from_json(struct stats *s, const cJSON *j, struct err *e)
 	if (get_count(j, "rows", &s->rows, e) < 0)
 		goto fail;
 	cJSON_ArrayForEach(c, cols) {
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
+		const char *name = json_str(c, "name", NULL);
 		struct stats_col *col = &s->cols[i++];
 		col->cats.tracking = 1;
 		col->name = xstrdup(name ? name : "");

@@ -15,14 +15,8 @@
 #include "checks/stats.h"
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/banned.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int training_loss_column(const char *const *names, size_t n)
 {
@@ -65,7 +59,7 @@ int training_converged(const double *losses, size_t n, size_t window, double rat
 
 void training_check_converges(struct verdicts *out, const char *path, const char *display, int64_t window, double ratio)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	struct csv_reader rd;
 	struct err e = ERR_INIT;
 	double *loss = NULL, first = 0, last = 0;
@@ -76,14 +70,14 @@ void training_check_converges(struct verdicts *out, const char *path, const char
 	if (ratio <= 0)
 		ratio = TRAINING_RATIO_DEFAULT;
 	if (csv_open(&rd, path, &e) < 0) {
-		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s: %s",
-			     display, err_msg(&e));
+		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
+			     "%s: %s", display, err_msg(&e));
 		err_release(&e);
 		return;
 	}
 	col = training_loss_column((const char *const *)rd.names, rd.n_names);
 	if (col < 0) {
-		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, now_ms() - t0,
+		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
 			     "%s: no loss column (a column named loss, or containing \"loss\")", display);
 		csv_close(&rd);
 		return;
@@ -101,7 +95,7 @@ void training_check_converges(struct verdicts *out, const char *path, const char
 		loss[n++] = x;
 	}
 	if (rc < 0) {
-		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s",
+		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s",
 			     err_msg(&e));
 		goto done;
 	}
@@ -116,10 +110,10 @@ void training_check_converges(struct verdicts *out, const char *path, const char
 		while (bad < n && isfinite(loss[bad]))
 			bad++;
 		if (n < 2)
-			verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
+			verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, clock_wall_ms() - t0,
 				     "%s: %zu rows of %s, at least 2 needed", display, n, rd.names[col]);
 		else
-			verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
+			verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, clock_wall_ms() - t0,
 				     "%s: %s is not a finite number on row %zu", display, rd.names[col], bad + 1);
 		goto done;
 	}
@@ -128,11 +122,11 @@ void training_check_converges(struct verdicts *out, const char *path, const char
 	cJSON_AddNumberToObject(d, "last_mean", last);
 	cJSON_AddNumberToObject(d, "limit", ratio * first);
 	if (rc)
-		verdicts_add(out, "training.converges", "training", VERDICT_PASS, d, t0, now_ms() - t0,
+		verdicts_add(out, "training.converges", "training", VERDICT_PASS, d, t0, clock_wall_ms() - t0,
 			     "%s mean of last %zu %.4g < %.4g (%g x first %zu %.4g)", rd.names[col], used, last,
 			     ratio * first, ratio, used, first);
 	else
-		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
+		verdicts_add(out, "training.converges", "training", VERDICT_FAIL, d, t0, clock_wall_ms() - t0,
 			     "%s mean of last %zu %.4g >= %.4g (%g x first %zu %.4g): not converging", rd.names[col],
 			     used, last, ratio * first, ratio, used, first);
 done:
@@ -220,7 +214,7 @@ int training_find_nan(const char *path, uint64_t *line, uint64_t *col, char toke
 
 void training_check_no_nan(struct verdicts *out, const char *const *paths, const char *const *display, size_t n)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *d = cJSON_CreateObject(), *files = cJSON_AddArrayToObject(d, "files");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t line = 0, col = 0;
@@ -234,18 +228,18 @@ void training_check_no_nan(struct verdicts *out, const char *const *paths, const
 				cJSON_AddNumberToObject(d, "line", (double)line);
 				cJSON_AddNumberToObject(d, "column", (double)col);
 				cJSON_AddStringToObject(d, "value", tok);
-				verdicts_add(out, "training.no_nan", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-					     "%s:%llu:%llu: %s", display[i], (unsigned long long)line,
-					     (unsigned long long)col, tok);
+				verdicts_add(out, "training.no_nan", "training", VERDICT_FAIL, d, t0,
+					     clock_wall_ms() - t0, "%s:%llu:%llu: %s", display[i],
+					     (unsigned long long)line, (unsigned long long)col, tok);
 			} else {
-				verdicts_add(out, "training.no_nan", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-					     "%s: %s", display[i], err_msg(&e));
+				verdicts_add(out, "training.no_nan", "training", VERDICT_FAIL, d, t0,
+					     clock_wall_ms() - t0, "%s: %s", display[i], err_msg(&e));
 			}
 			err_release(&e);
 			return;
 		}
 	}
-	verdicts_add(out, "training.no_nan", "training", VERDICT_PASS, d, t0, now_ms() - t0,
+	verdicts_add(out, "training.no_nan", "training", VERDICT_PASS, d, t0, clock_wall_ms() - t0,
 		     "no NaN or Inf in %zu file%s", n, n == 1 ? "" : "s");
 }
 

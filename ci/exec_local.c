@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/proc.h"
 #include "common/banned.h"
 
@@ -76,7 +77,7 @@ static void local_collect(struct executor *x, struct exec_job *job, struct exec_
 static int64_t local_elapsed(struct executor *x, const struct exec_job *job)
 {
 	(void)x;
-	return proc_now_ms() - job->proc.started_ms;
+	return clock_mono_ms() - job->proc.started_ms;
 }
 
 struct executor *exec_local(void)

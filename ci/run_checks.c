@@ -21,6 +21,7 @@
 #include "ci/run_int.h"
 #include "ci/step_env.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -35,8 +36,6 @@
 
 /* The environment whose current model is the baseline for `production`. */
 #define PRODUCTION_ENV "production"
-
-#define now_ms clock_wall_ms
 
 const struct verdict *run_checks_first_failure(const struct run *r)
 {
@@ -205,7 +204,7 @@ static void record(struct run *r, const struct run_observer *obs, size_t from)
 static void data_schema(struct run *r, const char *path, const char *display)
 {
 	const struct spec_check_data *d = &r->spec.checks.data;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	char *schema_path = path_join(r->workspace, d->schema);
 	struct schema sc;
 	struct strvec diags = STRVEC_INIT;
@@ -215,10 +214,11 @@ static void data_schema(struct run *r, const char *path, const char *display)
 	schema_init(&sc);
 	memset(&rep, 0, sizeof(rep));
 	if (schema_parse_file(&sc, schema_path, &diags) < 0) {
-		verdicts_add(&r->checks, "data.schema", "data", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s: %s%s",
-			     d->schema, diags.n ? diags.v[0] : "invalid schema", diags.n > 1 ? " (and more)" : "");
+		verdicts_add(&r->checks, "data.schema", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
+			     "%s: %s%s", d->schema, diags.n ? diags.v[0] : "invalid schema",
+			     diags.n > 1 ? " (and more)" : "");
 	} else if (schema_validate_file(&sc, path, &rep, &e) < 0) {
-		verdicts_add(&r->checks, "data.schema", "data", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s: %s",
+		verdicts_add(&r->checks, "data.schema", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s: %s",
 			     display, err_msg(&e));
 	} else {
 		cJSON *j = schema_report_json(&rep);
@@ -237,8 +237,8 @@ static void data_schema(struct run *r, const char *path, const char *display)
 			     rep.errors     ? VERDICT_FAIL
 			     : rep.warnings ? VERDICT_WARN
 					    : VERDICT_PASS,
-			     j, t0, now_ms() - t0, "%zu errors, %zu warnings in %" PRIu64 " rows vs %s%s", rep.errors,
-			     rep.warnings, rep.rows, d->schema, first.ptr);
+			     j, t0, clock_wall_ms() - t0, "%zu errors, %zu warnings in %" PRIu64 " rows vs %s%s",
+			     rep.errors, rep.warnings, rep.rows, d->schema, first.ptr);
 		buf_release(&first);
 	}
 	schema_report_release(&rep);
@@ -325,7 +325,7 @@ done:
 static void data_drift(struct run *r, const struct stats *cur, const char *display)
 {
 	const struct spec_check_data *d = &r->spec.checks.data;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	struct stats ref;
 	struct buf label = BUF_INIT, why = BUF_INIT, names = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -341,7 +341,7 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 	memset(&rep, 0, sizeof(rep));
 	rc = drift_reference(r, &ref, &label, &why, &e);
 	if (rc < 0) {
-		verdicts_add(&r->checks, "data.drift", "data", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s",
+		verdicts_add(&r->checks, "data.drift", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s",
 			     err_msg(&e));
 		goto done;
 	}
@@ -349,7 +349,7 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 		det = cJSON_CreateObject();
 		cJSON_AddStringToObject(det, "reference", d->drift_reference ? d->drift_reference : "production");
 		cJSON_AddStringToObject(det, "note", why.ptr);
-		verdicts_add(&r->checks, "data.drift", "data", VERDICT_SKIPPED, det, t0, now_ms() - t0,
+		verdicts_add(&r->checks, "data.drift", "data", VERDICT_SKIPPED, det, t0, clock_wall_ms() - t0,
 			     "no baseline: skipped (%s)", why.ptr);
 		goto done;
 	}
@@ -359,7 +359,7 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 	if (drift_method_parse(mname, &o.method) < 0)
 		o.method = DRIFT_AUTO;
 	if (drift_compute(&rep, &ref, cur, &o, &e) < 0) {
-		verdicts_add(&r->checks, "data.drift", "data", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s",
+		verdicts_add(&r->checks, "data.drift", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s",
 			     err_msg(&e));
 		goto done;
 	}
@@ -386,7 +386,7 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 	cJSON_AddStringToObject(det, "on_drift", on);
 	if (rep.n_tested == 0) {
 		cJSON_AddItemToObject(det, "report", drift_report_json(&rep));
-		verdicts_add(&r->checks, "data.drift", "data", VERDICT_WARN, det, t0, now_ms() - t0,
+		verdicts_add(&r->checks, "data.drift", "data", VERDICT_WARN, det, t0, clock_wall_ms() - t0,
 			     "insufficient data: no feature has %d values in both %s and %s", DRIFT_MIN_ROWS, display,
 			     label.ptr);
 	} else if (rep.share >= share_limit && rep.n_drifted) {
@@ -394,13 +394,13 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 		enum verdict_status vs = !strcmp(on, "fail") ? VERDICT_FAIL : VERDICT_WARN;
 		cJSON_AddNumberToObject(det, "retrain", retrain);
 		cJSON_AddItemToObject(det, "report", drift_report_json(&rep));
-		verdicts_add(&r->checks, "data.drift", "data", vs, det, t0, now_ms() - t0,
+		verdicts_add(&r->checks, "data.drift", "data", vs, det, t0, clock_wall_ms() - t0,
 			     "%zu/%zu features drifted vs %s (share %.3f >= %g): %s%s", rep.n_drifted, rep.n_tested,
 			     label.ptr, rep.share, share_limit, names.ptr,
 			     retrain ? "; on_drift: retrain (this run retrains)" : "");
 	} else {
 		cJSON_AddItemToObject(det, "report", drift_report_json(&rep));
-		verdicts_add(&r->checks, "data.drift", "data", VERDICT_PASS, det, t0, now_ms() - t0,
+		verdicts_add(&r->checks, "data.drift", "data", VERDICT_PASS, det, t0, clock_wall_ms() - t0,
 			     "%zu/%zu features drifted vs %s (share %.3f < %g)%s%s", rep.n_drifted, rep.n_tested,
 			     label.ptr, rep.share, share_limit, names.len ? ": " : "", names.ptr);
 	}
@@ -420,13 +420,13 @@ static void stage_data(struct run *r)
 	const char *digest = ref_digest(r, &d->dataset);
 	struct stats cur;
 	struct err e = ERR_INIT;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 
 	if (d->schema)
 		data_schema(r, path, d->dataset.text);
 	memset(&cur, 0, sizeof(cur));
 	if (stats_from_data_file(&cur, path, NULL, 0, &e) < 0) {
-		verdicts_add(&r->checks, "data.stats", "data", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s: %s",
+		verdicts_add(&r->checks, "data.stats", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s: %s",
 			     d->dataset.text, err_msg(&e));
 		goto done;
 	}
@@ -446,7 +446,7 @@ done:
 static void training_overfit(struct run *r)
 {
 	const struct spec_check_training *t = &r->spec.checks.training;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	struct proc_opts po;
 	struct proc p;
 	struct strvec env = STRVEC_INIT;
@@ -476,13 +476,13 @@ static void training_overfit(struct run *r)
 	out.max = 16 * 1024 * 1024;
 	po.capture = &out;
 	if (proc_run(&p, &po, &e) < 0) {
-		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-			     "could not run overfit_sample: %s", err_msg(&e));
+		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0,
+			     clock_wall_ms() - t0, "could not run overfit_sample: %s", err_msg(&e));
 		goto done;
 	}
 	if (p.exit_code != 0 || p.timed_out || p.term_signal) {
-		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-			     "overfit_sample %s (log %s)",
+		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0,
+			     clock_wall_ms() - t0, "overfit_sample %s (log %s)",
 			     p.timed_out     ? "timed out"
 			     : p.term_signal ? "was killed"
 					     : "exited non-zero",
@@ -492,17 +492,18 @@ static void training_overfit(struct run *r)
 	}
 	proc_release(&p);
 	if (!training_last_number(out.ptr ? out.ptr : "", &loss)) {
-		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-			     "overfit_sample printed no final loss (log %s)", logp.ptr);
+		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0,
+			     clock_wall_ms() - t0, "overfit_sample printed no final loss (log %s)", logp.ptr);
 		goto done;
 	}
 	cJSON_AddNumberToObject(d, "loss", loss);
 	if (loss < t->overfit_max_loss)
-		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_PASS, d, t0, now_ms() - t0,
-			     "overfit_sample loss %.4g < %g", loss, t->overfit_max_loss);
+		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_PASS, d, t0,
+			     clock_wall_ms() - t0, "overfit_sample loss %.4g < %g", loss, t->overfit_max_loss);
 	else
-		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0, now_ms() - t0,
-			     "overfit_sample loss %.4g >= %g (max_loss)", loss, t->overfit_max_loss);
+		verdicts_add(&r->checks, "training.overfit_sample", "training", VERDICT_FAIL, d, t0,
+			     clock_wall_ms() - t0, "overfit_sample loss %.4g >= %g (max_loss)", loss,
+			     t->overfit_max_loss);
 done:
 	strvec_clear(&env);
 	buf_release(&out);
@@ -543,12 +544,12 @@ static void stage_model(struct run *r)
 	const struct spec_check_model *m = &r->spec.checks.model;
 	char *mp = ref_path(r, &m->metrics);
 	struct buf why = BUF_INIT;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	cJSON *metrics = read_json_file(mp, &why);
 
 	if (!cJSON_IsObject(metrics)) {
-		verdicts_add(&r->checks, "model.metrics", "model", VERDICT_FAIL, NULL, t0, now_ms() - t0, "%s: %s",
-			     m->metrics.text, why.len ? why.ptr : "not a JSON object");
+		verdicts_add(&r->checks, "model.metrics", "model", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
+			     "%s: %s", m->metrics.text, why.len ? why.ptr : "not a JSON object");
 		goto done;
 	}
 	if (m->n_thresholds)
@@ -567,8 +568,8 @@ static void stage_model(struct run *r)
 				buf_addf(&why, "%s version %lld is not registered", model, (long long)version);
 		}
 		if (rc < 0) {
-			verdicts_add(&r->checks, "model.baseline", "model", VERDICT_FAIL, NULL, t0, now_ms() - t0,
-				     "baseline %s: %s", m->baseline, err_msg(&e));
+			verdicts_add(&r->checks, "model.baseline", "model", VERDICT_FAIL, NULL, t0,
+				     clock_wall_ms() - t0, "baseline %s: %s", m->baseline, err_msg(&e));
 		} else if (rc == 0) {
 			model_check_baseline(&r->checks, m, metrics, NULL, NULL, why.ptr);
 		} else {
@@ -599,7 +600,7 @@ static void stage_model(struct run *r)
 		buf_reset(&why);
 		slices = read_json_file(sp, &why);
 		if (!slices)
-			verdicts_add(&r->checks, "model.slices", "model", VERDICT_FAIL, NULL, t0, now_ms() - t0,
+			verdicts_add(&r->checks, "model.slices", "model", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
 				     "%s: %s", m->slices_metrics.text, why.ptr);
 		else
 			model_check_slices(&r->checks, m, metrics, slices, m->slices_metrics.text);
@@ -658,16 +659,16 @@ static int reuse_one(void *payload, const struct store_check_row *row)
 	const char *origin = w->from;
 	char suffix[160];
 	size_t len = strlen(row->summary);
-	const cJSON *prev = d ? cJSON_GetObjectItemCaseSensitive(d, "reused_from") : NULL;
-	if (cJSON_IsString(prev) && prev->valuestring)
-		origin = prev->valuestring;
+	const char *prev = json_str(d, "reused_from", NULL);
+	if (prev)
+		origin = prev;
 	snprintf(suffix, sizeof(suffix), " (reused from run %s)", origin);
 	if (len >= strlen(suffix) && !strcmp(row->summary + len - strlen(suffix), suffix))
 		len -= strlen(suffix);
 	if (d && !prev)
 		cJSON_AddStringToObject(d, "reused_from", w->from);
-	verdicts_add(&w->r->checks, row->name, "service", VERDICT_PASS, d, now_ms(), 0, "%.*s (reused from run %s)",
-		     (int)len, row->summary, origin);
+	verdicts_add(&w->r->checks, row->name, "service", VERDICT_PASS, d, clock_wall_ms(), 0,
+		     "%.*s (reused from run %s)", (int)len, row->summary, origin);
 	return 0;
 }
 
@@ -705,7 +706,7 @@ static void stage_service(struct run *r)
 	struct buf logp = BUF_INIT;
 	struct err e = ERR_INIT;
 	char *contract = NULL, *pdata = NULL, *ppred = NULL;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_wall_ms();
 	char key[SHA256_HEX_LEN + 1];
 	size_t first;
 
@@ -761,7 +762,7 @@ static void stage_service(struct run *r)
 	sc.parity_predictions_path = ppred;
 	sc.progress = service_progress;
 	if (service_checks_run(&sc, &r->checks, &e) < 0)
-		verdicts_add(&r->checks, "service", "service", VERDICT_FAIL, NULL, t0, now_ms() - t0,
+		verdicts_add(&r->checks, "service", "service", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0,
 			     "could not run the service check: %s", err_msg(&e));
 	for (size_t i = first; *key && i < r->checks.n; i++)
 		cJSON_AddStringToObject(r->checks.items[i].details, "reuse_key", key);
@@ -874,8 +875,8 @@ int run_checks_advance(struct run *r, int final, const struct run_observer *obs)
 			struct buf name = BUF_INIT;
 			buf_addf(&name, "%s", stage_names[stage]);
 			if (stage != CHECK_STAGE_SERVICE)
-				verdicts_add(&r->checks, name.ptr, stage_names[stage], VERDICT_SKIPPED, NULL, now_ms(),
-					     0, "%s", why.len ? why.ptr : "inputs not produced");
+				verdicts_add(&r->checks, name.ptr, stage_names[stage], VERDICT_SKIPPED, NULL,
+					     clock_wall_ms(), 0, "%s", why.len ? why.ptr : "inputs not produced");
 			buf_release(&name);
 		} else {
 			switch (stage) {

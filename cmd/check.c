@@ -17,6 +17,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/path.h"
 #include "common/banned.h"
 
@@ -243,16 +244,16 @@ static void print_details(const struct verdict *v)
 		return;
 	if ((a = cJSON_GetObjectItemCaseSensitive(d, "items")) != NULL)
 		for (const cJSON *it = a->child; it; it = it->next) {
-			if (strcmp(cmd_jstr(it, "status", ""), "fail"))
+			if (strcmp(json_str(it, "status", ""), "fail"))
 				continue;
-			printf("    %s: %s\n", cmd_jstr(it, "name", "?"), cmd_jstr(it, "detail", ""));
+			printf("    %s: %s\n", json_str(it, "name", "?"), json_str(it, "detail", ""));
 		}
 	if ((a = cJSON_GetObjectItemCaseSensitive(d, "cases")) != NULL)
 		for (const cJSON *c = a->child; c; c = c->next) {
 			const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "problems");
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "passed")))
+			if (json_bool(c, "passed", 0))
 				continue;
-			printf("    %s:\n", cmd_jstr(c, "name", "?"));
+			printf("    %s:\n", json_str(c, "name", "?"));
 			for (const cJSON *x = p ? p->child : NULL; x; x = x->next)
 				printf("      %s\n", cJSON_IsString(x) ? x->valuestring : "?");
 		}

@@ -97,8 +97,6 @@ void cmd_tab_print(const struct cmd_tab *t, const struct cmd_ctx *ctx, const cha
 void cmd_tab_release(struct cmd_tab *t);
 /* Print "j" as indented JSON with a newline. */
 void cmd_print_json(const struct cJSON *j);
-/* String member "key" of "o", or "dflt" when absent, null or not a string. */
-const char *cmd_jstr(const struct cJSON *o, const char *key, const char *dflt);
 /* Format a duration member (milliseconds) as "1.23s" / "2m03s", "-" when null; a time member (ms
  * since the epoch) as UTC "2026-11-25 17:42:03"; a byte count as "12.3 KiB". */
 void cmd_fmt_duration(char *out, size_t n, const struct cJSON *o, const char *key);

@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "registry/query.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 const struct cmd_opt cmd_diff_opts[] = {
@@ -18,14 +19,14 @@ static void print_runs(const cJSON *a, const cJSON *b, const struct cmd_ctx *ctx
 	char da[32], db[32];
 	cmd_tab_init(&t, 0, 3, "", "A", "B");
 	cmd_tab_add(&t, NULL, "run");
-	cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "id", "-"));
-	cmd_tab_add(&t, NULL, "%s", cmd_jstr(b, "id", "-"));
+	cmd_tab_add(&t, NULL, "%s", json_str(a, "id", "-"));
+	cmd_tab_add(&t, NULL, "%s", json_str(b, "id", "-"));
 	cmd_tab_add(&t, NULL, "commit");
-	cmd_tab_add(&t, NULL, "%.12s (%s)", cmd_jstr(a, "commit", "-"), cmd_jstr(a, "branch", "-"));
-	cmd_tab_add(&t, NULL, "%.12s (%s)", cmd_jstr(b, "commit", "-"), cmd_jstr(b, "branch", "-"));
+	cmd_tab_add(&t, NULL, "%.12s (%s)", json_str(a, "commit", "-"), json_str(a, "branch", "-"));
+	cmd_tab_add(&t, NULL, "%.12s (%s)", json_str(b, "commit", "-"), json_str(b, "branch", "-"));
 	cmd_tab_add(&t, NULL, "status");
-	cmd_tab_add(&t, cmd_status_colour(cmd_jstr(a, "status", NULL)), "%s", cmd_jstr(a, "status", "-"));
-	cmd_tab_add(&t, cmd_status_colour(cmd_jstr(b, "status", NULL)), "%s", cmd_jstr(b, "status", "-"));
+	cmd_tab_add(&t, cmd_status_colour(json_str(a, "status", NULL)), "%s", json_str(a, "status", "-"));
+	cmd_tab_add(&t, cmd_status_colour(json_str(b, "status", NULL)), "%s", json_str(b, "status", "-"));
 	cmd_fmt_duration(da, sizeof(da), a, "duration_ms");
 	cmd_fmt_duration(db, sizeof(db), b, "duration_ms");
 	cmd_tab_add(&t, NULL, "duration");
@@ -43,12 +44,12 @@ static void print_params(const cJSON *params, const struct cmd_ctx *ctx)
 		return;
 	cmd_tab_init(&t, 0, 4, "", "PARAM", "A", "B");
 	cJSON_ArrayForEach(p, params) {
-		int d = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "differs"));
+		int d = json_bool(p, "differs", 0);
 		char va[256], vb[256];
 		cmd_fmt_value(va, sizeof(va), cJSON_GetObjectItemCaseSensitive(p, "a"));
 		cmd_fmt_value(vb, sizeof(vb), cJSON_GetObjectItemCaseSensitive(p, "b"));
 		cmd_tab_add(&t, "yellow", "%s", d ? "*" : "");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(p, "name", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(p, "name", "-"));
 		cmd_tab_add(&t, d ? "yellow" : NULL, "%s", va);
 		cmd_tab_add(&t, d ? "yellow" : NULL, "%s", vb);
 	}
@@ -66,13 +67,13 @@ static void print_metrics(const cJSON *metrics, const struct cmd_ctx *ctx)
 	cmd_tab_init(&t, 1u << 3 | 1u << 4 | 1u << 5, 6, "", "METRIC", "SLICE", "A", "B", "DELTA");
 	cJSON_ArrayForEach(m, metrics) {
 		const cJSON *delta = cJSON_GetObjectItemCaseSensitive(m, "delta");
-		int d = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "differs"));
+		int d = json_bool(m, "differs", 0);
 		char va[64], vb[64];
 		cmd_fmt_value(va, sizeof(va), cJSON_GetObjectItemCaseSensitive(m, "a"));
 		cmd_fmt_value(vb, sizeof(vb), cJSON_GetObjectItemCaseSensitive(m, "b"));
 		cmd_tab_add(&t, "yellow", "%s", d ? "*" : "");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "name", "-"));
-		cmd_tab_add(&t, NULL, "%s", *cmd_jstr(m, "slice", "") ? cmd_jstr(m, "slice", "") : "-");
+		cmd_tab_add(&t, NULL, "%s", json_str(m, "name", "-"));
+		cmd_tab_add(&t, NULL, "%s", *json_str(m, "slice", "") ? json_str(m, "slice", "") : "-");
 		cmd_tab_add(&t, NULL, "%s", va);
 		cmd_tab_add(&t, NULL, "%s", vb);
 		if (cJSON_IsNumber(delta) && delta->valuedouble == 0.0)
@@ -99,13 +100,13 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 		return;
 	cmd_tab_init(&t, 0, 6, "COMPONENT", "PHASE", "A STATUS", "B STATUS", "A CACHE KEY", "B CACHE KEY");
 	cJSON_ArrayForEach(s, steps) {
-		const char *sa = cmd_jstr(s, "a_status", "-"), *sb = cmd_jstr(s, "b_status", "-");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "component", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "phase", "-"));
+		const char *sa = json_str(s, "a_status", "-"), *sb = json_str(s, "b_status", "-");
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "component", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "phase", "-"));
 		cmd_tab_add(&t, cmd_status_colour(sa), "%s", sa);
 		cmd_tab_add(&t, cmd_status_colour(sb), "%s", sb);
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(s, "a_cache_key", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(s, "b_cache_key", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(s, "a_cache_key", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(s, "b_cache_key", "-"));
 	}
 	printf("\nsteps that differ:\n");
 	cmd_tab_print(&t, ctx, NULL);

@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "registry/query.h"
 #include "common/banned.h"
 
@@ -20,7 +21,7 @@ const struct cmd_opt cmd_lineage_opts[] = {
 static void print_node(const cJSON *n, const struct cmd_ctx *ctx, struct buf *prefix, int last, int root)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(n, "produced_by"), *inputs, *c;
-	const char *as = cmd_jstr(n, "as", NULL);
+	const char *as = json_str(n, "as", NULL);
 	char size[32];
 	size_t keep = prefix->len;
 	int i = 0, count;
@@ -29,17 +30,17 @@ static void print_node(const cJSON *n, const struct cmd_ctx *ctx, struct buf *pr
 	printf("%s%s", prefix->ptr, root ? "" : last ? "`-- " : "|-- ");
 	if (as)
 		printf("%s%s%s ", cmd_col(ctx->color, "bold"), as, cmd_col(ctx->color, "reset"));
-	printf("sha256:%.12s %s %s", cmd_jstr(n, "digest", "?"), cmd_jstr(n, "type", "?"), size);
+	printf("sha256:%.12s %s %s", json_str(n, "digest", "?"), json_str(n, "type", "?"), size);
 	if (cJSON_IsObject(p))
 		printf("  %s<- %s/%s, run %s (commit %.12s%s%s)%s", cmd_col(ctx->color, "dim"),
-		       cmd_jstr(p, "component", "?"), cmd_jstr(p, "name", "?"), cmd_jstr(p, "run", "?"),
-		       cmd_jstr(p, "commit", "?"), cmd_jstr(p, "branch", NULL) ? ", " : "", cmd_jstr(p, "branch", ""),
+		       json_str(p, "component", "?"), json_str(p, "name", "?"), json_str(p, "run", "?"),
+		       json_str(p, "commit", "?"), json_str(p, "branch", NULL) ? ", " : "", json_str(p, "branch", ""),
 		       cmd_col(ctx->color, "reset"));
-	else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "seen")))
+	else if (!json_bool(n, "seen", 0))
 		printf("  (not produced by any recorded step)");
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "seen")))
+	if (json_bool(n, "seen", 0))
 		printf("  (see above)");
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "truncated")))
+	if (json_bool(n, "truncated", 0))
 		printf("  (deeper inputs not shown)");
 	putchar('\n');
 	if (!root)
@@ -71,14 +72,13 @@ int cmd_lineage(struct strvec *args, struct cmd_ctx *ctx)
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(l, "model");
 		struct buf prefix = BUF_INIT;
 		if (cJSON_IsObject(m)) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
 			char created[32];
 			cmd_fmt_time(created, sizeof(created), m, "created_ms");
 			printf("%smodel %s@%d%s  run %s  commit %.12s%s%s%s  created %s\n", cmd_col(ctx->color, "bold"),
-			       cmd_jstr(m, "model", "?"), cJSON_IsNumber(v) ? v->valueint : 0,
-			       cmd_col(ctx->color, "reset"), cmd_jstr(m, "run", "?"), cmd_jstr(m, "commit", "?"),
-			       cmd_jstr(m, "branch", NULL) ? " (" : "", cmd_jstr(m, "branch", ""),
-			       cmd_jstr(m, "branch", NULL) ? ")" : "", created);
+			       json_str(m, "model", "?"), json_int(m, "version", 0), cmd_col(ctx->color, "reset"),
+			       json_str(m, "run", "?"), json_str(m, "commit", "?"),
+			       json_str(m, "branch", NULL) ? " (" : "", json_str(m, "branch", ""),
+			       json_str(m, "branch", NULL) ? ")" : "", created);
 		}
 		print_node(cJSON_GetObjectItemCaseSensitive(l, "artifact"), ctx, &prefix, 1, 1);
 		buf_release(&prefix);

@@ -10,6 +10,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
+#include "common/json.h"
 #include "registry/query.h"
 #include "common/banned.h"
 
@@ -28,7 +29,7 @@ struct log_item {
 
 static int step_ran(const cJSON *s)
 {
-	const char *status = cmd_jstr(s, "status", "");
+	const char *status = json_str(s, "status", "");
 	return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "started_ms")) ||
 	       (strcmp(status, "skipped") && strcmp(status, "pending") && strcmp(status, "cancelled"));
 }
@@ -39,9 +40,9 @@ static size_t collect(const cJSON *steps, const char *component, struct log_item
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *s;
 		cJSON_ArrayForEach(s, steps) {
-			const char *c = cmd_jstr(s, "component", NULL), *p = cmd_jstr(s, "log_path", NULL);
-			const char *from = p ? NULL : cmd_jstr(s, "cached_from", NULL);
-			int is_run = !strcmp(cmd_jstr(s, "phase", ""), "run");
+			const char *c = json_str(s, "component", NULL), *p = json_str(s, "log_path", NULL);
+			const char *from = p ? NULL : json_str(s, "cached_from", NULL);
+			int is_run = !strcmp(json_str(s, "phase", ""), "run");
 			size_t i;
 			if (!c || (!p && !from) || (component && strcmp(c, component)) || (pass == 0) != is_run)
 				continue;
@@ -93,26 +94,26 @@ int cmd_logs(struct strvec *args, struct cmd_ctx *ctx)
 		const cJSON *s;
 		int known = 0;
 		cJSON_ArrayForEach(s, steps)
-			known |= component && !strcmp(cmd_jstr(s, "component", ""), component);
+			known |= component && !strcmp(json_str(s, "component", ""), component);
 		if (component && !known)
-			cmd_error(ctx, "unknown component '%s' in run %s", component, cmd_jstr(r, "id", "?"));
+			cmd_error(ctx, "unknown component '%s' in run %s", component, json_str(r, "id", "?"));
 		else if (component)
-			cmd_error(ctx, "run %s has no log for component '%s'", cmd_jstr(r, "id", "?"), component);
+			cmd_error(ctx, "run %s has no log for component '%s'", json_str(r, "id", "?"), component);
 		else
-			cmd_error(ctx, "run %s has no logs", cmd_jstr(r, "id", "?"));
+			cmd_error(ctx, "run %s has no logs", json_str(r, "id", "?"));
 		code = 2;
 		goto done;
 	}
 	if (ctx->json) {
 		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "run", cmd_jstr(r, "id", ""));
+		cJSON_AddStringToObject(out, "run", json_str(r, "id", ""));
 		cJSON_AddArrayToObject(out, "logs");
 	}
 	/* a missing log is an error before anything is printed, not halfway through */
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].path && items[i].ran && !fs_is_file(items[i].path)) {
 			cmd_error(ctx, "log of %s in run %s is missing: '%s'", items[i].component,
-				  cmd_jstr(r, "id", "?"), items[i].path);
+				  json_str(r, "id", "?"), items[i].path);
 			code = 3;
 			goto done;
 		}

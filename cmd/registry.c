@@ -6,18 +6,13 @@
 
 #include "cmd/cmd.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "registry/query.h"
 #include "common/banned.h"
 
 const struct cmd_opt cmd_registry_opts[] = {
 	{ 0, NULL, NULL, NULL, NULL, NULL },
 };
-
-static int jint(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valueint : 0;
-}
 
 /* Metrics of a version as "name=value ..." (an object), or compact JSON for anything else. */
 static void fmt_metrics(struct buf *b, const cJSON *m)
@@ -45,11 +40,11 @@ static void print_list(const cJSON *models, const struct cmd_ctx *ctx)
 	cJSON_ArrayForEach(m, models) {
 		char created[32];
 		cmd_fmt_time(created, sizeof(created), m, "created_ms");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "model", "-"));
-		cmd_tab_add(&t, NULL, "%d", jint(m, "latest_version"));
-		cmd_tab_add(&t, NULL, "%d", jint(m, "versions"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "latest_run", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(m, "latest_commit", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(m, "model", "-"));
+		cmd_tab_add(&t, NULL, "%d", json_int(m, "latest_version", 0));
+		cmd_tab_add(&t, NULL, "%d", json_int(m, "versions", 0));
+		cmd_tab_add(&t, NULL, "%s", json_str(m, "latest_run", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(m, "latest_commit", "-"));
 		cmd_tab_add(&t, NULL, "%s", created);
 	}
 	cmd_tab_print(&t, ctx, NULL);
@@ -67,20 +62,20 @@ static void print_versions(const cJSON *o, const struct cmd_ctx *ctx)
 		char created[32];
 		cmd_fmt_time(created, sizeof(created), v, "created_ms");
 		fmt_metrics(&b, cJSON_GetObjectItemCaseSensitive(v, "metrics"));
-		cmd_tab_add(&t, NULL, "%d", jint(v, "version"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(v, "run", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(v, "commit", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(v, "branch", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(v, "artifact", "-"));
-		if (jint(v, "previous"))
-			cmd_tab_add(&t, NULL, "%d", jint(v, "previous"));
+		cmd_tab_add(&t, NULL, "%d", json_int(v, "version", 0));
+		cmd_tab_add(&t, NULL, "%s", json_str(v, "run", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(v, "commit", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(v, "branch", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(v, "artifact", "-"));
+		if (json_int(v, "previous", 0))
+			cmd_tab_add(&t, NULL, "%d", json_int(v, "previous", 0));
 		else
 			cmd_tab_add(&t, NULL, "-");
 		cmd_tab_add(&t, NULL, "%s", created);
 		cmd_tab_add(&t, NULL, "%s", b.ptr);
 		buf_release(&b);
 	}
-	printf("%s%s%s\n", cmd_col(ctx->color, "bold"), cmd_jstr(o, "model", "?"), cmd_col(ctx->color, "reset"));
+	printf("%s%s%s\n", cmd_col(ctx->color, "bold"), json_str(o, "model", "?"), cmd_col(ctx->color, "reset"));
 	cmd_tab_print(&t, ctx, NULL);
 	cmd_tab_release(&t);
 }
@@ -92,15 +87,15 @@ static void print_environments(const cJSON *v)
 	int now = 0, was = 0;
 	cJSON_ArrayForEach(p, envs) {
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "now")))
-			printf("%s%s since %s", now++ ? ", " : "in        ", cmd_jstr(p, "environment", "?"),
-			       cmd_jstr(p, "since", "?"));
+			printf("%s%s since %s", now++ ? ", " : "in        ", json_str(p, "environment", "?"),
+			       json_str(p, "since", "?"));
 	}
 	if (now)
 		printf("\n");
 	cJSON_ArrayForEach(p, envs) {
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "now")))
-			printf("%s%s %s to %s (%s)", was++ ? ", " : "was in    ", cmd_jstr(p, "environment", "?"),
-			       cmd_jstr(p, "since", "?"), cmd_jstr(p, "until", "?"), cmd_jstr(p, "left_as", "left"));
+			printf("%s%s %s to %s (%s)", was++ ? ", " : "was in    ", json_str(p, "environment", "?"),
+			       json_str(p, "since", "?"), json_str(p, "until", "?"), json_str(p, "left_as", "left"));
 	}
 	if (was)
 		printf("\n");
@@ -113,21 +108,21 @@ static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(v, "transitions"), *x;
 	struct buf b = BUF_INIT;
 	char created[32];
-	const char *status = cmd_jstr(v, "run_status", "-");
+	const char *status = json_str(v, "run_status", "-");
 
 	cmd_fmt_time(created, sizeof(created), v, "created_ms");
 	fmt_metrics(&b, cJSON_GetObjectItemCaseSensitive(v, "metrics"));
-	printf("%smodel     %s@%d%s\n", cmd_col(ctx->color, "bold"), cmd_jstr(v, "model", "?"), jint(v, "version"),
-	       cmd_col(ctx->color, "reset"));
-	printf("run       %s (%s%s%s)\n", cmd_jstr(v, "run", "-"),
+	printf("%smodel     %s@%d%s\n", cmd_col(ctx->color, "bold"), json_str(v, "model", "?"),
+	       json_int(v, "version", 0), cmd_col(ctx->color, "reset"));
+	printf("run       %s (%s%s%s)\n", json_str(v, "run", "-"),
 	       cmd_col(ctx->color && *cmd_status_colour(status), cmd_status_colour(status)), status,
 	       cmd_col(ctx->color && *cmd_status_colour(status), "reset"));
-	printf("pipeline  %s\n", cmd_jstr(v, "pipeline", "-"));
-	printf("commit    %s%s%s%s\n", cmd_jstr(v, "commit", "-"), cmd_jstr(v, "branch", NULL) ? " (" : "",
-	       cmd_jstr(v, "branch", ""), cmd_jstr(v, "branch", NULL) ? ")" : "");
-	printf("artifact  sha256:%s\n", cmd_jstr(v, "artifact", "-"));
-	if (jint(v, "previous"))
-		printf("previous  %s@%d\n", cmd_jstr(v, "model", "?"), jint(v, "previous"));
+	printf("pipeline  %s\n", json_str(v, "pipeline", "-"));
+	printf("commit    %s%s%s%s\n", json_str(v, "commit", "-"), json_str(v, "branch", NULL) ? " (" : "",
+	       json_str(v, "branch", ""), json_str(v, "branch", NULL) ? ")" : "");
+	printf("artifact  sha256:%s\n", json_str(v, "artifact", "-"));
+	if (json_int(v, "previous", 0))
+		printf("previous  %s@%d\n", json_str(v, "model", "?"), json_int(v, "previous", 0));
 	else
 		printf("previous  -\n");
 	printf("created   %s\n", created);
@@ -145,12 +140,12 @@ static void print_version(const cJSON *v, const struct cmd_ctx *ctx)
 			char when[32];
 			cmd_fmt_time(when, sizeof(when), x, "time_ms");
 			cmd_tab_add(&t, NULL, "%s", when);
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "environment", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "from", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "to", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "actor", "-"));
-			cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(x, "state_commit", "-"));
-			cmd_tab_add(&t, NULL, "%s", cmd_jstr(x, "reason", ""));
+			cmd_tab_add(&t, NULL, "%s", json_str(x, "environment", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(x, "from", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(x, "to", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(x, "actor", "-"));
+			cmd_tab_add(&t, NULL, "%.12s", json_str(x, "state_commit", "-"));
+			cmd_tab_add(&t, NULL, "%s", json_str(x, "reason", ""));
 		}
 		printf("\n");
 		cmd_tab_print(&t, ctx, NULL);

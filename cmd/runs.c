@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "registry/query.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static const char *opt_pipeline, *opt_branch, *opt_status, *opt_limit;
@@ -27,19 +28,18 @@ static void print_runs(const cJSON *runs, const struct cmd_ctx *ctx)
 		     "CACHED");
 	cJSON_ArrayForEach(r, runs) {
 		char started[32], dur[32];
-		const char *status = cmd_jstr(r, "status", "-");
+		const char *status = json_str(r, "status", "-");
 		cmd_fmt_time(started, sizeof(started), r, "started_ms");
 		cmd_fmt_duration(dur, sizeof(dur), r, "duration_ms");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(r, "id", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(r, "pipeline", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(r, "branch", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(r, "commit", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(r, "id", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(r, "pipeline", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(r, "branch", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(r, "commit", "-"));
 		cmd_tab_add(&t, cmd_status_colour(status), "%s", status);
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(r, "trigger", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(r, "trigger", "-"));
 		cmd_tab_add(&t, NULL, "%s", started);
 		cmd_tab_add(&t, NULL, "%s", dur);
-		cmd_tab_add(&t, NULL, "%d/%d", cJSON_GetObjectItemCaseSensitive(r, "steps_cached")->valueint,
-			    cJSON_GetObjectItemCaseSensitive(r, "steps")->valueint);
+		cmd_tab_add(&t, NULL, "%d/%d", json_int(r, "steps_cached", 0), json_int(r, "steps", 0));
 	}
 	cmd_tab_print(&t, ctx, NULL);
 	cmd_tab_release(&t);

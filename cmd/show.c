@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "common/alloc.h"
+#include "common/json.h"
 #include "registry/query.h"
 #include "common/banned.h"
 
@@ -24,21 +25,21 @@ static void field(const struct cmd_ctx *ctx, const char *name, const char *colou
 static void print_header(const cJSON *r, const struct cmd_ctx *ctx)
 {
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(r, "params"), *p;
-	const char *status = cmd_jstr(r, "status", "-"), *reason = cmd_jstr(r, "reason", NULL);
-	const char *branch = cmd_jstr(r, "branch", NULL), *from = cmd_jstr(r, "resumed_from", NULL);
+	const char *status = json_str(r, "status", "-"), *reason = json_str(r, "reason", NULL);
+	const char *branch = json_str(r, "branch", NULL), *from = json_str(r, "resumed_from", NULL);
 	struct buf b = BUF_INIT;
 	char t[64];
 
-	field(ctx, "run", "", cmd_jstr(r, "id", "-"));
-	field(ctx, "pipeline", "", cmd_jstr(r, "pipeline", "-"));
-	buf_addf(&b, "%s%s%s%s", cmd_jstr(r, "commit", "-"), branch ? " (" : "", branch ? branch : "",
+	field(ctx, "run", "", json_str(r, "id", "-"));
+	field(ctx, "pipeline", "", json_str(r, "pipeline", "-"));
+	buf_addf(&b, "%s%s%s%s", json_str(r, "commit", "-"), branch ? " (" : "", branch ? branch : "",
 		 branch ? ")" : "");
 	field(ctx, "commit", "", b.ptr);
-	field(ctx, "repo", "", cmd_jstr(r, "repo", "-"));
+	field(ctx, "repo", "", json_str(r, "repo", "-"));
 	buf_reset(&b);
 	buf_addf(&b, "%s%s%s", status, reason ? ": " : "", reason ? reason : "");
 	field(ctx, "status", cmd_status_colour(status), b.ptr);
-	field(ctx, "trigger", "", cmd_jstr(r, "trigger", "-"));
+	field(ctx, "trigger", "", json_str(r, "trigger", "-"));
 	cmd_fmt_time(t, sizeof(t), r, "started_ms");
 	field(ctx, "started", "", t);
 	cmd_fmt_time(t, sizeof(t), r, "finished_ms");
@@ -46,9 +47,8 @@ static void print_header(const cJSON *r, const struct cmd_ctx *ctx)
 	cmd_fmt_duration(t, sizeof(t), r, "duration_ms");
 	field(ctx, "duration", "", t);
 	buf_reset(&b);
-	buf_addf(&b, "%s@%s (pid %d), mlci %s", cmd_jstr(r, "user", "?"), cmd_jstr(r, "host", "?"),
-		 cJSON_GetObjectItemCaseSensitive(r, "pid") ? cJSON_GetObjectItemCaseSensitive(r, "pid")->valueint : 0,
-		 cmd_jstr(r, "mlci_version", "?"));
+	buf_addf(&b, "%s@%s (pid %d), mlci %s", json_str(r, "user", "?"), json_str(r, "host", "?"),
+		 json_int(r, "pid", 0), json_str(r, "mlci_version", "?"));
 	field(ctx, "executor", "", b.ptr);
 	if (from)
 		field(ctx, "resumed", "", from);
@@ -76,12 +76,12 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 		     "CACHE KEY", "CACHED FROM", "REASON");
 	cJSON_ArrayForEach(s, steps) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(s, "exit_code");
-		const char *status = cmd_jstr(s, "status", "-");
+		const char *status = json_str(s, "status", "-");
 		char started[32], dur[32];
 		cmd_fmt_time(started, sizeof(started), s, "started_ms");
 		cmd_fmt_duration(dur, sizeof(dur), s, "duration_ms");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "component", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "phase", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "component", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "phase", "-"));
 		cmd_tab_add(&t, cmd_status_colour(status), "%s", status);
 		cmd_tab_add(&t, NULL, "%s", started);
 		cmd_tab_add(&t, NULL, "%s", dur);
@@ -89,9 +89,9 @@ static void print_steps(const cJSON *steps, const struct cmd_ctx *ctx)
 			cmd_tab_add(&t, NULL, "%d", code->valueint);
 		else
 			cmd_tab_add(&t, NULL, "-");
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(s, "cache_key", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "cached_from", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(s, "reason", ""));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(s, "cache_key", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "cached_from", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(s, "reason", ""));
 	}
 	printf("\n");
 	cmd_tab_print(&t, ctx, NULL);
@@ -108,12 +108,12 @@ static void print_artifacts(const cJSON *arts, const struct cmd_ctx *ctx)
 	cJSON_ArrayForEach(a, arts) {
 		char size[32];
 		cmd_fmt_size(size, sizeof(size), a, "size");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "kind", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "component", "-"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "name", "-"));
-		cmd_tab_add(&t, NULL, "%.12s", cmd_jstr(a, "digest", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(a, "kind", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(a, "component", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(a, "name", "-"));
+		cmd_tab_add(&t, NULL, "%.12s", json_str(a, "digest", "-"));
 		cmd_tab_add(&t, NULL, "%s", size);
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(a, "uri", "-"));
+		cmd_tab_add(&t, NULL, "%s", json_str(a, "uri", "-"));
 	}
 	printf("\n");
 	cmd_tab_print(&t, ctx, NULL);
@@ -130,8 +130,8 @@ static void print_metrics(const cJSON *metrics, const struct cmd_ctx *ctx)
 	cJSON_ArrayForEach(m, metrics) {
 		char v[64];
 		cmd_fmt_value(v, sizeof(v), cJSON_GetObjectItemCaseSensitive(m, "value"));
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(m, "name", "-"));
-		cmd_tab_add(&t, NULL, "%s", *cmd_jstr(m, "slice", "") ? cmd_jstr(m, "slice", "") : "-");
+		cmd_tab_add(&t, NULL, "%s", json_str(m, "name", "-"));
+		cmd_tab_add(&t, NULL, "%s", *json_str(m, "slice", "") ? json_str(m, "slice", "") : "-");
 		cmd_tab_add(&t, NULL, "%s", v);
 	}
 	printf("\n");
@@ -147,15 +147,15 @@ static void print_checks(const cJSON *checks, const struct cmd_ctx *ctx)
 		return;
 	cmd_tab_init(&t, 0, 3, "CHECK", "VERDICT", "SUMMARY");
 	cJSON_ArrayForEach(c, checks) {
-		const char *st = cmd_jstr(c, "status", "-");
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(c, "name", "-"));
+		const char *st = json_str(c, "status", "-");
+		cmd_tab_add(&t, NULL, "%s", json_str(c, "name", "-"));
 		cmd_tab_add(&t,
 			    !strcmp(st, "pass")   ? "green"
 			    : !strcmp(st, "fail") ? "red"
 			    : !strcmp(st, "warn") ? "yellow"
 						  : "dim",
 			    "%s", st);
-		cmd_tab_add(&t, NULL, "%s", cmd_jstr(c, "summary", ""));
+		cmd_tab_add(&t, NULL, "%s", json_str(c, "summary", ""));
 	}
 	printf("\n");
 	cmd_tab_print(&t, ctx, NULL);
@@ -167,16 +167,16 @@ static void print_promotions(const cJSON *pro)
 {
 	const cJSON *p, *g;
 	cJSON_ArrayForEach(p, pro) {
-		printf("%spromotion to %s: %s", p == pro->child ? "\n" : "", cmd_jstr(p, "environment", "?"),
-		       cmd_jstr(p, "status", "?"));
-		if (cmd_jstr(p, "state_commit", NULL))
-			printf(" (state %.12s)", cmd_jstr(p, "state_commit", ""));
-		if (cmd_jstr(p, "waiting_for", NULL))
-			printf(", %s", cmd_jstr(p, "waiting_for", ""));
+		printf("%spromotion to %s: %s", p == pro->child ? "\n" : "", json_str(p, "environment", "?"),
+		       json_str(p, "status", "?"));
+		if (json_str(p, "state_commit", NULL))
+			printf(" (state %.12s)", json_str(p, "state_commit", ""));
+		if (json_str(p, "waiting_for", NULL))
+			printf(", %s", json_str(p, "waiting_for", ""));
 		printf("\n");
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(p, "gates")) {
-			printf("  %-18s %-7s %s\n", cmd_jstr(g, "name", "?"), cmd_jstr(g, "status", "?"),
-			       cmd_jstr(g, "summary", ""));
+			printf("  %-18s %-7s %s\n", json_str(g, "name", "?"), json_str(g, "status", "?"),
+			       json_str(g, "summary", ""));
 		}
 	}
 }
@@ -185,15 +185,14 @@ static void print_tail(const cJSON *r)
 {
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(r, "models"), *m, *s;
 	cJSON_ArrayForEach(m, models) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
-		printf("%smodel: %s@%d (%.12s)\n", m == models->child ? "\n" : "", cmd_jstr(m, "model", "?"),
-		       cJSON_IsNumber(v) ? v->valueint : 0, cmd_jstr(m, "artifact", "?"));
+		printf("%smodel: %s@%d (%.12s)\n", m == models->child ? "\n" : "", json_str(m, "model", "?"),
+		       json_int(m, "version", 0), json_str(m, "artifact", "?"));
 	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "steps")) {
-		const char *log = cmd_jstr(s, "log_path", NULL);
+		const char *log = json_str(s, "log_path", NULL);
 		if (log) {
 			char *d = xstrdup(log);
-			printf("\nlogs: %s/ (mlci logs %s [COMPONENT])\n", dirname(d), cmd_jstr(r, "id", "RUN"));
+			printf("\nlogs: %s/ (mlci logs %s [COMPONENT])\n", dirname(d), json_str(r, "id", "RUN"));
 			free(d);
 			break;
 		}

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "registry/query.h"
 #include "common/banned.h"
 
@@ -81,12 +82,6 @@ void cmd_print_json(const cJSON *j)
 	free(text);
 }
 
-const char *cmd_jstr(const cJSON *o, const char *key, const char *dflt)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-	return s ? s : dflt;
-}
-
 void cmd_fmt_duration(char *out, size_t n, const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -104,8 +99,7 @@ void cmd_fmt_duration(char *out, size_t n, const cJSON *o, const char *key)
 
 void cmd_fmt_time(char *out, size_t n, const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	query_fmt_time(out, n, cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0);
+	query_fmt_time(out, n, json_int64(o, key, 0));
 }
 
 void cmd_fmt_size(char *out, size_t n, const cJSON *o, const char *key)

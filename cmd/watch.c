@@ -12,6 +12,7 @@
 #include "pipeline/watch.h"
 #include "cmd/cmd.h"
 #include "common/alloc.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -56,9 +57,9 @@ static cJSON *json_head(struct watch_out *out, const struct watch_report *r)
 {
 	cJSON *found = NULL, *h;
 	cJSON_ArrayForEach(h, out->heads) {
-		if (!strcmp(cmd_jstr(h, "repo", ""), r->repo ? r->repo : "") &&
-		    !strcmp(cmd_jstr(h, "branch", ""), r->branch ? r->branch : "") &&
-		    !strcmp(cmd_jstr(h, "commit", ""), r->commit ? r->commit : ""))
+		if (!strcmp(json_str(h, "repo", ""), r->repo ? r->repo : "") &&
+		    !strcmp(json_str(h, "branch", ""), r->branch ? r->branch : "") &&
+		    !strcmp(json_str(h, "commit", ""), r->commit ? r->commit : ""))
 			found = h;
 	}
 	return found;

@@ -1,13 +1,15 @@
-/* clock.h - the one clock: wall time for what is recorded (ms since the epoch) and a monotonic clock for
- * what is measured (durations, timeouts). Reads the clocks; it must not sleep or keep state. */
+/* clock.h - the one clock: wall-clock milliseconds since the epoch (for records and timestamps) and
+ * monotonic milliseconds/nanoseconds (for deadlines and durations). Must not sleep or keep state. */
 #ifndef MLCI_CLOCK_H
 #define MLCI_CLOCK_H
 
 #include <stdint.h>
 
-/* Milliseconds since the epoch (CLOCK_REALTIME). */
+/* Milliseconds since 1970-01-01 UTC (CLOCK_REALTIME): what a record stores; may jump when the clock is set. */
 int64_t clock_wall_ms(void);
-/* Milliseconds from an arbitrary fixed point (CLOCK_MONOTONIC); only differences mean anything. */
+/* Milliseconds from a monotonic clock (CLOCK_MONOTONIC): for deadlines and elapsed time only. */
 int64_t clock_mono_ms(void);
+/* Nanoseconds from the same monotonic clock, for latencies below a millisecond. */
+uint64_t clock_mono_ns(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 /* After SIGTERM at the deadline, the group gets SIGKILL this much later. */
@@ -28,13 +29,6 @@
 #define PROC_REAP_EOF_POLL_MS 5
 /* Reads per process per wake-up, so one chatty process cannot starve the others. */
 #define PROC_READS_PER_WAKE 16
-
-int64_t proc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- child side (fork → exec) */
 
@@ -220,7 +214,7 @@ int proc_start(struct proc *p, const struct proc_opts *o, struct err *e)
 	}
 	p->pid = pid;
 	p->out_fd = fds[0];
-	p->started_ms = proc_now_ms();
+	p->started_ms = clock_mono_ms();
 	p->deadline_ms = o->timeout_ms > 0 ? p->started_ms + o->timeout_ms : 0;
 	p->state = PROC_RUNNING;
 	return 0;
@@ -516,7 +510,7 @@ static int64_t next_wake(const struct proc *p, int64_t now)
 
 int proc_wait_any(struct proc **ps, size_t n, int wait_ms)
 {
-	int64_t end = wait_ms >= 0 ? proc_now_ms() + wait_ms : 0;
+	int64_t end = wait_ms >= 0 ? clock_mono_ms() + wait_ms : 0;
 	struct pollfd *pf = xcalloc(n ? n : 1, sizeof(*pf));
 	sigset_t all, old;
 	int polled = 0, ret = -1;
@@ -526,7 +520,7 @@ int proc_wait_any(struct proc **ps, size_t n, int wait_ms)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (;;) {
-		int64_t now = proc_now_ms();
+		int64_t now = clock_mono_ms();
 		int64_t timeout = wait_ms >= 0 ? end - now : -1;
 		struct timespec ts;
 		int running = 0, r;
@@ -568,7 +562,7 @@ int proc_wait_any(struct proc **ps, size_t n, int wait_ms)
 			ret = -2;
 			goto out;
 		}
-		now = proc_now_ms();
+		now = clock_mono_ms();
 		for (size_t i = 0; i < n; i++) {
 			struct proc *p = ps[i];
 			if (!p || p->state != PROC_RUNNING)
@@ -617,7 +611,7 @@ void proc_release(struct proc *p)
 				r = waitpid(p->pid, &status, 0);
 			while (r < 0 && errno == EINTR);
 			if (r == p->pid)
-				record_status(p, status, proc_now_ms());
+				record_status(p, status, clock_mono_ms());
 			else
 				p->exited = 1;
 		}

@@ -41,9 +41,6 @@ struct proc {
 	int64_t duration_ms;
 };
 
-/* Milliseconds from a monotonic clock. */
-int64_t proc_now_ms(void);
-
 /* Start the command; on success p->state == PROC_RUNNING. "p" must stay at the same address
  * until proc_release. Returns 0 or -1 with "e" set (MLCI_EINFRA). */
 int proc_start(struct proc *p, const struct proc_opts *o, struct err *e);

@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/path.h"
 #include "common/proc.h"
@@ -153,7 +154,7 @@ static void poll_failed(struct watcher *w, size_t i, const char *why)
 		backoff *= 2;
 	if (backoff > WATCH_MAX_BACKOFF_MS)
 		backoff = WATCH_MAX_BACKOFF_MS;
-	r->next_poll_ms = proc_now_ms() + backoff;
+	r->next_poll_ms = clock_mono_ms() + backoff;
 	report(w, WATCH_FETCH_FAILED, i, NULL, NULL, NULL, why, 0, r->failures, w->o->once ? 0 : backoff);
 }
 
@@ -198,7 +199,7 @@ static void poll_repo(struct watcher *w, size_t i)
 	int *need = NULL, changed = 0;
 
 	memset(&stored, 0, sizeof(stored));
-	r->next_poll_ms = proc_now_ms() + w->o->interval_ms;
+	r->next_poll_ms = clock_mono_ms() + w->o->interval_ms;
 	r->polled = 1;
 	if (ws_remote_heads(&r->src, &w->o->transport, &heads, &e) < 0) {
 		poll_failed(w, i, err_msg(&e));
@@ -320,7 +321,7 @@ static void dispatch(struct watcher *w)
 		po.env = w->env;
 		po.log_path = w->log_path;
 		po.stream_fd = -1;
-		j->started_wall = store_now_ms();
+		j->started_wall = clock_wall_ms();
 		if (store_head_put(&w->st, r->key, j->branch, j->commit, NULL, "running", &e) < 0 ||
 		    proc_start(&j->p, &po, &e) < 0) {
 			/* the head stays unhandled: the next poll queues it again */
@@ -483,7 +484,7 @@ int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *
 	}
 
 	while (!*o->stop) {
-		int64_t now = proc_now_ms(), next = -1;
+		int64_t now = clock_mono_ms(), next = -1;
 		for (size_t i = 0; i < o->n_repos && !*o->stop; i++) {
 			struct wrepo *r = &w.repos[i];
 			if (o->once && r->polled)
@@ -498,7 +499,7 @@ int watch_run(const struct watch_opts *o, struct watch_result *res, struct err *
 		dispatch(&w);
 		if (o->once && !w.nq && !w.nr)
 			break;
-		now = proc_now_ms();
+		now = clock_mono_ms();
 		{
 			int64_t ms = next < 0 ? WATCH_MAX_SLEEP_MS : next - now;
 			if (ms > WATCH_MAX_SLEEP_MS)

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/strvec.h"
 #include "registry/query.h"
 #include "registry/query_int.h"
@@ -299,8 +300,8 @@ int query_lineage(struct store *st, const char *what, int max_depth, cJSON **out
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "kind", "model");
 		cJSON_AddItemToObject(o, "model", v);
-		digest = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "artifact")));
-		root_run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "run"));
+		digest = xstrdup(json_str(v, "artifact", NULL));
+		root_run = json_str(v, "run", NULL);
 	} else if (ref == 1) {
 		err_set(e, MLCI_EUSAGE, "unknown model version '%s'", what);
 		goto done;

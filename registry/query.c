@@ -11,6 +11,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fs.h"
+#include "common/json.h"
 #include "common/path.h"
 #include "common/strvec.h"
 #include "registry/query.h"
@@ -476,8 +477,8 @@ static const cJSON *find_metric(const cJSON *list, const char *name, const char 
 {
 	const cJSON *m;
 	cJSON_ArrayForEach(m, list) {
-		const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name"));
-		const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "slice"));
+		const char *n = json_str(m, "name", NULL);
+		const char *s = json_str(m, "slice", NULL);
 		if (n && s && !strcmp(n, name) && !strcmp(s, slice))
 			return m;
 	}
@@ -492,8 +493,8 @@ static int diff_metrics(cJSON *out, const cJSON *ma, const cJSON *mb)
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *list = pass ? mb : ma;
 		cJSON_ArrayForEach(m, list) {
-			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name"));
-			const char *slice = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "slice"));
+			const char *name = json_str(m, "name", NULL);
+			const char *slice = json_str(m, "slice", NULL);
 			const cJSON *a, *b, *va, *vb;
 			cJSON *p;
 			int differs;
@@ -530,8 +531,8 @@ static const cJSON *find_step(const cJSON *steps, const char *component, const c
 {
 	const cJSON *s;
 	cJSON_ArrayForEach(s, steps) {
-		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "component"));
-		const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "phase"));
+		const char *c = json_str(s, "component", NULL);
+		const char *p = json_str(s, "phase", NULL);
 		if (c && p && !strcmp(c, component) && !strcmp(p, phase))
 			return s;
 	}
@@ -551,8 +552,8 @@ static int diff_steps(cJSON *out, const cJSON *sa, const cJSON *sb)
 	for (int pass = 0; pass < 2; pass++) {
 		const cJSON *list = pass ? sb : sa;
 		cJSON_ArrayForEach(s, list) {
-			const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "component"));
-			const char *ph = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "phase"));
+			const char *c = json_str(s, "component", NULL);
+			const char *ph = json_str(s, "phase", NULL);
 			const cJSON *a, *b;
 			cJSON *p;
 			if (!c || !ph)

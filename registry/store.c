@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -66,13 +67,6 @@ void store_bind_ms(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_int64(s, i, v);
 	else
 		sqlite3_bind_null(s, i);
-}
-
-int64_t store_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Run a statement without results (no values: those go through store_prepare and binding). */
@@ -362,7 +356,7 @@ static int mark_interrupted_runs(struct store *st, struct err *e)
 	struct store_tx tx;
 	sqlite3_stmt *s;
 	int rc, ret = -1, any;
-	int64_t now = store_now_ms();
+	int64_t now = clock_wall_ms();
 
 	/* Fast path without the write lock: usually nothing is running. */
 	if (store_prepare(st, &s, "SELECT 1 FROM runs WHERE status = 'running' LIMIT 1",
@@ -435,7 +429,7 @@ done:
 static int set_pragmas(struct store *st, struct err *e)
 {
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
-	int64_t deadline = store_now_ms() + STORE_BUSY_TIMEOUT_MS;
+	int64_t deadline = clock_mono_ms() + STORE_BUSY_TIMEOUT_MS;
 	sqlite3_stmt *s;
 	const char *mode;
 	int ok, rc;
@@ -445,7 +439,7 @@ static int set_pragmas(struct store *st, struct err *e)
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			break;
-		if ((rc & 0xff) != SQLITE_BUSY || store_now_ms() > deadline) {
+		if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ms() > deadline) {
 			store_sql_err(st, e, "could not switch the store to WAL mode");
 			sqlite3_finalize(s);
 			return -1;
@@ -599,7 +593,7 @@ int store_run_begin(struct store *st, const struct store_run *r, struct err *e)
 	store_bind_text(s, 10, r->params_json ? r->params_json : "{}");
 	store_bind_text(s, 11, MLCI_VERSION);
 	store_bind_text(s, 12, r->resumed_from);
-	sqlite3_bind_int64(s, 13, r->started_ms ? r->started_ms : store_now_ms());
+	sqlite3_bind_int64(s, 13, r->started_ms ? r->started_ms : clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_sql_err(st, e, "could not record run '%s'", r->id);
 		goto done;
@@ -632,7 +626,7 @@ int store_run_finish(struct store *st, const char *run_id, const char *status, i
 			  "could not finish run", e) < 0)
 		goto done;
 	store_bind_text(s, 1, status);
-	sqlite3_bind_int64(s, 2, finished_ms ? finished_ms : store_now_ms());
+	sqlite3_bind_int64(s, 2, finished_ms ? finished_ms : clock_wall_ms());
 	store_bind_text(s, 3, reason);
 	store_bind_text(s, 4, run_id);
 	if (sqlite3_step(s) != SQLITE_DONE) {

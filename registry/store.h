@@ -180,9 +180,6 @@ struct store_transition {
 };
 int store_transition_add(struct store *st, const struct store_transition *t, int64_t *id_out, struct err *e);
 
-/* Milliseconds since the epoch (wall clock), as stored in every *_ms column. */
-int64_t store_now_ms(void);
-
 /* Low-level access for queries (registry/query.c). */
 struct sqlite3 *store_db(struct store *st);
 

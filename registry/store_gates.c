@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "registry/store_int.h"
 #include "common/banned.h"
 
@@ -65,7 +66,7 @@ int store_pin_set(struct store *st, const struct store_pin *p, struct err *e)
 	store_bind_text(s, 5, p->actor);
 	store_bind_text(s, 6, p->reason);
 	store_bind_text(s, 7, p->state_commit[0] ? p->state_commit : NULL);
-	store_bind_ms(s, 8, p->time_ms ? p->time_ms : store_now_ms());
+	store_bind_ms(s, 8, p->time_ms ? p->time_ms : clock_wall_ms());
 	return exec_done(st, s, "could not pin the environment", e);
 }
 
@@ -195,7 +196,7 @@ int store_env_lock_try(struct store *st, const char *pipeline, const char *env, 
 	store_bind_text(s, 3, holder);
 	store_bind_text(s, 4, host);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)getpid());
-	store_bind_ms(s, 6, store_now_ms());
+	store_bind_ms(s, 6, clock_wall_ms());
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	s = NULL;
@@ -325,7 +326,7 @@ int store_promotion_set(struct store *st, int64_t id, const char *status, const 
 	store_bind_text(s, 2, status);
 	store_bind_text(s, 3, waiting_for);
 	store_bind_text(s, 4, state_commit);
-	store_bind_ms(s, 5, store_now_ms());
+	store_bind_ms(s, 5, clock_wall_ms());
 	store_bind_text(s, 6, evidence);
 	return exec_done(st, s, "could not update a promotion", e);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry/store_int.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 int store_head_put(struct store *st, const char *repo, const char *branch, const char *commit_id, const char *run,
@@ -22,7 +23,7 @@ int store_head_put(struct store *st, const char *repo, const char *branch, const
 	store_bind_text(s, 3, commit_id);
 	store_bind_text(s, 4, run);
 	store_bind_text(s, 5, status);
-	store_bind_ms(s, 6, store_now_ms());
+	store_bind_ms(s, 6, clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		ret = store_sql_err(st, e, "could not record the head of branch '%s'", branch);
 	sqlite3_finalize(s);
@@ -44,7 +45,7 @@ int store_head_finish(struct store *st, const char *repo, const char *branch, co
 	store_bind_text(s, 3, commit_id);
 	store_bind_text(s, 4, status);
 	store_bind_text(s, 5, run);
-	store_bind_ms(s, 6, store_now_ms());
+	store_bind_ms(s, 6, clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		ret = store_sql_err(st, e, "could not update the head of branch '%s'", branch);
 	sqlite3_finalize(s);
@@ -126,7 +127,7 @@ int store_promotions_cancel_branch(struct store *st, const char *run_repo, const
 		return -1;
 	store_bind_text(s, 1, run_repo);
 	store_bind_text(s, 2, branch);
-	store_bind_ms(s, 3, store_now_ms());
+	store_bind_ms(s, 3, clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		ret = store_sql_err(st, e, "could not cancel the pending promotions of branch '%s'", branch);
 	else if (count_out)

@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "registry/store_int.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 int store_promotion_add(struct store *st, const struct store_promotion *p, int64_t *id_out, struct err *e)
 {
 	struct store_tx tx;
 	sqlite3_stmt *s = NULL;
-	int64_t now = store_now_ms();
+	int64_t now = clock_wall_ms();
 
 	if (store_tx_begin(st, &tx, e) < 0)
 		return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "registry/store_int.h"
 #include "common/banned.h"
 
@@ -172,7 +173,7 @@ int store_artifact_put(struct store *st, const char *digest, int64_t size, const
 	sqlite3_bind_int64(s, 2, size);
 	store_bind_text(s, 3, type);
 	store_bind_text(s, 4, uri);
-	sqlite3_bind_int64(s, 5, store_now_ms());
+	sqlite3_bind_int64(s, 5, clock_wall_ms());
 	buf_addf(&what, "could not record artifact '%s'", digest ? digest : "");
 	ret = write_one(st, s, what.ptr, e);
 	sqlite3_finalize(s);
@@ -324,7 +325,7 @@ int store_model_register(struct store *st, const char *model, const char *run, c
 		sqlite3_bind_int64(s, 7, max);
 	else
 		sqlite3_bind_null(s, 7);
-	sqlite3_bind_int64(s, 8, store_now_ms());
+	sqlite3_bind_int64(s, 8, clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_sql_err(st, e, "could not insert the version");
 		goto done;
@@ -361,7 +362,7 @@ int store_transition_add(struct store *st, const struct store_transition *t, int
 	store_bind_text(s, 6, t->actor);
 	store_bind_text(s, 7, t->reason);
 	store_bind_text(s, 8, t->state_commit);
-	sqlite3_bind_int64(s, 9, t->time_ms ? t->time_ms : store_now_ms());
+	sqlite3_bind_int64(s, 9, t->time_ms ? t->time_ms : clock_wall_ms());
 	if (store_tx_begin(st, &tx, e) < 0) {
 		err_prefix(e, "could not record stage transition");
 		goto done;

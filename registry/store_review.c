@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "registry/store_int.h"
 #include "common/banned.h"
 
@@ -40,7 +41,7 @@ int store_approval_add(struct store *st, const char *pipeline, const char *env, 
 	sqlite3_bind_int64(s, 4, version);
 	store_bind_text(s, 5, artifact);
 	store_bind_text(s, 6, approver);
-	store_bind_ms(s, 7, store_now_ms());
+	store_bind_ms(s, 7, clock_wall_ms());
 	store_bind_text(s, 8, evidence);
 	if (exec_done(st, s, "could not record the approval", e) < 0)
 		return -1;
@@ -95,7 +96,7 @@ int store_rejection_add(struct store *st, const char *pipeline, const char *env,
 	store_bind_text(s, 5, artifact);
 	store_bind_text(s, 6, approver);
 	store_bind_text(s, 7, reason);
-	store_bind_ms(s, 8, store_now_ms());
+	store_bind_ms(s, 8, clock_wall_ms());
 	return exec_done(st, s, "could not record the rejection", e);
 }
 
@@ -153,6 +154,6 @@ int store_state_mark_set(struct store *st, const char *state, const char *commit
 		return -1;
 	store_bind_text(s, 1, state);
 	store_bind_text(s, 2, commit);
-	store_bind_ms(s, 3, store_now_ms());
+	store_bind_ms(s, 3, clock_wall_ms());
 	return exec_done(st, s, "could not write the state mark", e);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "registry/store_int.h"
 #include "common/banned.h"
 
@@ -19,7 +20,7 @@ int store_dataset_stats_put(struct store *st, const char *dataset, const char *s
 		return -1;
 	store_bind_text(s, 1, dataset);
 	store_bind_text(s, 2, stats);
-	sqlite3_bind_int64(s, 3, store_now_ms());
+	sqlite3_bind_int64(s, 3, clock_wall_ms());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		store_sql_err(st, e, "could not record the statistics of dataset %.12s", dataset);
 	else

@@ -21,6 +21,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/path.h"
 #include "common/proc.h"
@@ -90,12 +91,12 @@ static struct proc *run(const struct proc_opts *o)
 {
 	struct err e = ERR_INIT;
 	struct proc *one[1] = { &procs[0] };
-	int64_t limit = proc_now_ms() + LIMIT_MS;
+	int64_t limit = clock_mono_ms() + LIMIT_MS;
 	if (proc_start(&procs[0], o, &e) != 0)
 		fail_msg("proc_start: %s", err_msg(&e));
 	err_release(&e);
 	while (proc_wait_any(one, 1, 100) != 0)
-		if (proc_now_ms() > limit)
+		if (clock_mono_ms() > limit)
 			fail_msg("'%s' still running after %d ms", o->cmd, LIMIT_MS);
 	assert_int_equal(procs[0].state, PROC_DONE);
 	return &procs[0];
@@ -111,10 +112,10 @@ static struct proc *run_simple(const char *cmd)
 /* Pump "p" until "path" exists (the step signals readiness by creating it). */
 static int wait_for_file(struct proc *p, const char *path)
 {
-	int64_t limit = proc_now_ms() + LIMIT_MS;
+	int64_t limit = clock_mono_ms() + LIMIT_MS;
 	struct proc *one[1] = { p };
 	while (!fs_exists(path)) {
-		if (proc_now_ms() > limit || p->state != PROC_RUNNING)
+		if (clock_mono_ms() > limit || p->state != PROC_RUNNING)
 			return 0;
 		proc_wait_any(one, 1, 20);
 	}
@@ -135,7 +136,7 @@ static pid_t read_pid(const char *path)
  * someone else reaped it). Fails the test when the process is still alive after LIMIT_MS. */
 static int assert_gone(pid_t pid)
 {
-	int64_t limit = proc_now_ms() + LIMIT_MS;
+	int64_t limit = clock_mono_ms() + LIMIT_MS;
 	int status = -1;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
@@ -145,7 +146,7 @@ static int assert_gone(pid_t pid)
 			status = -1;
 			break;
 		}
-		if (proc_now_ms() > limit)
+		if (clock_mono_ms() > limit)
 			fail_msg("process %ld is still alive", (long)pid);
 		poll(NULL, 0, 10);
 	}
@@ -637,7 +638,7 @@ static void test_escaped_process_does_not_hang(void **state)
 	opts_init(&o, cmd.ptr, log);
 	p = run(&o);
 	assert_int_equal(p->exit_code, 0);
-	assert_true(proc_now_ms() - p->started_ms < LIMIT_MS);
+	assert_true(clock_mono_ms() - p->started_ms < LIMIT_MS);
 	escaped = read_pid(pidfile);
 	/* it is still alive (not in the group), so the drain limit is what ended the wait */
 	assert_int_equal(kill(escaped, 0), 0);
@@ -664,7 +665,7 @@ static void test_parallel(void **state)
 	char *rdy[2] = { tpath("a.ready"), tpath("b.ready") };
 	struct buf cmd[2] = { BUF_INIT, BUF_INIT };
 	int done[2] = { 0, 0 };
-	int64_t limit = proc_now_ms() + LIMIT_MS;
+	int64_t limit = clock_mono_ms() + LIMIT_MS;
 	(void)state;
 	/* each step finishes only once the other one has started: they must run at the same time */
 	for (int i = 0; i < 2; i++) {
@@ -676,7 +677,7 @@ static void test_parallel(void **state)
 	}
 	while (!done[0] || !done[1]) {
 		int idx = proc_wait_any(ps, 2, -1);
-		assert_true(proc_now_ms() < limit);
+		assert_true(clock_mono_ms() < limit);
 		/* with wait_ms = -1 it returns only when one is done (or on a signal) */
 		assert_int_not_equal(idx, -1);
 		if (idx == -2)
@@ -710,12 +711,12 @@ static void test_wait_ms_bounds(void **state)
 	(void)state;
 	opts_init(&o, "sleep 300", NULL);
 	assert_int_equal(proc_start(&procs[0], &o, &e), 0);
-	t0 = proc_now_ms();
+	t0 = clock_mono_ms();
 	assert_int_equal(proc_wait_any(one, 1, 0), -1);
-	assert_true(proc_now_ms() - t0 < 1000);
-	t0 = proc_now_ms();
+	assert_true(clock_mono_ms() - t0 < 1000);
+	t0 = clock_mono_ms();
 	assert_int_equal(proc_wait_any(one, 1, 150), -1);
-	assert_true(proc_now_ms() - t0 >= 150);
+	assert_true(clock_mono_ms() - t0 >= 150);
 	assert_int_equal(procs[0].state, PROC_RUNNING);
 	/* NULL entries and entries that are not running are skipped */
 	{

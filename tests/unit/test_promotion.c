@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cd/apply.h"
+#include "common/clock.h"
 #include "cd/candidate.h"
 #include "cd/env_state.h"
 #include "cd/promote.h"
@@ -96,12 +97,12 @@ static void make_run(struct store *st, struct run_record *rec, const char *id, c
 	r.branch = branch;
 	r.trigger = "manual";
 	r.status = "running";
-	r.started_ms = store_now_ms();
+	r.started_ms = clock_wall_ms();
 	assert_int_equal(store_run_begin(st, &r, &e), 0);
 	assert_int_equal(store_artifact_put(st, digest, 3, "output", "/nowhere", &e), 0);
 	assert_int_equal(store_event_put(st, id, "train", digest, "output", "model.txt", &e), 0);
 	assert_int_equal(store_model_register(st, "m", id, commit, digest, "{}", &rec->model_version, &created, &e), 0);
-	assert_int_equal(store_run_finish(st, id, "passed", store_now_ms(), NULL, &e), 0);
+	assert_int_equal(store_run_finish(st, id, "passed", clock_wall_ms(), NULL, &e), 0);
 	err_release(&e);
 }
 
