@@ -28,13 +28,13 @@ void policy_release(struct policy *p)
 static int load_file(struct policy *p, const char *home, struct err *e)
 {
 	char *path = path_join(home, "policy.yaml");
-	struct spec_diags d;
+	struct diags d;
 	int ret = 1;
 	if (!fs_is_file(path)) {
 		free(path);
 		return 0;
 	}
-	spec_diags_init(&d);
+	diags_init(&d);
 	p->owned = xcalloc(1, sizeof(*p->owned));
 	spec_init(p->owned);
 	{
@@ -47,7 +47,7 @@ static int load_file(struct policy *p, const char *home, struct err *e)
 			for (size_t i = 0; i < d.n; i++) {
 				if (i)
 					buf_addstr(&msg, "\n");
-				spec_diag_format(&d, i, &msg);
+				diag_format(&d, i, &msg);
 			}
 			err_set(e, MLCI_EUSAGE, "invalid promotion policy:\n%s", msg.ptr ? msg.ptr : "");
 			buf_release(&msg);
@@ -55,7 +55,7 @@ static int load_file(struct policy *p, const char *home, struct err *e)
 		}
 		buf_release(&text);
 	}
-	spec_diags_release(&d);
+	diags_release(&d);
 	if (ret < 0) {
 		spec_release(p->owned);
 		free(p->owned);
@@ -85,7 +85,7 @@ int policy_load_for_repo(struct policy *p, const char *home, const char *repo, s
 	struct ws_source src;
 	struct ws_commit main_commit;
 	struct buf text = BUF_INIT;
-	struct spec_diags d;
+	struct diags d;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -104,7 +104,7 @@ int policy_load_for_repo(struct policy *p, const char *home, const char *repo, s
 		err_release(e);
 		return 0; /* no main: no policy */
 	}
-	spec_diags_init(&d);
+	diags_init(&d);
 	r = ws_read_file(&src, main_commit.id, "mlci.yaml", &text, e);
 	if (r == 1) {
 		p->owned = xcalloc(1, sizeof(*p->owned));
@@ -117,7 +117,7 @@ int policy_load_for_repo(struct policy *p, const char *home, const char *repo, s
 			p->spec = p->owned;
 		}
 	}
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&text);
 	ws_commit_release(&main_commit);
 	ws_source_release(&src);

@@ -67,7 +67,7 @@ void run_init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	spec_init(&r->spec);
-	spec_diags_init(&r->diags);
+	diags_init(&r->diags);
 }
 
 void run_release(struct run *r)
@@ -113,7 +113,7 @@ void run_release(struct run *r)
 	free(r->reason);
 	ws_commit_release(&r->commit);
 	spec_release(&r->spec);
-	spec_diags_release(&r->diags);
+	diags_release(&r->diags);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -525,9 +525,9 @@ static void load_policy(struct run *r, struct ws_source *src)
 {
 	struct ws_commit main_commit;
 	struct buf text = BUF_INIT;
-	struct spec_diags d;
+	struct diags d;
 	struct err e = ERR_INIT;
-	spec_diags_init(&d);
+	diags_init(&d);
 	if (ws_resolve(src, "main", NULL, &main_commit, &e) < 0) {
 		log_verbose("no branch main: no promotion policy");
 		goto done;
@@ -546,7 +546,7 @@ static void load_policy(struct run *r, struct ws_source *src)
 	}
 	ws_commit_release(&main_commit);
 done:
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&text);
 	err_release(&e);
 }

@@ -109,7 +109,7 @@ cJSON *run_to_json(const struct run *r)
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; i < r->diags.n; i++) {
 			buf_reset(&b);
-			spec_diag_format(&r->diags, i, &b);
+			diag_format(&r->diags, i, &b);
 			cJSON_AddItemToArray(errs, cJSON_CreateString(b.ptr));
 		}
 		buf_release(&b);

@@ -319,7 +319,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	if (run_execute(&r, &o, &e) < 0) {
 		for (size_t i = 0; i < r.diags.n; i++) {
 			struct buf b = BUF_INIT;
-			spec_diag_format(&r.diags, i, &b);
+			diag_format(&r.diags, i, &b);
 			fprintf(stderr, "%s\n", b.ptr);
 			buf_release(&b);
 		}

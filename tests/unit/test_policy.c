@@ -96,14 +96,14 @@ static const char *policy_yaml = "groups: { release: [alice, Bob] }\n"
 static void test_policy_parse(void **state)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct policy p;
 	const struct spec_environment *prod;
 	time_t until;
 	struct buf b = BUF_INIT;
 	(void)state;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_policy_buffer(&s, policy_yaml, strlen(policy_yaml), "policy.yaml", &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(s.n_groups, 1);
@@ -129,25 +129,25 @@ static void test_policy_parse(void **state)
 	assert_int_equal(policy_supersede(policy_env(&p, "staging")), 0);
 	assert_int_equal(policy_supersede(prod), 1);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* The first diag of an invalid policy. */
 static void expect_policy_error(const char *yaml, const char *want)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct buf b = BUF_INIT;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_policy_buffer(&s, yaml, strlen(yaml), "policy.yaml", &d), -1);
 	assert_true(d.n > 0);
-	spec_diag_format(&d, 0, &b);
+	diag_format(&d, 0, &b);
 	if (!strstr(b.ptr, want))
 		fail_msg("expected '%s' in '%s'", want, b.ptr);
 	buf_release(&b);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_policy_errors(void **state)
