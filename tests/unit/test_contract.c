@@ -1,4 +1,4 @@
-/* test_contract.c - unit tests of checks/contract.c: JSON paths, YAML -> JSON values, every matcher and its
+/* test_contract.c - unit tests of checks/contract*.c: JSON paths, YAML -> JSON values, every matcher and its
  * message, status classes, file:line:col diagnostics, the template's case files, and the parity key. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,89 @@
+/* contract_load.c - reading case files (checks/contract.h): one file, or every *.yaml / *.yml of a
+ * directory in name order, each parsed by contract_parse_buffer. I/O problems are diagnostics too. */
+#include "checks/contract.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "common/path.h"
+#include "common/banned.h"
+
+static int is_case_file(const char *name)
+{
+	size_t n = strlen(name);
+	if (name[0] == '.')
+		return 0;
+	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_file(struct contract_cases *out, const char *path, const char *display, struct strvec *diags)
+{
+	struct buf b = BUF_INIT;
+	int r;
+	b.max = CONTRACT_MAX_BYTES;
+	if (buf_read_file(&b, path) < 0) {
+		if (errno == EFBIG)
+			strvec_pushf(diags, "%s:1:1: case file is too large (the limit is %d bytes)", display,
+				     CONTRACT_MAX_BYTES);
+		else
+			strvec_pushf(diags, "%s: could not read: %s", display, strerror(errno));
+		buf_release(&b);
+		return -1;
+	}
+	r = contract_parse_buffer(out, b.ptr, b.len, display, diags);
+	buf_release(&b);
+	return r;
+}
+
+int contract_load(struct contract_cases *out, const char *path, const char *display, struct strvec *diags)
+{
+	struct strvec names = STRVEC_INIT;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+	if (!display)
+		display = path;
+	if (!fs_is_dir(path))
+		return load_file(out, path, display, diags);
+	d = opendir(path);
+	if (!d) {
+		strvec_pushf(diags, "%s: could not open directory: %s", display, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!is_case_file(de->d_name))
+			continue;
+		if (names.n >= CONTRACT_MAX_FILES) {
+			strvec_pushf(diags, "%s: more than %d case files", display, CONTRACT_MAX_FILES);
+			ret = -1;
+			break;
+		}
+		strvec_push(&names, de->d_name);
+	}
+	closedir(d);
+	if (ret == 0) {
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+		if (!names.n) {
+			strvec_pushf(diags, "%s: no case files (*.yaml, *.yml) in this directory", display);
+			ret = -1;
+		}
+		for (size_t i = 0; i < names.n; i++) {
+			char *full = path_join(path, names.v[i]);
+			char *disp = path_join(display, names.v[i]);
+			if (load_file(out, full, disp, diags) < 0)
+				ret = -1;
+			free(full);
+			free(disp);
+		}
+	}
+	strvec_clear(&names);
+	return ret;
+}
