@@ -4,9 +4,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/diag.h"
 #include "common/fs.h"
 #include "common/path.h"
 #include "common/banned.h"
@@ -17,6 +19,23 @@ static int is_case_file(const char *name)
 	if (name[0] == '.')
 		return 0;
 	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+/* One problem of "file" as a line of "out", worded and formatted as every contract diagnostic. */
+static void file_diag(struct strvec *out, const char *file, struct diag_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void file_diag(struct strvec *out, const char *file, struct diag_pos pos, const char *fmt, ...)
+{
+	struct diags d;
+	va_list ap;
+	diags_init(&d);
+	d.verbatim = 1;
+	diags_set_file(&d, file);
+	va_start(ap, fmt);
+	diags_vadd(&d, pos, "", fmt, ap);
+	va_end(ap);
+	diags_to_strvec(&d, out);
+	diags_release(&d);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -31,10 +50,10 @@ static int load_file(struct contract_cases *out, const char *path, const char *d
 	b.max = CONTRACT_MAX_BYTES;
 	if (buf_read_file(&b, path) < 0) {
 		if (errno == EFBIG)
-			strvec_pushf(diags, "%s:1:1: case file is too large (the limit is %d bytes)", display,
-				     CONTRACT_MAX_BYTES);
+			file_diag(diags, display, (struct diag_pos){ 1, 1 },
+				  "case file is too large (the limit is %d bytes)", CONTRACT_MAX_BYTES);
 		else
-			strvec_pushf(diags, "%s: could not read: %s", display, strerror(errno));
+			file_diag(diags, display, (struct diag_pos){ 0, 0 }, "could not read: %s", strerror(errno));
 		buf_release(&b);
 		return -1;
 	}
@@ -55,14 +74,15 @@ int contract_load(struct contract_cases *out, const char *path, const char *disp
 		return load_file(out, path, display, diags);
 	d = opendir(path);
 	if (!d) {
-		strvec_pushf(diags, "%s: could not open directory: %s", display, strerror(errno));
+		file_diag(diags, display, (struct diag_pos){ 0, 0 }, "could not open directory: %s", strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!is_case_file(de->d_name))
 			continue;
 		if (names.n >= CONTRACT_MAX_FILES) {
-			strvec_pushf(diags, "%s: more than %d case files", display, CONTRACT_MAX_FILES);
+			file_diag(diags, display, (struct diag_pos){ 0, 0 }, "more than %d case files",
+				  CONTRACT_MAX_FILES);
 			ret = -1;
 			break;
 		}
@@ -72,7 +92,8 @@ int contract_load(struct contract_cases *out, const char *path, const char *disp
 	if (ret == 0) {
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 		if (!names.n) {
-			strvec_pushf(diags, "%s: no case files (*.yaml, *.yml) in this directory", display);
+			file_diag(diags, display, (struct diag_pos){ 0, 0 },
+				  "no case files (*.yaml, *.yml) in this directory");
 			ret = -1;
 		}
 		for (size_t i = 0; i < names.n; i++) {
