@@ -1,5 +1,6 @@
 /* contract_load.c - reading case files (checks/contract.h): one file, or every *.yaml / *.yml of a
- * directory in name order, each parsed by contract_parse_buffer. I/O problems are diagnostics too. */
+ * directory in name order, each parsed by contract_parse_buffer. I/O problems are diagnostics too; it
+ * reads only, and sends nothing. */
 #include "checks/contract.h"
 
 #include <dirent.h>

@@ -1,5 +1,6 @@
 /* contract_run.c - sending a contract case to a running service (checks/contract.h): one HTTP request with
- * the case's method, path, headers and body, then contract_check_response on the answer. */
+ * the case's method, path, headers and body, then contract_check_response. No answer is a problem of the
+ * result, never an error; nothing is printed. */
 #include "checks/contract.h"
 
 #include <string.h>
