@@ -35,7 +35,7 @@ void policy_release(struct policy *p)
 int policy_load_file(struct policy *p, const char *home, struct err *e)
 {
 	char *path = path_join(home, "policy.yaml");
-	struct spec_diags d;
+	struct diags d;
 	struct buf text = BUF_INIT;
 	int ret = 1;
 
@@ -44,7 +44,7 @@ int policy_load_file(struct policy *p, const char *home, struct err *e)
 		free(path);
 		return 0;
 	}
-	spec_diags_init(&d);
+	diags_init(&d);
 	p->owned = xcalloc(1, sizeof(*p->owned));
 	spec_init(p->owned);
 	parses++;
@@ -56,14 +56,14 @@ int policy_load_file(struct policy *p, const char *home, struct err *e)
 		for (size_t i = 0; i < d.n; i++) {
 			if (i)
 				buf_addstr(&msg, "\n");
-			spec_diag_format(&d, i, &msg);
+			diag_format(&d, i, &msg);
 		}
 		err_set(e, MLCI_EUSAGE, "invalid promotion policy:\n%s", msg.ptr ? msg.ptr : "");
 		buf_release(&msg);
 		ret = -1;
 	}
 	buf_release(&text);
-	spec_diags_release(&d);
+	diags_release(&d);
 	if (ret < 0) {
 		free(path);
 		policy_release(p);
@@ -79,7 +79,7 @@ int policy_load_main(struct policy *p, const char *home, const char *repo, int f
 	struct ws_source src;
 	struct ws_commit main_commit;
 	struct buf text = BUF_INIT;
-	struct spec_diags d;
+	struct diags d;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -99,7 +99,7 @@ int policy_load_main(struct policy *p, const char *home, const char *repo, int f
 		err_clear(e);
 		return 0; /* no main: no policy */
 	}
-	spec_diags_init(&d);
+	diags_init(&d);
 	r = ws_read_file(&src, main_commit.id, "mlci.yaml", &text, e);
 	if (r == 1) {
 		p->owned = xcalloc(1, sizeof(*p->owned));
@@ -114,7 +114,7 @@ int policy_load_main(struct policy *p, const char *home, const char *repo, int f
 			p->main_commit = xstrdup(main_commit.id);
 		}
 	}
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&text);
 	ws_commit_release(&main_commit);
 	ws_source_release(&src);

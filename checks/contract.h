@@ -1,5 +1,7 @@
 /* contract.h - API contract cases (the YAML files under contracts/): request -> expected status, JSON values, types,
- * ranges and lengths at dotted paths, and latency; parsed with file:line:col errors, run with libcurl. */
+ * ranges and lengths at dotted paths, and latency; parsed with file:line:col errors, run with libcurl.
+ * JSON paths: contract_path.c; case files: contract_parse.c (over contract_yaml.c), contract_load.c; checking
+ * a response: contract_match.c; sending a case: contract_run.c. */
 #ifndef MLCI_CONTRACT_H
 #define MLCI_CONTRACT_H
 

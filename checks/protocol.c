@@ -46,6 +46,16 @@ void protocol_report_release(struct protocol_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Turn the last item (just added as passed) into a failure saying "detail" (owned by the item now). */
+static void fail_last(struct protocol_report *r, char *detail)
+{
+	struct protocol_item *it = &r->items[r->n - 1];
+	it->status = P_FAIL;
+	r->failed++;
+	free(it->detail);
+	it->detail = detail;
+}
+
 /* One request; "body" NULL for none. The parsed JSON answer (or NULL) goes to "*json". */
 static int call(const struct protocol_opts *o, const char *method, const char *path, const char *body,
 		struct http_resp *resp, cJSON **json)
@@ -371,179 +381,229 @@ static int infer_answer_ok(const cJSON *ans, const cJSON *meta, const char *mode
 	return 0;
 }
 
-static void kserve(const struct protocol_opts *o, struct protocol_report *r)
+/* One KServe V2 conformance run: the URLs, and what the early items learn for the later ones. */
+struct kserve_run {
+	const struct protocol_opts *o;
+	struct protocol_report *r;
+	struct buf model; /* "/v2/models/NAME" */
+	struct buf infer; /* "/v2/models/NAME/infer" */
+	int ready_ok;     /* the server answered 200 to /v2/health/ready */
+	cJSON *meta;      /* the model metadata, when usable; owned; NULL = none */
+	cJSON *req;       /* the infer request built from it; owned; NULL = none */
+	const char *dt;   /* the datatype of req's first input (points into req) */
+};
+
+/* A deep copy of the request and its first input, for the bad requests to spoil. */
+static cJSON *copy_request(const struct kserve_run *k, cJSON **first_input)
 {
-	struct buf path = BUF_INIT, infer = BUF_INIT, why = BUF_INIT, d = BUF_INIT;
+	cJSON *bad = cJSON_Duplicate(k->req, 1);
+	*first_input = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
+	return bad;
+}
+
+/* POST "bad" to the infer URL, expecting a 4xx with {"error": ...}; frees "bad". */
+static void send_bad(struct kserve_run *k, const char *name, cJSON *bad)
+{
+	char *body = print(bad);
+	expect_error(k->o, k->r, name, k->infer.ptr, body);
+	cJSON_free(body);
+	cJSON_Delete(bad);
+}
+
+/* GET /v2/models/NAME: 200 with a name and described inputs and outputs. */
+static void kserve_model_metadata(struct kserve_run *k)
+{
+	struct buf why = BUF_INIT;
+	int ok = expect_200(k->o, k->r, "model metadata", k->model.ptr, &k->meta) == 0;
+	if (ok && model_meta_ok(k->meta, k->o->model, &why) < 0) {
+		fail_last(k->r, xstrfmt("GET %s: %s", k->model.ptr, why.ptr));
+		ok = 0;
+	}
+	if (!ok) { /* what a failed answer held is of no use to the later items */
+		cJSON_Delete(k->meta);
+		k->meta = NULL;
+	}
+	buf_release(&why);
+}
+
+/* Zeros shaped by the metadata, sent right after readiness: a server claiming readiness before it can
+ * answer is caught here. */
+static void kserve_infer_after_ready(struct kserve_run *k)
+{
+	static const char *const name = "infer right after ready";
 	struct http_resp resp;
-	cJSON *meta = NULL, *req = NULL, *ans = NULL;
-	char whyb[256];
-	int ready_ok, meta_ok = 0, ok;
-
+	struct buf why = BUF_INIT, d = BUF_INIT;
+	cJSON *ans = NULL;
+	char whyb[256], *body;
+	int ok;
+	if (!k->meta) {
+		add(k->r, name, P_SKIP, "no usable model metadata to build a request from");
+		return;
+	}
+	if (!(k->req = protocol_kserve_request(k->meta, whyb, sizeof(whyb)))) {
+		add(k->r, name, P_FAIL, "%s", whyb);
+		return;
+	}
+	k->dt = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(k->req, "inputs"), 0), "datatype")
+			->valuestring;
 	http_resp_init(&resp);
-	buf_addf(&path, "/v2/models/%s", o->model);
-	buf_addf(&infer, "/v2/models/%s/infer", o->model);
-
-	ready_ok = expect_200(o, r, "server ready", "/v2/health/ready", NULL) == 0;
-
-	/* model metadata */
-	if (expect_200(o, r, "model metadata", path.ptr, &meta) == 0) {
-		if (model_meta_ok(meta, o->model, &why) < 0) {
-			r->items[r->n - 1].status = P_FAIL;
-			r->failed++;
-			free(r->items[r->n - 1].detail);
-			r->items[r->n - 1].detail = xstrfmt("GET %s: %s", path.ptr, why.ptr);
-		} else {
-			meta_ok = 1;
-		}
-	}
-
-	/* infer built from the metadata, right after readiness */
-	if (!meta_ok) {
-		add(r, "infer right after ready", P_SKIP, "no usable model metadata to build a request from");
-	} else if (!(req = protocol_kserve_request(meta, whyb, sizeof(whyb)))) {
-		add(r, "infer right after ready", P_FAIL, "%s", whyb);
+	body = print(k->req);
+	ok = call(k->o, "POST", k->infer.ptr, body, &resp, &ans) == 0;
+	if (!ok || resp.status != 200) {
+		describe(&resp, ok, &d);
+		add(k->r, name, P_FAIL, "POST %s (zeros shaped by the metadata): expected 200, %s%s", k->infer.ptr,
+		    d.ptr,
+		    k->ready_ok && ok && resp.status >= 500 ? "; readiness was claimed before the model could answer"
+							    : "");
+	} else if (infer_answer_ok(ans, k->meta, k->o->model, &why) < 0) {
+		add(k->r, name, P_FAIL, "POST %s: %s", k->infer.ptr, why.ptr);
 	} else {
-		char *body = print(req);
-		ok = call(o, "POST", infer.ptr, body, &resp, &ans) == 0;
-		buf_reset(&why);
-		if (!ok || resp.status != 200) {
-			describe(&resp, ok, &d);
-			add(r, "infer right after ready", P_FAIL,
-			    "POST %s (zeros shaped by the metadata): expected 200, %s%s", infer.ptr, d.ptr,
-			    ready_ok && ok && resp.status >= 500
-				    ? "; readiness was claimed before the model could answer"
-				    : "");
-		} else if (infer_answer_ok(ans, meta, o->model, &why) < 0) {
-			add(r, "infer right after ready", P_FAIL, "POST %s: %s", infer.ptr, why.ptr);
-		} else {
-			add(r, "infer right after ready", P_PASS, "200 in %.1f ms, outputs match the metadata",
-			    resp.latency_ms);
-		}
-		cJSON_free(body);
+		add(k->r, name, P_PASS, "200 in %.1f ms, outputs match the metadata", resp.latency_ms);
 	}
-
-	expect_200(o, r, "server live", "/v2/health/live", NULL);
-	{
-		cJSON *sm = NULL;
-		if (expect_200(o, r, "server metadata", "/v2", &sm) == 0) {
-			const cJSON *n = cJSON_GetObjectItemCaseSensitive(sm, "name");
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(sm, "version");
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(sm, "extensions");
-			if (!cJSON_IsString(n) || !cJSON_IsString(v) || !cJSON_IsArray(x)) {
-				struct protocol_item *it = &r->items[r->n - 1];
-				it->status = P_FAIL;
-				r->failed++;
-				free(it->detail);
-				it->detail = xstrdup("GET /v2: expected {\"name\": string, \"version\": string, "
-						     "\"extensions\": [...]}");
-			}
-		}
-		cJSON_Delete(sm);
-	}
-	buf_reset(&d);
-	buf_addf(&d, "/v2/models/%s/ready", o->model);
-	expect_200(o, r, "model ready", d.ptr, NULL);
-
-	/* bad requests */
-	if (!req) {
-		add(r, "bad request: wrong datatype", P_SKIP, "no request could be built from the metadata");
-		add(r, "bad request: wrong shape", P_SKIP, "no request could be built from the metadata");
-		add(r, "bad request: data does not match the shape", P_SKIP,
-		    "no request could be built from the metadata");
-	} else {
-		cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(req, "inputs"), 0);
-		const char *dt = cJSON_GetObjectItemCaseSensitive(t, "datatype")->valuestring;
-		cJSON *bad = cJSON_Duplicate(req, 1),
-		      *bt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
-		cJSON *data = cJSON_GetObjectItemCaseSensitive(bt, "data"), *shape;
-		const cJSON *mshape;
-		char *body;
-		int numeric = strcmp(dt, "BYTES") && strcmp(dt, "BOOL");
-		/* wrong datatype: strings labelled BYTES for a numeric input, numbers labelled FP32 otherwise */
-		cJSON_ReplaceItemInObjectCaseSensitive(bt, "datatype", cJSON_CreateString(numeric ? "BYTES" : "FP32"));
-		if (numeric) {
-			size_t n = (size_t)cJSON_GetArraySize(data);
-			cJSON *nd = cJSON_CreateArray();
-			for (size_t i = 0; i < n; i++)
-				cJSON_AddItemToArray(nd, cJSON_CreateString("x"));
-			cJSON_ReplaceItemInObjectCaseSensitive(bt, "data", nd);
-		} else {
-			size_t n = (size_t)cJSON_GetArraySize(data);
-			cJSON *nd = cJSON_CreateArray();
-			for (size_t i = 0; i < n; i++)
-				cJSON_AddItemToArray(nd, cJSON_CreateNumber(1.5));
-			cJSON_ReplaceItemInObjectCaseSensitive(bt, "data", nd);
-		}
-		body = print(bad);
-		expect_error(o, r, "bad request: wrong datatype", infer.ptr, body);
-		cJSON_free(body);
-		cJSON_Delete(bad);
-
-		/* wrong shape: the last fixed dimension one larger, with data to match */
-		mshape = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "inputs"), 0), "shape");
-		{
-			const cJSON *last = NULL;
-			for (const cJSON *x = mshape ? mshape->child : NULL; x; x = x->next)
-				last = x;
-			if (!last || last->valuedouble < 1 || !cJSON_GetArraySize(mshape)) {
-				add(r, "bad request: wrong shape", P_SKIP,
-				    "the first input has no fixed last dimension");
-			} else {
-				double count = 1;
-				cJSON *nd;
-				bad = cJSON_Duplicate(req, 1);
-				bt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
-				shape = cJSON_GetObjectItemCaseSensitive(bt, "shape");
-				for (cJSON *x = shape->child; x; x = x->next) {
-					if (!x->next)
-						cJSON_SetNumberValue(x, x->valuedouble + 1);
-					count *= x->valuedouble;
-				}
-				nd = cJSON_CreateArray();
-				for (double k = 0; k < count && k < MAX_ELEMENTS; k++)
-					cJSON_AddItemToArray(nd, zero_of(dt));
-				cJSON_ReplaceItemInObjectCaseSensitive(bt, "data", nd);
-				body = print(bad);
-				expect_error(o, r, "bad request: wrong shape", infer.ptr, body);
-				cJSON_free(body);
-				cJSON_Delete(bad);
-			}
-		}
-
-		/* data that does not fill the shape: one value short */
-		bad = cJSON_Duplicate(req, 1);
-		bt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(bad, "inputs"), 0);
-		data = cJSON_GetObjectItemCaseSensitive(bt, "data");
-		if (cJSON_GetArraySize(data) > 0)
-			cJSON_DeleteItemFromArray(data, 0);
-		else
-			cJSON_AddItemToArray(data, zero_of(dt));
-		body = print(bad);
-		expect_error(o, r, "bad request: data does not match the shape", infer.ptr, body);
-		cJSON_free(body);
-		cJSON_Delete(bad);
-	}
-	{
-		char *body = req ? print(req) : xstrdup("{\"inputs\":[]}");
-		buf_reset(&d);
-		buf_addf(&d, "/v2/models/%s-no-such-model/infer", o->model);
-		expect_error(o, r, "bad request: unknown model", d.ptr, body);
-		if (req)
-			cJSON_free(body);
-		else
-			free(body);
-	}
-	expect_error(o, r, "bad request: invalid JSON", infer.ptr, "{\"inputs\": [");
-
-	cJSON_Delete(meta);
-	cJSON_Delete(req);
+	cJSON_free(body);
 	cJSON_Delete(ans);
 	http_resp_release(&resp);
-	buf_release(&path);
-	buf_release(&infer);
 	buf_release(&why);
 	buf_release(&d);
+}
+
+/* GET /v2: 200 with {"name": string, "version": string, "extensions": [...]}. */
+static void kserve_server_metadata(struct kserve_run *k)
+{
+	cJSON *sm = NULL;
+	if (expect_200(k->o, k->r, "server metadata", "/v2", &sm) == 0) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(sm, "name");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(sm, "version");
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(sm, "extensions");
+		if (!cJSON_IsString(n) || !cJSON_IsString(v) || !cJSON_IsArray(x))
+			fail_last(k->r, xstrdup("GET /v2: expected {\"name\": string, \"version\": string, "
+						"\"extensions\": [...]}"));
+	}
+	cJSON_Delete(sm);
+}
+
+static void kserve_model_ready(struct kserve_run *k)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/ready", k->model.ptr);
+	expect_200(k->o, k->r, "model ready", path.ptr, NULL);
+	buf_release(&path);
+}
+
+/* Strings labelled BYTES for a numeric input, numbers labelled FP32 otherwise. */
+static void kserve_bad_datatype(struct kserve_run *k)
+{
+	static const char *const name = "bad request: wrong datatype";
+	cJSON *bt, *bad, *nd;
+	int numeric;
+	size_t n;
+	if (!k->req) {
+		add(k->r, name, P_SKIP, "no request could be built from the metadata");
+		return;
+	}
+	numeric = strcmp(k->dt, "BYTES") && strcmp(k->dt, "BOOL");
+	bad = copy_request(k, &bt);
+	n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(bt, "data"));
+	cJSON_ReplaceItemInObjectCaseSensitive(bt, "datatype", cJSON_CreateString(numeric ? "BYTES" : "FP32"));
+	nd = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(nd, numeric ? cJSON_CreateString("x") : cJSON_CreateNumber(1.5));
+	cJSON_ReplaceItemInObjectCaseSensitive(bt, "data", nd);
+	send_bad(k, name, bad);
+}
+
+/* The last fixed dimension of the first input one larger, with data to match. */
+static void kserve_bad_shape(struct kserve_run *k)
+{
+	static const char *const name = "bad request: wrong shape";
+	const cJSON *mshape, *last = NULL;
+	cJSON *bt, *bad, *nd;
+	double count = 1;
+	if (!k->req) {
+		add(k->r, name, P_SKIP, "no request could be built from the metadata");
+		return;
+	}
+	mshape = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(k->meta, "inputs"), 0), "shape");
+	for (const cJSON *x = mshape ? mshape->child : NULL; x; x = x->next)
+		last = x;
+	if (!last || last->valuedouble < 1 || !cJSON_GetArraySize(mshape)) {
+		add(k->r, name, P_SKIP, "the first input has no fixed last dimension");
+		return;
+	}
+	bad = copy_request(k, &bt);
+	for (cJSON *x = cJSON_GetObjectItemCaseSensitive(bt, "shape")->child; x; x = x->next) {
+		if (!x->next)
+			cJSON_SetNumberValue(x, x->valuedouble + 1);
+		count *= x->valuedouble;
+	}
+	nd = cJSON_CreateArray();
+	for (double i = 0; i < count && i < MAX_ELEMENTS; i++)
+		cJSON_AddItemToArray(nd, zero_of(k->dt));
+	cJSON_ReplaceItemInObjectCaseSensitive(bt, "data", nd);
+	send_bad(k, name, bad);
+}
+
+/* Data that does not fill the shape: one value short (or one too many when there is none). */
+static void kserve_bad_data_count(struct kserve_run *k)
+{
+	static const char *const name = "bad request: data does not match the shape";
+	cJSON *bt, *bad, *data;
+	if (!k->req) {
+		add(k->r, name, P_SKIP, "no request could be built from the metadata");
+		return;
+	}
+	bad = copy_request(k, &bt);
+	data = cJSON_GetObjectItemCaseSensitive(bt, "data");
+	if (cJSON_GetArraySize(data) > 0)
+		cJSON_DeleteItemFromArray(data, 0);
+	else
+		cJSON_AddItemToArray(data, zero_of(k->dt));
+	send_bad(k, name, bad);
+}
+
+/* A good request (or an empty one) to a model that does not exist. */
+static void kserve_unknown_model(struct kserve_run *k)
+{
+	struct buf path = BUF_INIT;
+	char *body = k->req ? print(k->req) : xstrdup("{\"inputs\":[]}");
+	buf_addf(&path, "/v2/models/%s-no-such-model/infer", k->o->model);
+	expect_error(k->o, k->r, "bad request: unknown model", path.ptr, body);
+	if (k->req)
+		cJSON_free(body);
+	else
+		free(body);
+	buf_release(&path);
+}
+
+static void kserve(const struct protocol_opts *o, struct protocol_report *r)
+{
+	struct kserve_run k;
+	memset(&k, 0, sizeof(k));
+	k.o = o;
+	k.r = r;
+	buf_init(&k.model, 0);
+	buf_init(&k.infer, 0);
+	buf_addf(&k.model, "/v2/models/%s", o->model);
+	buf_addf(&k.infer, "/v2/models/%s/infer", o->model);
+
+	k.ready_ok = expect_200(o, r, "server ready", "/v2/health/ready", NULL) == 0;
+	kserve_model_metadata(&k);
+	kserve_infer_after_ready(&k);
+	expect_200(o, r, "server live", "/v2/health/live", NULL);
+	kserve_server_metadata(&k);
+	kserve_model_ready(&k);
+	kserve_bad_datatype(&k);
+	kserve_bad_shape(&k);
+	kserve_bad_data_count(&k);
+	kserve_unknown_model(&k);
+	expect_error(o, r, "bad request: invalid JSON", k.infer.ptr, "{\"inputs\": [");
+
+	cJSON_Delete(k.meta);
+	cJSON_Delete(k.req);
+	buf_release(&k.model);
+	buf_release(&k.infer);
 }
 
 /* ---------------------------------------------------------------- TF Serving REST */
@@ -565,14 +625,9 @@ static void tfserving(const struct protocol_opts *o, struct protocol_report *r)
 			if (cJSON_IsString(s) && !strcmp(s->valuestring, "AVAILABLE"))
 				avail = 1;
 		}
-		if (!avail) {
-			struct protocol_item *it = &r->items[r->n - 1];
-			it->status = P_FAIL;
-			r->failed++;
-			free(it->detail);
-			it->detail =
-				xstrfmt("GET %s: no model_version_status entry with state \"AVAILABLE\"", path.ptr);
-		}
+		if (!avail)
+			fail_last(r,
+				  xstrfmt("GET %s: no model_version_status entry with state \"AVAILABLE\"", path.ptr));
 	}
 	if (!cJSON_IsArray(o->instances) || !o->instances->child) {
 		add(r, "predict", P_SKIP, "no instances to send (tfserving-v1 needs parity data to build them)");

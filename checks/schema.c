@@ -1,4 +1,4 @@
-/* schema.c - the schema file: parse it with libyaml (every error as FILE:LINE:COL), write it, JSON of it.
+/* schema.c - the schema file: parse it with the YAML toolkit (every error as FILE:LINE:COL), write it, JSON of it.
  * It must not read data files: inference and validation are in checks/schema_check.c. */
 #include "checks/schema.h"
 
@@ -8,9 +8,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "common/alloc.h"
+#include "common/diag.h"
+#include "common/yaml_doc.h"
 #include "common/banned.h"
 
 void schema_init(struct schema *s)
@@ -51,60 +52,48 @@ const char *schema_type_name(enum schema_type t)
 /* ---------- parsing ---------- */
 
 struct pctx {
-	yaml_document_t *doc;
-	const char *file;
-	struct strvec *diags;
+	struct yaml_doc *doc;
+	struct diags *diags;
 };
 
-static void diag(struct pctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void diag(struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
+static void diag(struct pctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diag(struct pctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
 	va_list ap;
-	buf_addf(&b, "%s:%u:%u: ", c->file, n ? (unsigned)n->start_mark.line + 1 : 1,
-		 n ? (unsigned)n->start_mark.column + 1 : 1);
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	diags_vadd(c->diags, yaml_doc_pos(n), key, fmt, ap);
 	va_end(ap);
-	strvec_push_owned(c->diags, buf_detach(&b, NULL));
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int is_plain(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
+/* The schema format's booleans (any quoting): true, True, yes; false, False, no. */
 static int get_bool(struct pctx *c, const yaml_node_t *n, const char *key, int *out)
 {
-	const char *v = scalar(n);
+	const char *v = yaml_doc_scalar(n);
 	if (v && (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "yes")))
 		*out = 1;
 	else if (v && (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "no")))
 		*out = 0;
 	else {
-		diag(c, n, "%s: expected true or false", key);
+		diag(c, n, key, "expected true or false");
 		return -1;
 	}
 	return 0;
 }
 
+/* A plain scalar strtod reads whole to a finite number. */
 static int get_number(struct pctx *c, const yaml_node_t *n, const char *key, double *out)
 {
-	const char *v = scalar(n);
+	const char *v = yaml_doc_scalar(n);
 	char *end;
-	if (!v || !*v || !is_plain(n)) {
-		diag(c, n, "%s: expected a number", key);
+	if (!v || !*v || !yaml_doc_is_plain(n)) {
+		diag(c, n, key, "expected a number");
 		return -1;
 	}
 	errno = 0;
 	*out = strtod(v, &end);
 	if (*end || errno || !isfinite(*out)) {
-		diag(c, n, "%s: expected a finite number, not '%.64s'", key, v);
+		diag(c, n, key, "expected a finite number, not '%.64s'", v);
 		return -1;
 	}
 	return 0;
@@ -117,18 +106,18 @@ static int cmp_str(const void *a, const void *b)
 
 static void parse_domain(struct pctx *c, struct schema_column *col, yaml_node_t *n)
 {
-	yaml_node_item_t *it;
+	size_t cnt;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		diag(c, n, "domain: expected a list of values");
+		diag(c, n, "domain", "expected a list of values");
 		return;
 	}
-	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	cnt = yaml_doc_seq_len(n);
 	col->domain = xcalloc(cnt ? cnt : 1, sizeof(char *));
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v = yaml_document_get_node(c->doc, *it);
-		const char *s = scalar(v);
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *v = yaml_doc_seq_item(c->doc, n, i);
+		const char *s = yaml_doc_scalar(v);
 		if (!s) {
-			diag(c, v ? v : n, "domain: expected a scalar value");
+			diag(c, v ? v : n, "domain", "expected a scalar value");
 			continue;
 		}
 		col->domain[col->n_domain++] = xstrdup(s);
@@ -136,57 +125,84 @@ static void parse_domain(struct pctx *c, struct schema_column *col, yaml_node_t 
 	qsort(col->domain, col->n_domain, sizeof(char *), cmp_str);
 	for (size_t i = 1; i < col->n_domain; i++)
 		if (!strcmp(col->domain[i - 1], col->domain[i])) {
-			diag(c, n, "domain: duplicate value '%.64s'", col->domain[i]);
+			diag(c, n, "domain", "duplicate value '%.64s'", col->domain[i]);
 			break;
 		}
 	if (!col->n_domain)
-		diag(c, n, "domain: empty list (every value would be unknown)");
+		diag(c, n, "domain", "empty list (every value would be unknown)");
+}
+
+static int parse_type(struct pctx *c, struct schema_column *col, const yaml_node_t *v)
+{
+	static const char *const names[] = { "int", "float", "string", "bool" };
+	static const enum schema_type types[] = { SCHEMA_INT, SCHEMA_FLOAT, SCHEMA_STRING, SCHEMA_BOOL };
+	const char *t = yaml_doc_scalar(v);
+	for (size_t i = 0; t && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(t, names[i])) {
+			col->type = types[i];
+			return 0;
+		}
+	diag(c, v, "type", "unknown type '%.64s' (expected int, float, string or bool)", t ? t : "");
+	return -1;
+}
+
+/* What only makes sense once the whole column is read: min/max and domain against the type. */
+static void check_column(struct pctx *c, const struct schema_column *col, const yaml_node_t *n,
+			 const yaml_node_t *min_node, const yaml_node_t *domain_node)
+{
+	if ((col->has_min || col->has_max) && col->type != SCHEMA_INT && col->type != SCHEMA_FLOAT)
+		diag(c, min_node ? min_node : n, col->name, "min/max need type int or float");
+	if (col->has_min && col->has_max && col->min > col->max)
+		diag(c, min_node, col->name, "min %g is greater than max %g", col->min, col->max);
+	if (domain_node && col->type == SCHEMA_FLOAT)
+		diag(c, domain_node, col->name, "a domain needs type int, string or bool");
+	if (domain_node && col->type == SCHEMA_INT)
+		for (size_t i = 0; i < col->n_domain; i++) {
+			char *end;
+			errno = 0;
+			(void)strtoll(col->domain[i], &end, 10);
+			if (!*col->domain[i] || *end || errno) {
+				diag(c, domain_node, col->name, "domain value '%.64s' is not an int", col->domain[i]);
+				break;
+			}
+		}
 }
 
 static void parse_column(struct pctx *c, struct schema *s, yaml_node_t *n, size_t idx)
 {
 	struct schema_column *col = &s->cols[s->n_cols];
 	yaml_node_t *type_node = NULL, *domain_node = NULL, *min_node = NULL;
-	yaml_node_pair_t *p;
-	size_t before = c->diags->n;
+	size_t before = c->diags->n, np = yaml_doc_map_len(n);
+	struct buf where = BUF_INIT;
 	memset(col, 0, sizeof(*col));
 	col->required = 1;
 	col->type = SCHEMA_STRING;
-	col->line = (unsigned)n->start_mark.line + 1;
-	col->col = (unsigned)n->start_mark.column + 1;
+	col->line = yaml_doc_pos(n).line;
+	col->col = yaml_doc_pos(n).col;
+	buf_addf(&where, "columns[%zu]", idx);
 	if (n->type != YAML_MAPPING_NODE) {
-		diag(c, n, "columns[%zu]: expected a mapping (name, type, ...)", idx);
+		diag(c, n, where.ptr, "expected a mapping (name, type, ...)");
+		buf_release(&where);
 		return;
 	}
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-		const char *key = scalar(k);
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = yaml_doc_map_key(c->doc, n, i);
+		yaml_node_t *v = yaml_doc_map_value(c->doc, n, i);
+		const char *key = yaml_doc_scalar(k);
 		if (!k || !v)
 			continue;
 		if (!key) {
-			diag(c, k, "columns[%zu]: keys must be scalars", idx);
+			diag(c, k, where.ptr, "keys must be scalars");
 		} else if (!strcmp(key, "name")) {
-			if (!scalar(v) || !*scalar(v))
-				diag(c, v, "name: expected a non-empty string");
+			if (!yaml_doc_scalar(v) || !*yaml_doc_scalar(v))
+				diag(c, v, "name", "expected a non-empty string");
 			else {
 				free(col->name);
-				col->name = xstrdup(scalar(v));
+				col->name = xstrdup(yaml_doc_scalar(v));
 			}
 		} else if (!strcmp(key, "type")) {
-			const char *t = scalar(v);
 			type_node = v;
-			if (t && !strcmp(t, "int"))
-				col->type = SCHEMA_INT;
-			else if (t && !strcmp(t, "float"))
-				col->type = SCHEMA_FLOAT;
-			else if (t && !strcmp(t, "string"))
-				col->type = SCHEMA_STRING;
-			else if (t && !strcmp(t, "bool"))
-				col->type = SCHEMA_BOOL;
-			else
-				diag(c, v, "type: unknown type '%.64s' (expected int, float, string or bool)",
-				     t ? t : "");
+			parse_type(c, col, v);
 		} else if (!strcmp(key, "nullable")) {
 			get_bool(c, v, key, &col->nullable);
 		} else if (!strcmp(key, "required")) {
@@ -200,62 +216,45 @@ static void parse_column(struct pctx *c, struct schema *s, yaml_node_t *n, size_
 			col->has_max = !get_number(c, v, key, &col->max);
 		} else if (!strcmp(key, "domain")) {
 			if (col->domain) {
-				diag(c, k, "domain: given twice");
+				diag(c, k, "domain", "given twice");
 				continue;
 			}
 			domain_node = v;
 			parse_domain(c, col, v);
 		} else {
-			diag(c, k,
-			     "columns[%zu]: unknown key '%.64s' (expected name, type, nullable, required, warn, "
-			     "min, max or domain)",
-			     idx, key);
+			diag(c, k, where.ptr,
+			     "unknown key '%.64s' (expected name, type, nullable, required, warn, min, max or domain)",
+			     key);
 		}
 	}
 	if (!col->name)
-		diag(c, n, "columns[%zu]: missing 'name'", idx);
+		diag(c, n, where.ptr, "missing 'name'");
 	if (!type_node)
-		diag(c, n, "columns[%zu]: missing 'type' (int, float, string or bool)", idx);
-	if (c->diags->n == before) {
-		if ((col->has_min || col->has_max) && col->type != SCHEMA_INT && col->type != SCHEMA_FLOAT)
-			diag(c, min_node ? min_node : n, "%s: min/max need type int or float", col->name);
-		if (col->has_min && col->has_max && col->min > col->max)
-			diag(c, min_node, "%s: min %g is greater than max %g", col->name, col->min, col->max);
-		if (domain_node && col->type == SCHEMA_FLOAT)
-			diag(c, domain_node, "%s: a domain needs type int, string or bool", col->name);
-		if (domain_node && col->type == SCHEMA_INT)
-			for (size_t i = 0; i < col->n_domain; i++) {
-				char *end;
-				errno = 0;
-				(void)strtoll(col->domain[i], &end, 10);
-				if (!*col->domain[i] || *end || errno) {
-					diag(c, domain_node, "%s: domain value '%.64s' is not an int", col->name,
-					     col->domain[i]);
-					break;
-				}
-			}
-	}
+		diag(c, n, where.ptr, "missing 'type' (int, float, string or bool)");
+	if (c->diags->n == before)
+		check_column(c, col, n, min_node, domain_node);
 	s->n_cols++;
+	buf_release(&where);
 }
 
 static void parse_root(struct pctx *c, struct schema *s, yaml_node_t *root)
 {
-	yaml_node_pair_t *p;
 	yaml_node_t *cols = NULL;
+	size_t cnt, np = yaml_doc_map_len(root);
 	if (root->type != YAML_MAPPING_NODE) {
-		diag(c, root, "expected a mapping with a 'columns' list");
+		diag(c, root, "", "expected a mapping with a 'columns' list");
 		return;
 	}
-	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-		const char *key = scalar(k);
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = yaml_doc_map_key(c->doc, root, i);
+		yaml_node_t *v = yaml_doc_map_value(c->doc, root, i);
+		const char *key = yaml_doc_scalar(k);
 		if (!k || !v)
 			continue;
 		if (key && !strcmp(key, "columns")) {
 			cols = v;
 		} else if (key && !strcmp(key, "unexpected_columns")) {
-			const char *t = scalar(v);
+			const char *t = yaml_doc_scalar(v);
 			if (t && !strcmp(t, "error"))
 				s->unexpected = SCHEMA_EXTRA_ERROR;
 			else if (t && !strcmp(t, "warn"))
@@ -263,78 +262,81 @@ static void parse_root(struct pctx *c, struct schema *s, yaml_node_t *root)
 			else if (t && !strcmp(t, "ignore"))
 				s->unexpected = SCHEMA_EXTRA_IGNORE;
 			else
-				diag(c, v, "unexpected_columns: expected error, warn or ignore");
+				diag(c, v, key, "expected error, warn or ignore");
 		} else if (key && !strcmp(key, "empty_dataset")) {
-			const char *t = scalar(v);
+			const char *t = yaml_doc_scalar(v);
 			if (t && (!strcmp(t, "error") || !strcmp(t, "warn")))
 				s->empty_warn = !strcmp(t, "warn");
 			else
-				diag(c, v, "empty_dataset: expected error or warn");
+				diag(c, v, key, "expected error or warn");
 		} else {
-			diag(c, k, "unknown key '%.64s' (expected columns, unexpected_columns or empty_dataset)",
+			diag(c, k, "", "unknown key '%.64s' (expected columns, unexpected_columns or empty_dataset)",
 			     key ? key : "");
 		}
 	}
 	if (!cols) {
-		diag(c, root, "missing 'columns'");
+		diag(c, root, "", "missing 'columns'");
 		return;
 	}
 	if (cols->type != YAML_SEQUENCE_NODE) {
-		diag(c, cols, "columns: expected a list");
+		diag(c, cols, "columns", "expected a list");
 		return;
 	}
-	size_t cnt = (size_t)(cols->data.sequence.items.top - cols->data.sequence.items.start);
+	cnt = yaml_doc_seq_len(cols);
 	s->cols = xcalloc(cnt ? cnt : 1, sizeof(*s->cols));
 	for (size_t i = 0; i < cnt; i++) {
-		yaml_node_t *n = yaml_document_get_node(c->doc, cols->data.sequence.items.start[i]);
+		yaml_node_t *n = yaml_doc_seq_item(c->doc, cols, i);
 		if (n)
 			parse_column(c, s, n, i);
 	}
 	for (size_t i = 0; i < s->n_cols; i++)
 		for (size_t j = 0; j < i; j++)
 			if (s->cols[i].name && s->cols[j].name && !strcmp(s->cols[i].name, s->cols[j].name)) {
-				struct buf b = BUF_INIT;
-				buf_addf(&b, "%s:%u:%u: column '%.64s' is defined twice (first at line %u)", c->file,
-					 s->cols[i].line, s->cols[i].col, s->cols[i].name, s->cols[j].line);
-				strvec_push_owned(c->diags, buf_detach(&b, NULL));
+				diags_add(c->diags, (struct diag_pos){ s->cols[i].line, s->cols[i].col }, "",
+					  "column '%.64s' is defined twice (first at line %u)", s->cols[i].name,
+					  s->cols[j].line);
 				break;
 			}
 }
 
+/* The schema's diags as this file has always worded them: as given (values are cut with %.64s where
+ * they are quoted), every one of them. */
+static void diags_for(struct diags *d, const char *file)
+{
+	diags_init(d);
+	d->verbatim = 1;
+	d->max = 0;
+	diags_set_file(d, file);
+}
+
 int schema_parse_buffer(struct schema *s, const char *data, size_t len, const char *file, struct strvec *diags)
 {
-	struct pctx c = { NULL, file ? file : "schema.yaml", diags };
-	yaml_parser_t p;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	size_t before = diags->n;
+	static const struct yaml_doc_limits lim = { SCHEMA_MAX_BYTES, 0, 0, 0 };
+	struct diags d;
+	struct yaml_doc doc;
+	struct pctx c = { &doc, &d };
+	int ret;
 	schema_init(s);
-	if (len > SCHEMA_MAX_BYTES) {
-		strvec_pushf(diags, "%s:1:1: schema is too large (%zu bytes; the limit is %d)", c.file, len,
-			     SCHEMA_MAX_BYTES);
-		return -1;
+	diags_for(&d, file ? file : "schema.yaml");
+	if (yaml_doc_load(&doc, data, len, &lim, &d) < 0) {
+		if (doc.error.kind == YAML_DOC_TOO_LARGE)
+			diags_add(&d, (struct diag_pos){ 1, 1 }, "", "schema is too large (%zu bytes; the limit is %d)",
+				  len, SCHEMA_MAX_BYTES);
+		else
+			diags_add(&d, doc.error.mark, "", "%s",
+				  doc.error.problem ? doc.error.problem : "YAML syntax error");
+	} else if (!doc.root) {
+		diags_add(&d, (struct diag_pos){ 1, 1 }, "", "empty schema (expected a 'columns' list)");
+	} else {
+		parse_root(&c, s, doc.root);
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &doc)) {
-		strvec_pushf(diags, "%s:%zu:%zu: %s", c.file, p.problem_mark.line + 1, p.problem_mark.column + 1,
-			     p.problem ? p.problem : "YAML syntax error");
-		yaml_parser_delete(&p);
-		return -1;
-	}
-	c.doc = &doc;
-	root = yaml_document_get_root_node(&doc);
-	if (!root)
-		strvec_pushf(diags, "%s:1:1: empty schema (expected a 'columns' list)", c.file);
-	else
-		parse_root(&c, s, root);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&p);
-	if (diags->n > before) {
+	yaml_doc_release(&doc);
+	ret = d.n ? -1 : 0;
+	if (ret < 0)
 		schema_release(s);
-		return -1;
-	}
-	return 0;
+	diags_to_strvec(&d, diags);
+	diags_release(&d);
+	return ret;
 }
 
 int schema_parse_file(struct schema *s, const char *path, struct strvec *diags)
@@ -344,8 +346,12 @@ int schema_parse_file(struct schema *s, const char *path, struct strvec *diags)
 	b.max = SCHEMA_MAX_BYTES;
 	schema_init(s);
 	if (buf_read_file(&b, path)) {
-		strvec_pushf(diags, "%s: could not read: %s", path,
-			     errno == EFBIG ? "file too large" : strerror(errno));
+		struct diags d;
+		diags_for(&d, path);
+		diags_add(&d, (struct diag_pos){ 0, 0 }, "", "could not read: %s",
+			  errno == EFBIG ? "file too large" : strerror(errno));
+		diags_to_strvec(&d, diags);
+		diags_release(&d);
 		buf_release(&b);
 		return -1;
 	}

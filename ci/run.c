@@ -64,7 +64,7 @@ void run_init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	spec_init(&r->spec);
-	spec_diags_init(&r->diags);
+	diags_init(&r->diags);
 }
 
 void run_release(struct run *r)
@@ -110,7 +110,7 @@ void run_release(struct run *r)
 	free(r->reason);
 	ws_commit_release(&r->commit);
 	spec_release(&r->spec);
-	spec_diags_release(&r->diags);
+	diags_release(&r->diags);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -151,7 +151,7 @@ void run_to_record(const struct run *r, struct run_record *out)
 	}
 	for (size_t i = 0; i < r->diags.n; i++) {
 		struct buf b = BUF_INIT;
-		spec_diag_format(&r->diags, i, &b);
+		diag_format(&r->diags, i, &b);
 		strvec_push(&out->spec_errors, b.ptr);
 		buf_release(&b);
 	}

@@ -117,9 +117,9 @@ struct run {
 	char *log_dir;               /* $home/logs/<id>; owned */
 	struct ws_commit commit;
 	struct spec spec;
-	char root_tree[41];      /* git tree of the whole commit ("" until the keys are prepared) */
-	struct spec_diags diags; /* spec problems when status is RUN_ERROR because of the spec */
-	struct run_step *steps;  /* CI steps first, then run steps, each in DAG order; owned */
+	char root_tree[41];     /* git tree of the whole commit ("" until the keys are prepared) */
+	struct diags diags;     /* spec problems when status is RUN_ERROR because of the spec */
+	struct run_step *steps; /* CI steps first, then run steps, each in DAG order; owned */
 	size_t n_steps;
 	int jobs;
 	int64_t started_at_ms, finished_at_ms;

@@ -273,7 +273,7 @@ static void print_details(const struct verdict *v)
 static int check_service(struct strvec *args, struct cmd_ctx *ctx)
 {
 	struct spec s;
-	struct spec_diags diags;
+	struct diags diags;
 	struct strvec env = STRVEC_INIT;
 	struct verdicts vs = VERDICTS_INIT;
 	struct service_ctx sc;
@@ -292,11 +292,11 @@ static int check_service(struct strvec *args, struct cmd_ctx *ctx)
 	if (parse_timeout(ctx, &timeout))
 		return 2;
 	spec_init(&s);
-	spec_diags_init(&diags);
+	diags_init(&diags);
 	if (spec_parse_file(&s, file, file, &diags) < 0) {
 		for (size_t i = 0; i < diags.n; i++) {
 			buf_reset(&b);
-			spec_diag_format(&diags, i, &b);
+			diag_format(&diags, i, &b);
 			fprintf(stderr, "%s\n", b.ptr);
 		}
 		code = 2;
@@ -417,7 +417,7 @@ out:
 	verdicts_release(&vs);
 	strvec_clear(&env);
 	spec_release(&s);
-	spec_diags_release(&diags);
+	diags_release(&diags);
 	err_release(&e);
 	buf_release(&b);
 	free(contract);

@@ -18,14 +18,14 @@ const struct cmd_opt cmd_validate_opts[] = {
 int cmd_validate(struct strvec *args, struct cmd_ctx *ctx)
 {
 	struct spec spec;
-	struct spec_diags diags;
+	struct diags diags;
 	const char *file;
 	char *dircopy;
 	int code;
 
 	file = args->n ? args->v[0] : "mlci.yaml";
 	spec_init(&spec);
-	spec_diags_init(&diags);
+	diags_init(&diags);
 	if (spec_parse_file(&spec, file, file, &diags) == 0) {
 		dircopy = xstrdup(file);
 		spec_check_paths(&spec, dirname(dircopy), &diags);
@@ -58,7 +58,7 @@ int cmd_validate(struct strvec *args, struct cmd_ctx *ctx)
 		struct buf b = BUF_INIT;
 		for (size_t i = 0; i < diags.n; i++) {
 			buf_reset(&b);
-			spec_diag_format(&diags, i, &b);
+			diag_format(&diags, i, &b);
 			fprintf(stderr, "%s\n", b.ptr);
 		}
 		fprintf(stderr, "mlci: %s: %zu error%s\n", file, diags.n, diags.n == 1 ? "" : "s");
@@ -70,6 +70,6 @@ int cmd_validate(struct strvec *args, struct cmd_ctx *ctx)
 	}
 	code = diags.n ? 2 : 0;
 	spec_release(&spec);
-	spec_diags_release(&diags);
+	diags_release(&diags);
 	return code;
 }

@@ -13,15 +13,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct buf b = BUF_INIT;
 	struct policy p;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	spec_parse_policy_buffer(&s, (const char *)data, size, "policy.yaml", &d);
 	for (size_t i = 0; i < d.n; i++) {
 		buf_reset(&b);
-		spec_diag_format(&d, i, &b);
+		diag_format(&d, i, &b);
 	}
 	memset(&p, 0, sizeof(p));
 	p.spec = &s;
@@ -48,6 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_release(&b);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	return 0;
 }

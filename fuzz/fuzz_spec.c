@@ -11,14 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct buf b = BUF_INIT;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	spec_parse_buffer(&s, (const char *)data, size, "fuzz.yaml", &d);
 	for (size_t i = 0; i < d.n; i++) {
 		buf_reset(&b);
-		spec_diag_format(&d, i, &b);
+		diag_format(&d, i, &b);
 	}
 	/* whatever parsed must be safe to use */
 	spec_environment_for_branch(&s, "main");
@@ -31,6 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_release(&b);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* spec.c - the public face of the mlci.yaml parser (spec/spec.h): bounded input, YAML syntax errors, the
- * document walk, diagnostics output and small helpers. It must not run commands or write files. */
+/* spec.c - the public face of the mlci.yaml parser (spec/spec.h): the limits on input, the wording of YAML
+ * syntax errors, the document walk, paths on disk and small helpers. It must not run commands or write files. */
 #include "spec/spec.h"
 
 #include <errno.h>
@@ -66,6 +66,11 @@ void spec_release(struct spec *s)
 		free(e->deploy_dir);
 		free(e->health);
 		spec_strlist_release(&e->freeze);
+		spec_strlist_release(&e->override_approvers);
+		free(e->champion.metric);
+		free(e->champion.eval_set);
+		free(e->champion.score);
+		free(e->champion.metrics);
 	}
 	for (size_t i = 0; i < s->n_groups; i++) {
 		free(s->groups[i].name);
@@ -79,185 +84,53 @@ void spec_release(struct spec *s)
 	spec_init(s);
 }
 
-void spec_diags_init(struct spec_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-}
-
-void spec_diags_release(struct spec_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->items[i].key);
-		free(d->items[i].msg);
-	}
-	free(d->items);
-	free(d->file);
-	spec_diags_init(d);
-}
-
-void spec_diag_format(const struct spec_diags *d, size_t i, struct buf *out)
-{
-	const struct spec_diag *dg;
-	if (i >= d->n)
-		return;
-	dg = &d->items[i];
-	buf_addstr(out, d->file ? d->file : "mlci.yaml");
-	if (dg->pos.line)
-		buf_addf(out, ":%u:%u", dg->pos.line, dg->pos.col);
-	buf_addstr(out, ": ");
-	if (dg->key && *dg->key)
-		buf_addf(out, "%s: ", dg->key);
-	buf_addstr(out, dg->msg);
-}
-
 /* ---------- parsing ---------- */
 
-static void set_file(struct spec_diags *d, const char *file)
+/* Word the parser's error: where libyaml stopped and what it says. */
+static void syntax_diag(const struct yaml_doc_error *e, struct diags *d)
 {
-	if (d->file && !strcmp(d->file, file))
-		return;
-	free(d->file);
-	d->file = xstrdup(file);
-}
-
-/* Report the parser's error: where libyaml stopped and what it says. Reader errors (bad encoding,
- * control characters) carry a byte offset instead of a mark. */
-static void syntax_diag(const yaml_parser_t *p, const char *data, size_t len, struct spec_diags *d)
-{
-	struct spec_pos pos;
 	struct buf msg = BUF_INIT;
-	const char *problem = p->problem ? p->problem : "unknown error";
-	if (p->error == YAML_MEMORY_ERROR) {
-		spec_diag_add(d, (struct spec_pos){ 1, 1 }, "", "out of memory while parsing");
+	const char *problem = e->problem ? e->problem : "unknown error";
+	if (e->kind == YAML_DOC_NOMEM) {
+		diags_add(d, (struct diag_pos){ 1, 1 }, "", "out of memory while parsing");
 		return;
 	}
-	if (p->error == YAML_READER_ERROR) {
-		size_t off = p->problem_offset < len ? p->problem_offset : len, nl = 0;
-		pos.line = 1;
-		for (size_t i = 0; i < off; i++) {
-			if (data[i] == '\n') {
-				pos.line++;
-				nl = i + 1;
-			}
-		}
-		pos.col = (unsigned)(off - nl + 1);
+	if (e->kind == YAML_DOC_ENCODING) {
 		buf_addf(&msg, "invalid character: %s", problem);
-		if (p->problem_value != -1)
-			buf_addf(&msg, " (byte 0x%02x)", (unsigned)p->problem_value & 0xffu);
+		if (e->byte != -1)
+			buf_addf(&msg, " (byte 0x%02x)", (unsigned)e->byte);
 	} else {
-		pos.line = (unsigned)p->problem_mark.line + 1;
-		pos.col = (unsigned)p->problem_mark.column + 1;
 		buf_addf(&msg, "syntax error: %s", problem);
-		if (p->context)
-			buf_addf(&msg, " (%s at line %u, column %u)", p->context, (unsigned)p->context_mark.line + 1,
-				 (unsigned)p->context_mark.column + 1);
+		if (e->context)
+			buf_addf(&msg, " (%s at line %u, column %u)", e->context, e->context_pos.line,
+				 e->context_pos.col);
 	}
-	spec_diag_add(d, pos, "", "%s", msg.ptr);
+	diags_add(d, e->pos, "", "%s", msg.ptr);
 	buf_release(&msg);
 }
 
-/* A first pass over the event stream: syntax errors, aliases (refused so that a small file cannot
- * expand into a huge tree), nesting deeper than SPEC_MAX_DEPTH, more than one document. Returns 0 when the document may
- * be loaded, 1 when the stream holds no document, -1 after diags. */
-static int scan_events(const char *data, size_t len, struct spec_diags *d)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int docs = 0, ret = 0, done = 0, depth = 0;
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	while (!done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			syntax_diag(&p, data, len, d);
-			ret = -1;
-			break;
-		}
-		switch (ev.type) {
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs == 2) {
-				spec_diag_add(d,
-					      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-								 (unsigned)ev.start_mark.column + 1 },
-					      "",
-					      "more than one document in the file (expected a single YAML document)");
-				ret = -1;
-				done = 1;
-			}
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			/* libyaml's scanner slows down quadratically with flow nesting; a spec needs ~6 */
-			if (++depth > SPEC_MAX_DEPTH) {
-				spec_diag_add(d,
-					      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-								 (unsigned)ev.start_mark.column + 1 },
-					      "", "nesting is deeper than %d levels", SPEC_MAX_DEPTH);
-				ret = -1;
-				done = 1;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_ALIAS_EVENT:
-			spec_diag_add(d,
-				      (struct spec_pos){ (unsigned)ev.start_mark.line + 1,
-							 (unsigned)ev.start_mark.column + 1 },
-				      "", "aliases are not supported (found \"*%s\"; write the value out instead)",
-				      (const char *)ev.data.alias.anchor);
-			ret = -1;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (ret == 0 && docs == 0)
-		return 1;
-	return ret;
-}
-
-static int parse_doc(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags,
+static int parse_doc(struct spec *out, const char *data, size_t len, const char *file, struct diags *diags,
 		     void (*root_fn)(struct spec_ctx *c, yaml_node_t *root))
 {
+	static const struct yaml_doc_limits lim = { SPEC_MAX_BYTES, SPEC_MAX_DEPTH, 1, 1 };
 	size_t first = diags->n;
-	int ret = -1, r;
-	yaml_parser_t p;
-	yaml_document_t doc;
-	yaml_node_t *root;
+	int ret = -1;
+	struct yaml_doc doc;
 	struct spec_ctx c;
 
-	set_file(diags, file ? file : "mlci.yaml");
-	if (len > SPEC_MAX_BYTES) {
-		spec_diag_add(diags, (struct spec_pos){ 0, 0 }, "", "spec is too large (%zu bytes; the limit is %d)",
-			      len, SPEC_MAX_BYTES);
+	diags_set_file(diags, file ? file : "mlci.yaml");
+	if (yaml_doc_load(&doc, data, len, &lim, diags) < 0) {
+		if (doc.error.kind == YAML_DOC_TOO_LARGE)
+			diags_add(diags, (struct diag_pos){ 0, 0 }, "",
+				  "spec is too large (%zu bytes; the limit is %d)", len, SPEC_MAX_BYTES);
+		else if (doc.error.kind != YAML_DOC_REFUSED)
+			syntax_diag(&doc.error, diags);
+		diags_sort(diags, first);
+		yaml_doc_release(&doc);
 		return -1;
 	}
-	r = scan_events(data ? data : "", data ? len : 0, diags);
-	if (r == 1) {
-		spec_diag_add(diags, (struct spec_pos){ 1, 1 }, "", "empty spec");
-		return -1;
-	}
-	if (r < 0) {
-		spec_diags_sort(diags, first);
-		return -1;
-	}
-
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &doc)) {
-		syntax_diag(&p, data, len, diags);
-		yaml_parser_delete(&p);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (!root || spec_is_null(root)) {
-		spec_diag_add(diags, (struct spec_pos){ 1, 1 }, "", "empty spec");
+	if (!doc.root || yaml_doc_is_null(doc.root)) {
+		diags_add(diags, (struct diag_pos){ 1, 1 }, "", "empty spec");
 	} else {
 		memset(&c, 0, sizeof(c));
 		c.doc = &doc;
@@ -265,7 +138,7 @@ static int parse_doc(struct spec *out, const char *data, size_t len, const char 
 		c.s = out;
 		c.cur = SPEC_NONE;
 		buf_init(&c.key, 0);
-		root_fn(&c, root);
+		root_fn(&c, doc.root);
 		ret = c.nerr ? -1 : 0;
 		buf_release(&c.key);
 		spec_index_release(&c.comps);
@@ -275,35 +148,34 @@ static int parse_doc(struct spec *out, const char *data, size_t len, const char 
 				spec_index_release(&c.outputs[i]);
 		free(c.outputs);
 	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&p);
-	spec_diags_sort(diags, first);
+	yaml_doc_release(&doc);
+	diags_sort(diags, first);
 	return ret;
 }
 
-int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct diags *diags)
 {
 	return parse_doc(out, data, len, file, diags, spec_parse_root);
 }
 
-int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags)
+int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file, struct diags *diags)
 {
 	return parse_doc(out, data, len, file ? file : "policy.yaml", diags, spec_parse_policy_root);
 }
 
-int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags)
+int spec_parse_file(struct spec *out, const char *path, const char *display, struct diags *diags)
 {
 	struct buf b;
 	int r;
 	buf_init(&b, SPEC_MAX_BYTES);
 	if (buf_read_file(&b, path) < 0) {
-		set_file(diags, display ? display : path);
+		diags_set_file(diags, display ? display : path);
 		if (errno == EFBIG)
-			spec_diag_add(diags, (struct spec_pos){ 0, 0 }, "", "spec is too large (the limit is %d bytes)",
-				      SPEC_MAX_BYTES);
+			diags_add(diags, (struct diag_pos){ 0, 0 }, "", "spec is too large (the limit is %d bytes)",
+				  SPEC_MAX_BYTES);
 		else
-			spec_diag_add(diags, (struct spec_pos){ 0, 0 }, "", "could not read \"%s\": %s", path,
-				      strerror(errno));
+			diags_add(diags, (struct diag_pos){ 0, 0 }, "", "could not read \"%s\": %s", path,
+				  strerror(errno));
 		buf_release(&b);
 		return -1;
 	}
@@ -351,8 +223,8 @@ const struct spec_environment *spec_environment_for_branch(const struct spec *s,
 enum path_kind { PATH_ANY, PATH_DIR, PATH_FILE };
 
 /* Check one repo-relative path "rel" under "root"; the diag goes to "pos" with key path "key". */
-static int check_path(const char *root, const char *rel, enum path_kind kind, struct spec_pos pos, const char *key,
-		      struct spec_diags *d)
+static int check_path(const char *root, const char *rel, enum path_kind kind, struct diag_pos pos, const char *key,
+		      struct diags *d)
 {
 	struct buf abs = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -363,31 +235,30 @@ static int check_path(const char *root, const char *rel, enum path_kind kind, st
 			char *joined = path_join(root, rel);
 			char real[PATH_MAX];
 			if (realpath(joined, real))
-				spec_diag_add(
-					d, pos, key,
-					"path \"%s\" leaves the repository through a symlink (it resolves to \"%s\")",
-					rel, real);
+				diags_add(d, pos, key,
+					  "path \"%s\" leaves the repository through a symlink (it resolves to \"%s\")",
+					  rel, real);
 			else
-				spec_diag_add(d, pos, key, "path \"%s\" leaves the repository through a symlink", rel);
+				diags_add(d, pos, key, "path \"%s\" leaves the repository through a symlink", rel);
 			free(joined);
 		} else {
-			spec_diag_add(d, pos, key, "could not check path \"%s\": %s", rel, err_msg(&e));
+			diags_add(d, pos, key, "could not check path \"%s\": %s", rel, err_msg(&e));
 		}
 		goto done;
 	}
 	if (stat(abs.ptr, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			spec_diag_add(d, pos, key, "path \"%s\" does not exist in the repository", rel);
+			diags_add(d, pos, key, "path \"%s\" does not exist in the repository", rel);
 		else
-			spec_diag_add(d, pos, key, "could not check path \"%s\": %s", rel, strerror(errno));
+			diags_add(d, pos, key, "could not check path \"%s\": %s", rel, strerror(errno));
 		goto done;
 	}
 	if (kind == PATH_DIR && !S_ISDIR(st.st_mode)) {
-		spec_diag_add(d, pos, key, "path \"%s\" is not a directory", rel);
+		diags_add(d, pos, key, "path \"%s\" is not a directory", rel);
 		goto done;
 	}
 	if (kind == PATH_FILE && !S_ISREG(st.st_mode)) {
-		spec_diag_add(d, pos, key, "path \"%s\" is not a regular file", rel);
+		diags_add(d, pos, key, "path \"%s\" is not a regular file", rel);
 		goto done;
 	}
 	ret = 0;
@@ -397,7 +268,7 @@ done:
 	return ret;
 }
 
-static int check_list(const char *root, const struct spec_strlist *l, const char *key, struct spec_diags *d)
+static int check_list(const char *root, const struct spec_strlist *l, const char *key, struct diags *d)
 {
 	int bad = 0;
 	struct buf k = BUF_INIT;
@@ -411,11 +282,13 @@ static int check_list(const char *root, const struct spec_strlist *l, const char
 	return bad;
 }
 
-int spec_check_paths(const struct spec *s, const char *repo_root, struct spec_diags *diags)
+int spec_check_paths(const struct spec *s, const char *repo_root, struct diags *diags)
 {
 	struct buf k = BUF_INIT;
 	int bad = 0;
 	size_t first = diags->n;
+	if (!diags->file)
+		diags_set_file(diags, "mlci.yaml");
 	for (size_t i = 0; i < s->n_components; i++) {
 		const struct spec_component *c = &s->components[i];
 		if (c->path) {
@@ -438,6 +311,6 @@ int spec_check_paths(const struct spec *s, const char *repo_root, struct spec_di
 				  "checks.service.contract", diags) < 0;
 	bad |= check_list(repo_root, &s->triggers.data, "triggers.data", diags);
 	buf_release(&k);
-	spec_diags_sort(diags, first);
+	diags_sort(diags, first);
 	return bad ? -1 : 0;
 }

@@ -7,31 +7,13 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/diag.h"
 #include "common/error.h"
-
-/* Where a key or value was in the file (1-based, as editors count). */
-struct spec_pos {
-	unsigned line;
-	unsigned col;
-};
-
-/* One diagnostic: rendered as "FILE:LINE:COL: KEY: MESSAGE". */
-struct spec_diag {
-	struct spec_pos pos;
-	char *key; /* dotted key path, e.g. "components.train.needs[0]"; owned */
-	char *msg; /* e.g. "unknown component \"ingst\" (did you mean \"ingest\"?)"; owned */
-};
-
-struct spec_diags {
-	char *file; /* display name used in messages, e.g. "mlci.yaml"; owned */
-	struct spec_diag *items;
-	size_t n, alloc;
-};
 
 /* A list of strings from a YAML sequence (or a single scalar where the doc allows it). */
 struct spec_strlist {
 	char **items;         /* owned */
-	struct spec_pos *pos; /* position of each item; owned */
+	struct diag_pos *pos; /* position of each item; owned */
 	size_t n;
 };
 
@@ -39,7 +21,7 @@ struct spec_strlist {
 struct spec_kv {
 	char *key;
 	char *value;
-	struct spec_pos pos;
+	struct diag_pos pos;
 };
 
 struct spec_kvlist {
@@ -49,9 +31,9 @@ struct spec_kvlist {
 
 struct spec_component {
 	char *name; /* map key; owned */
-	struct spec_pos pos;
+	struct diag_pos pos;
 	char *path;                  /* normalised repo-relative dir; NULL = repo root */
-	struct spec_pos path_pos;    /* where "path" was written (spec_check_paths reports there) */
+	struct diag_pos path_pos;    /* where "path" was written (spec_check_paths reports there) */
 	char *build, *test, *run;    /* shell commands; NULL when absent (run is required) */
 	struct spec_strlist needs;   /* names, validated to exist */
 	size_t *need_idx;            /* needs resolved to component indices (same order); owned */
@@ -67,7 +49,7 @@ struct spec_ref {
 	char *text;   /* as written; owned; NULL when absent */
 	size_t comp;  /* component index (valid when text != NULL) */
 	char *output; /* the output file name part; owned */
-	struct spec_pos pos;
+	struct diag_pos pos;
 };
 
 enum spec_cmp { SPEC_GE, SPEC_LE, SPEC_GT, SPEC_LT, SPEC_EQ };
@@ -76,24 +58,24 @@ struct spec_threshold {
 	char *metric;
 	enum spec_cmp op;
 	double value;
-	struct spec_pos pos;
+	struct diag_pos pos;
 };
 
 struct spec_tolerance {
 	char *metric;
 	double value; /* absolute, or a fraction when relative */
 	int relative; /* written as "1%" */
-	struct spec_pos pos;
+	struct diag_pos pos;
 };
 
 struct spec_check_data {
 	int present;
 	struct spec_ref dataset;
 	char *schema; /* repo-relative file; NULL = none */
-	struct spec_pos schema_pos;
+	struct diag_pos schema_pos;
 	int drift_present;
 	char *drift_reference; /* "production", a registry version, or a repo path (contains a '/') */
-	struct spec_pos drift_reference_pos;
+	struct diag_pos drift_reference_pos;
 	char *drift_method;     /* auto | psi | ks | chi2 | jensen_shannon | linf; default "auto" */
 	double drift_threshold; /* default 0.2 */
 	char *on_drift;         /* fail | warn | retrain; default "fail" */
@@ -141,7 +123,7 @@ struct spec_check_service {
 	char *ready;    /* HTTP path polled for readiness */
 	char *protocol; /* "kserve-v2" | "tfserving-v1" | "none"; default "kserve-v2" */
 	char *contract; /* repo-relative dir or file of contract cases; NULL = none */
-	struct spec_pos contract_pos;
+	struct diag_pos contract_pos;
 	int64_t ready_timeout_ms; /* default 60 s */
 	int load_present;
 	double load_rate; /* requests/s; 0 = max (closed loop) */
@@ -178,12 +160,12 @@ struct spec_champion {
 	char *eval_set;      /* "component/output" of the candidate's run; required */
 	char *score;         /* shell command writing $MLCI_OUT/<metrics>; required */
 	char *metrics;       /* the file the score command writes in $MLCI_OUT; default "metrics.json" */
-	struct spec_pos pos;
+	struct diag_pos pos;
 };
 
 struct spec_environment {
 	char *name;
-	struct spec_pos pos;
+	struct diag_pos pos;
 	enum spec_promote promote;
 	struct spec_strlist branches; /* fnmatch globs */
 	int64_t approvals;            /* 0 = none */
@@ -210,7 +192,7 @@ struct spec_group {
 
 struct spec_triggers {
 	char *schedule; /* 5-field cron; NULL = none */
-	struct spec_pos schedule_pos;
+	struct diag_pos schedule_pos;
 	struct spec_strlist data; /* repo-relative paths */
 };
 
@@ -236,24 +218,19 @@ struct spec {
  * Returns 0 when valid. Otherwise -1: every problem found is appended to "diags" (file:line:col,
  * key path, message), and "out" holds whatever parsed (always safe to spec_release).
  * "out" must be zeroed (or fresh from spec_init) by the caller. */
-int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct spec_diags *diags);
+int spec_parse_buffer(struct spec *out, const char *data, size_t len, const char *file, struct diags *diags);
 /* Parse a promotion policy ($MLCI_HOME/policy.yaml, docs/promotion.md): top-level "environments"
  * (the keys of mlci.yaml's environments), "groups" (name: [users]) and "freeze" (windows for every
  * environment); only those fields of "out" are set. Same diagnostics contract as spec_parse_buffer. */
-int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file,
-			     struct spec_diags *diags);
+int spec_parse_policy_buffer(struct spec *out, const char *data, size_t len, const char *file, struct diags *diags);
 /* Read the file at "path" then spec_parse_buffer; I/O failure is a single diag at 0:0. */
-int spec_parse_file(struct spec *out, const char *path, const char *display, struct spec_diags *diags);
+int spec_parse_file(struct spec *out, const char *path, const char *display, struct diags *diags);
 /* Check that every repo-relative path of the spec (component paths, inputs, schema, contract,
  * trigger data) exists under "repo_root" and does not leave it through a symlink. Appends diags. */
-int spec_check_paths(const struct spec *s, const char *repo_root, struct spec_diags *diags);
+int spec_check_paths(const struct spec *s, const char *repo_root, struct diags *diags);
 
 void spec_init(struct spec *s);
 void spec_release(struct spec *s);
-void spec_diags_init(struct spec_diags *d);
-void spec_diags_release(struct spec_diags *d);
-/* Append "FILE:LINE:COL: KEY: MESSAGE" for diag "i". */
-void spec_diag_format(const struct spec_diags *d, size_t i, struct buf *out);
 
 /* Index of component "name", or (size_t)-1. */
 size_t spec_component_index(const struct spec *s, const char *name);

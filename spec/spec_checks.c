@@ -35,7 +35,7 @@ static void resolve_ref(struct spec_ctx *c, yaml_node_t *n, const char *text, st
 	size_t ci;
 	struct buf msg = BUF_INIT;
 	r->text = xstrdup(text);
-	r->pos = spec_node_pos(n);
+	r->pos = yaml_doc_pos(n);
 	r->comp = SPEC_NONE;
 	if (!slash || slash == text || !slash[1]) {
 		spec_err(c, n, "invalid reference \"%s\" (expected component/output, e.g. \"train/model.json\")", text);
@@ -70,11 +70,11 @@ void spec_get_ref(struct spec_ctx *c, yaml_node_t *n, const char *name, struct s
 	const char *t;
 	if (!n)
 		return;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "a reference of the form component/output");
 	if (t)
 		resolve_ref(c, n, t, r);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- data ---------- */
@@ -89,23 +89,23 @@ static void parse_drift(struct spec_ctx *c, struct spec_check_data *d, yaml_node
 	};
 	yaml_node_t *v[4];
 	int idx;
-	size_t mark = spec_key_push(c, "drift");
+	size_t mark = yaml_doc_key_push(&c->key, "drift");
 	d->drift_present = 1;
 	d->drift_threshold = 0.2;
 	if (spec_fields(c, n, f, 4, v) < 0)
 		goto done;
 	if (spec_get_str(c, v[0], "reference", "production, a model version or a path", &d->drift_reference) == 0) {
-		d->drift_reference_pos = spec_node_pos(v[0]);
+		d->drift_reference_pos = yaml_doc_pos(v[0]);
 		if (strchr(d->drift_reference, '/')) {
 			/* a repository path; normalised, but still with a '/' so that it reads as one */
-			size_t m2 = spec_key_push(c, "reference");
+			size_t m2 = yaml_doc_key_push(&c->key, "reference");
 			char *p = spec_repo_path(c, v[0], d->drift_reference);
 			if (p) {
 				free(d->drift_reference);
 				d->drift_reference = strchr(p, '/') ? xstrdup(p) : path_join(".", p);
 				free(p);
 			}
-			spec_key_pop(c, m2);
+			yaml_doc_key_pop(&c->key, m2);
 		}
 	}
 	if (spec_get_enum(c, v[1], "method", drift_methods, 6, &idx) == 0)
@@ -120,31 +120,31 @@ done:
 		d->drift_method = xstrdup("auto");
 	if (!d->on_drift)
 		d->on_drift = xstrdup("fail");
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 static void parse_data(struct spec_ctx *c, struct spec_check_data *d, yaml_node_t *n)
 {
 	static const struct spec_field f[] = { { "dataset", 1 }, { "schema", 0 }, { "drift", 0 } };
 	yaml_node_t *v[3];
-	size_t mark = spec_key_push(c, "data");
+	size_t mark = yaml_doc_key_push(&c->key, "data");
 	d->present = 1;
 	if (spec_fields(c, n, f, 3, v) < 0)
 		goto done;
 	spec_get_ref(c, v[0], "dataset", &d->dataset);
 	if (v[1]) {
-		size_t m2 = spec_key_push(c, "schema");
+		size_t m2 = yaml_doc_key_push(&c->key, "schema");
 		const char *t = spec_scalar(c, v[1], "a path");
 		if (t) {
 			d->schema = spec_repo_path(c, v[1], t);
-			d->schema_pos = spec_node_pos(v[1]);
+			d->schema_pos = yaml_doc_pos(v[1]);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (v[2])
 		parse_drift(c, d, v[2]);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- training ---------- */
@@ -155,7 +155,7 @@ static void parse_training(struct spec_ctx *c, struct spec_check_training *t, ya
 		{ "history", 0 }, { "converges", 0 }, { "no_nan", 0 }, { "overfit_sample", 0 }
 	};
 	yaml_node_t *v[4];
-	size_t mark = spec_key_push(c, "training");
+	size_t mark = yaml_doc_key_push(&c->key, "training");
 	int conv_ok;
 	t->present = 1;
 	if (spec_fields(c, n, f, 4, v) < 0)
@@ -165,56 +165,56 @@ static void parse_training(struct spec_ctx *c, struct spec_check_training *t, ya
 		/* converges: { window: N, ratio: R } */
 		static const struct spec_field cf[] = { { "window", 0 }, { "ratio", 0 } };
 		yaml_node_t *cv[2];
-		size_t m2 = spec_key_push(c, "converges");
+		size_t m2 = yaml_doc_key_push(&c->key, "converges");
 		t->converges = 1;
 		conv_ok = 0;
 		if (spec_fields(c, v[1], cf, 2, cv) == 0) {
 			spec_get_int(c, cv[0], "window", 1, 1000000, &t->converges_window);
 			spec_get_num(c, cv[1], "ratio", 0, 1, 1, &t->converges_ratio);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	} else {
 		conv_ok = spec_get_bool(c, v[1], "converges", &t->converges);
 	}
-	if (v[3] && !spec_is_null(v[3])) {
+	if (v[3] && !yaml_doc_is_null(v[3])) {
 		static const struct spec_field of[] = { { "run", 1 }, { "max_loss", 1 } };
 		yaml_node_t *ov[2];
-		size_t m2 = spec_key_push(c, "overfit_sample");
+		size_t m2 = yaml_doc_key_push(&c->key, "overfit_sample");
 		if (spec_fields(c, v[3], of, 2, ov) == 0) {
 			spec_get_str(c, ov[0], "run", "a command", &t->overfit_run);
 			spec_get_num(c, ov[1], "max_loss", 0, 0, 1e300, &t->overfit_max_loss);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (conv_ok == 0 && t->converges == 1 && !v[0]) {
-		size_t m2 = spec_key_push(c, "converges");
+		size_t m2 = yaml_doc_key_push(&c->key, "converges");
 		spec_err(c, v[1], "converges needs \"history\" (the training history to check)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
-	if (v[2] && !spec_is_null(v[2])) {
-		size_t m2 = spec_key_push(c, "no_nan");
+	if (v[2] && !yaml_doc_is_null(v[2])) {
+		size_t m2 = yaml_doc_key_push(&c->key, "no_nan");
 		if (v[2]->type != YAML_SEQUENCE_NODE) {
 			if (v[2]->type == YAML_SCALAR_NODE)
 				spec_err(c, v[2], "expected a sequence, got a scalar (write [%s] for a one-item list)",
-					 (const char *)v[2]->data.scalar.value);
+					 yaml_doc_scalar(v[2]));
 			else
 				spec_err(c, v[2], "expected a sequence, got %s", spec_kind(v[2]));
 		} else {
-			size_t cnt = (size_t)(v[2]->data.sequence.items.top - v[2]->data.sequence.items.start);
+			size_t cnt = yaml_doc_seq_len(v[2]);
 			t->no_nan = xcalloc(cnt, sizeof(*t->no_nan));
 			for (size_t i = 0; i < cnt; i++) {
-				yaml_node_t *item = spec_node(c, v[2]->data.sequence.items.start[i]);
-				size_t m3 = spec_key_push_index(c, i);
+				yaml_node_t *item = yaml_doc_seq_item(c->doc, v[2], i);
+				size_t m3 = yaml_doc_key_push_index(&c->key, i);
 				const char *txt = spec_scalar(c, item, "a reference of the form component/output");
 				if (txt)
 					resolve_ref(c, item, txt, &t->no_nan[t->n_no_nan++]);
-				spec_key_pop(c, m3);
+				yaml_doc_key_pop(&c->key, m3);
 			}
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- model ---------- */
@@ -222,7 +222,7 @@ done:
 static void parse_thresholds(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
 {
 	struct spec_pairs p;
-	size_t mark = spec_key_push(c, "thresholds");
+	size_t mark = yaml_doc_key_push(&c->key, "thresholds");
 	if (spec_map(c, n, &p) < 0)
 		goto done;
 	m->thresholds = xcalloc(p.n, sizeof(*m->thresholds));
@@ -232,7 +232,7 @@ static void parse_thresholds(struct spec_ctx *c, struct spec_check_model *m, yam
 		size_t m2;
 		if (!p.keys[i])
 			continue;
-		m2 = spec_key_push(c, p.names[i]);
+		m2 = yaml_doc_key_push(&c->key, p.names[i]);
 		t = spec_scalar(c, p.vals[i], "a threshold such as \">= 0.90\"");
 		if (t && spec_parse_threshold(t, &th->op, &th->value) < 0) {
 			spec_err(c, p.vals[i],
@@ -241,14 +241,14 @@ static void parse_thresholds(struct spec_ctx *c, struct spec_check_model *m, yam
 				 t);
 		} else if (t) {
 			th->metric = xstrdup(p.names[i]);
-			th->pos = spec_node_pos(p.vals[i]);
+			th->pos = yaml_doc_pos(p.vals[i]);
 			m->n_thresholds++;
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* "tolerance" and "max_gap": metric -> absolute number or "N%". */
@@ -256,7 +256,7 @@ static void parse_tolerances(struct spec_ctx *c, const char *name, const char *n
 			     struct spec_tolerance **out, size_t *nout)
 {
 	struct spec_pairs p;
-	size_t mark = spec_key_push(c, name);
+	size_t mark = yaml_doc_key_push(&c->key, name);
 	if (spec_map(c, n, &p) < 0)
 		goto done;
 	*out = xcalloc(p.n, sizeof(**out));
@@ -266,7 +266,7 @@ static void parse_tolerances(struct spec_ctx *c, const char *name, const char *n
 		size_t m2;
 		if (!p.keys[i])
 			continue;
-		m2 = spec_key_push(c, p.names[i]);
+		m2 = yaml_doc_key_push(&c->key, p.names[i]);
 		t = spec_scalar(c, p.vals[i], "a number or a percentage");
 		if (t && spec_parse_tolerance(t, &tol->value, &tol->relative) < 0) {
 			spec_err(c, p.vals[i],
@@ -275,21 +275,21 @@ static void parse_tolerances(struct spec_ctx *c, const char *name, const char *n
 				 noun, t);
 		} else if (t) {
 			tol->metric = xstrdup(p.names[i]);
-			tol->pos = spec_node_pos(p.vals[i]);
+			tol->pos = yaml_doc_pos(p.vals[i]);
 			(*nout)++;
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 static void parse_slices(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
 {
 	static const struct spec_field f[] = { { "metrics", 1 }, { "max_gap", 0 }, { "min_rows", 0 } };
 	yaml_node_t *v[3];
-	size_t mark = spec_key_push(c, "slices");
+	size_t mark = yaml_doc_key_push(&c->key, "slices");
 	if (spec_fields(c, n, f, 3, v) < 0)
 		goto done;
 	spec_get_ref(c, v[0], "metrics", &m->slices_metrics);
@@ -297,7 +297,7 @@ static void parse_slices(struct spec_ctx *c, struct spec_check_model *m, yaml_no
 		parse_tolerances(c, "max_gap", "gap", v[1], &m->max_gap, &m->n_max_gap);
 	spec_get_int(c, v[2], "min_rows", 1, INT64_MAX, &m->slices_min_rows);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_node_t *n)
@@ -309,7 +309,7 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 		[M_SLICES] = { "slices", 0 },     [M_LOWER] = { "lower_is_better", 0 },
 	};
 	yaml_node_t *v[M_N];
-	size_t mark = spec_key_push(c, "model");
+	size_t mark = yaml_doc_key_push(&c->key, "model");
 	m->present = 1;
 	if (spec_fields(c, n, f, M_N, v) < 0)
 		goto done;
@@ -318,17 +318,17 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 		parse_thresholds(c, m, v[M_THRESHOLDS]);
 	if (spec_get_str(c, v[M_BASELINE], "baseline", "production or MODEL@VERSION", &m->baseline) == 0 &&
 	    strpbrk(m->baseline, " \t\r\n")) {
-		size_t m2 = spec_key_push(c, "baseline");
+		size_t m2 = yaml_doc_key_push(&c->key, "baseline");
 		spec_err(c, v[M_BASELINE], "invalid baseline \"%s\" (expected production, MODEL@VERSION or VERSION)",
 			 m->baseline);
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (v[M_TOLERANCE]) {
 		parse_tolerances(c, "tolerance", "tolerance", v[M_TOLERANCE], &m->tolerance, &m->n_tolerance);
 		if (!v[M_BASELINE]) {
-			size_t m2 = spec_key_push(c, "tolerance");
+			size_t m2 = yaml_doc_key_push(&c->key, "tolerance");
 			spec_err(c, v[M_TOLERANCE], "tolerance needs \"baseline\" (the model version to compare with)");
-			spec_key_pop(c, m2);
+			yaml_doc_key_pop(&c->key, m2);
 		}
 	}
 	if (v[M_SLICES])
@@ -336,7 +336,7 @@ static void parse_model(struct spec_ctx *c, struct spec_check_model *m, yaml_nod
 	spec_get_list(c, v[M_LOWER], "lower_is_better", 0, "a metric name", spec_conv_str, "metric",
 		      &m->lower_is_better);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- infra ---------- */
@@ -351,11 +351,11 @@ static void parse_infra(struct spec_ctx *c, struct spec_check_infra *in, yaml_no
 	};
 	yaml_node_t *v[1], *r[5];
 	int idx;
-	size_t mark = spec_key_push(c, "infra");
+	size_t mark = yaml_doc_key_push(&c->key, "infra");
 	in->present = 1;
 	if (spec_fields(c, n, f, 1, v) < 0 || !v[0])
 		goto done;
-	spec_key_push(c, "requires");
+	yaml_doc_key_push(&c->key, "requires");
 	if (spec_fields(c, v[0], rf, 5, r) < 0)
 		goto done;
 	spec_get_list(c, r[0], "commands", 0, "a command name", spec_conv_str, "command", &in->commands);
@@ -365,7 +365,7 @@ static void parse_infra(struct spec_ctx *c, struct spec_check_infra *in, yaml_no
 	if (spec_get_enum(c, r[4], "accelerator", accelerators, 2, &idx) == 0)
 		in->accelerator = xstrdup(accelerators[idx]);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- service ---------- */
@@ -377,7 +377,7 @@ static void parse_load(struct spec_ctx *c, struct spec_check_service *sv, yaml_n
 	static const struct spec_field f[] = { { "rate", 0 },   { "duration", 0 }, { "connections", 0 },
 					       { "p99_ms", 0 }, { "min_qps", 0 },  { "max_error_rate", 0 } };
 	yaml_node_t *v[6];
-	size_t mark = spec_key_push(c, "load");
+	size_t mark = yaml_doc_key_push(&c->key, "load");
 	sv->load_present = 1;
 	sv->load_duration_ms = 10000;
 	sv->load_connections = 1;
@@ -390,14 +390,14 @@ static void parse_load(struct spec_ctx *c, struct spec_check_service *sv, yaml_n
 	spec_get_num(c, v[4], "min_qps", 0, 1, INFINITY, &sv->load_min_qps);
 	spec_get_num(c, v[5], "max_error_rate", 0, 0, 1, &sv->load_max_error_rate);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 static void parse_parity(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
 {
 	static const struct spec_field f[] = { { "data", 1 }, { "predictions", 1 }, { "tolerance", 0 } };
 	yaml_node_t *v[3];
-	size_t mark = spec_key_push(c, "parity");
+	size_t mark = yaml_doc_key_push(&c->key, "parity");
 	sv->parity_present = 1;
 	sv->parity_tolerance = 1e-6;
 	if (spec_fields(c, n, f, 3, v) < 0)
@@ -406,7 +406,7 @@ static void parse_parity(struct spec_ctx *c, struct spec_check_service *sv, yaml
 	spec_get_ref(c, v[1], "predictions", &sv->parity_predictions);
 	spec_get_num(c, v[2], "tolerance", 0, 0, INFINITY, &sv->parity_tolerance);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yaml_node_t *n)
@@ -423,29 +423,29 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 	};
 	yaml_node_t *v[S_N];
 	int idx = 0;
-	size_t mark = spec_key_push(c, "service");
+	size_t mark = yaml_doc_key_push(&c->key, "service");
 	sv->present = 1;
 	sv->ready_timeout_ms = 60000;
 	if (spec_fields(c, n, f, S_N, v) < 0)
 		goto done;
 	spec_get_str(c, v[S_START], "start", "a command", &sv->start);
 	if (spec_get_str(c, v[S_READY], "ready", "an HTTP path", &sv->ready) == 0 && sv->ready[0] != '/') {
-		size_t m2 = spec_key_push(c, "ready");
+		size_t m2 = yaml_doc_key_push(&c->key, "ready");
 		spec_err(c, v[S_READY], "invalid ready path \"%s\" (expected an HTTP path starting with \"/\")",
 			 sv->ready);
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (spec_get_enum(c, v[S_PROTOCOL], "protocol", protocols, 3, &idx) < 0)
 		idx = 0;
 	sv->protocol = xstrdup(protocols[idx]);
 	if (v[S_CONTRACT]) {
-		size_t m2 = spec_key_push(c, "contract");
+		size_t m2 = yaml_doc_key_push(&c->key, "contract");
 		const char *t = spec_scalar(c, v[S_CONTRACT], "a path");
 		if (t) {
 			sv->contract = spec_repo_path(c, v[S_CONTRACT], t);
-			sv->contract_pos = spec_node_pos(v[S_CONTRACT]);
+			sv->contract_pos = yaml_doc_pos(v[S_CONTRACT]);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	spec_get_duration(c, v[S_READY_TIMEOUT], "ready_timeout", &sv->ready_timeout_ms);
 	if (v[S_LOAD])
@@ -453,15 +453,15 @@ static void parse_service(struct spec_ctx *c, struct spec_check_service *sv, yam
 	if (v[S_PARITY]) {
 		parse_parity(c, sv, v[S_PARITY]);
 		if (!strcmp(sv->protocol, "none")) {
-			size_t m2 = spec_key_push(c, "parity");
+			size_t m2 = yaml_doc_key_push(&c->key, "parity");
 			spec_err(c, v[S_PARITY],
 				 "parity sends rows through the protocol's predict call: it needs protocol "
 				 "kserve-v2 or tfserving-v1, not none");
-			spec_key_pop(c, m2);
+			yaml_doc_key_pop(&c->key, m2);
 		}
 	}
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- the section ---------- */
@@ -475,7 +475,7 @@ void spec_parse_checks(struct spec_ctx *c, yaml_node_t *n)
 	};
 	yaml_node_t *v[K_N];
 	struct spec_checks *k = &c->s->checks;
-	size_t mark = spec_key_push(c, "checks");
+	size_t mark = yaml_doc_key_push(&c->key, "checks");
 	if (spec_fields(c, n, f, K_N, v) < 0)
 		goto done;
 	if (v[K_DATA])
@@ -489,7 +489,7 @@ void spec_parse_checks(struct spec_ctx *c, yaml_node_t *n)
 	if (v[K_SERVICE])
 		parse_service(c, &k->service, v[K_SERVICE]);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 void spec_checks_release(struct spec_checks *k)

@@ -1,16 +1,16 @@
 /* spec_int.h - internals shared by the files of the mlci.yaml parser (spec/spec*.c): the walk context,
- * diagnostics, YAML node getters and value grammars. Not an API: nothing outside spec/spec*.c includes it. */
+ * typed getters worded for mlci.yaml over the YAML toolkit (common/yaml_doc.h), and value grammars.
+ * Not an API: nothing outside spec/spec*.c includes it. */
 #ifndef MLCI_SPEC_INT_H
 #define MLCI_SPEC_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <yaml.h>
 
+#include "common/yaml_doc.h"
 #include "spec/spec.h"
 
 #define SPEC_MAX_BYTES      (1024 * 1024) /* larger files are refused before parsing */
-#define SPEC_MAX_DIAGS      200           /* after this many, one "too many errors" diag and no more */
 #define SPEC_MAX_COMPONENTS 1000          /* also the limit on environments */
 #define SPEC_MAX_DEPTH      32            /* mappings and sequences nested deeper are refused */
 #define SPEC_NONE           ((size_t)-1)
@@ -25,8 +25,8 @@ struct spec_index {
 /* The state of one parse: the document, where diags go, what is being filled, and the dotted key
  * path of the node being looked at (diagnostics use it). */
 struct spec_ctx {
-	yaml_document_t *doc;
-	struct spec_diags *diags;
+	struct yaml_doc *doc;
+	struct diags *diags;
 	struct spec *s;
 	struct buf key;
 	struct spec_index comps;    /* component names, once known */
@@ -50,22 +50,12 @@ struct spec_pairs {
 	size_t n;
 };
 
-/* Diagnostics (spec_yaml.c). */
-struct spec_pos spec_node_pos(const yaml_node_t *n);
-void spec_diag_add(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Diagnostics at node "n" (or "pos") under the current key path; each counts in c->nerr. */
 void spec_err(struct spec_ctx *c, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void spec_err_at(struct spec_ctx *c, struct spec_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void spec_diags_sort(struct spec_diags *d, size_t from);
-
-/* Key path: push returns a mark for pop. A NULL or empty "name" pushes nothing. */
-size_t spec_key_push(struct spec_ctx *c, const char *name);
-size_t spec_key_push_index(struct spec_ctx *c, size_t i);
-void spec_key_pop(struct spec_ctx *c, size_t mark);
+void spec_err_at(struct spec_ctx *c, struct diag_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Nodes (spec_yaml.c). */
-yaml_node_t *spec_node(struct spec_ctx *c, int id);
-int spec_is_null(const yaml_node_t *n);
+/* yaml_doc_kind, with "null" for a null scalar. */
 const char *spec_kind(const yaml_node_t *n);
 /* The text of scalar "n", or NULL after a diag ("expected WHAT, got a sequence"). */
 const char *spec_scalar(struct spec_ctx *c, const yaml_node_t *n, const char *what);
@@ -113,7 +103,6 @@ void spec_add_suggestion(struct buf *b, const char *word, const char *const *can
 
 /* Value grammars (spec_values.c). */
 int spec_parse_number(const char *s, double *out);
-int spec_parse_int(const char *s, int64_t *out);
 int spec_parse_threshold(const char *s, enum spec_cmp *op, double *value);
 int spec_parse_tolerance(const char *s, double *value, int *relative);
 /* 0 when "s" is a valid 5-field cron expression; else -1 with the reason in "why". */

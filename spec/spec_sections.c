@@ -40,7 +40,7 @@ static int env_name_ok(const char *s)
 static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, int is_env, struct spec_kvlist *out)
 {
 	struct spec_pairs p;
-	size_t mark = spec_key_push(c, section);
+	size_t mark = yaml_doc_key_push(&c->key, section);
 	if (spec_map(c, n, &p) < 0)
 		goto done;
 	out->items = xcalloc(p.n, sizeof(*out->items));
@@ -67,19 +67,19 @@ static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, in
 				 name);
 			continue;
 		}
-		m2 = spec_key_push(c, name);
-		if (spec_is_null(p.vals[i])) {
+		m2 = yaml_doc_key_push(&c->key, name);
+		if (yaml_doc_is_null(p.vals[i])) {
 			spec_err(c, p.vals[i], "expected a scalar value, got null (write \"\" for an empty value)");
 			val = NULL;
 		} else {
 			val = spec_scalar(c, p.vals[i], "a scalar value");
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 		if (!val)
 			continue;
 		out->items[out->n].key = xstrdup(name);
 		out->items[out->n].value = xstrdup(val);
-		out->items[out->n].pos = spec_node_pos(p.keys[i]);
+		out->items[out->n].pos = yaml_doc_pos(p.keys[i]);
 		out->n++;
 	}
 	if (!is_env) {
@@ -104,7 +104,7 @@ static void parse_kv(struct spec_ctx *c, yaml_node_t *n, const char *section, in
 	}
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- components ---------- */
@@ -175,21 +175,21 @@ static void parse_component(struct spec_ctx *c, size_t i, yaml_node_t *n)
 {
 	struct spec_component *comp = &c->s->components[i];
 	yaml_node_t *v[C_N];
-	size_t mark = spec_key_push(c, comp->name);
+	size_t mark = yaml_doc_key_push(&c->key, comp->name);
 	c->cur = i;
 	if (spec_fields(c, n, comp_fields, C_N, v) < 0)
 		goto done;
 	if (v[C_PATH]) {
-		size_t m2 = spec_key_push(c, "path");
+		size_t m2 = yaml_doc_key_push(&c->key, "path");
 		const char *t = spec_scalar(c, v[C_PATH], "a directory path");
 		char *p = t ? spec_repo_path(c, v[C_PATH], t) : NULL;
 		if (p && strcmp(p, ".")) {
 			comp->path = p;
-			comp->path_pos = spec_node_pos(v[C_PATH]);
+			comp->path_pos = yaml_doc_pos(v[C_PATH]);
 		} else {
 			free(p);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	spec_get_str(c, v[C_BUILD], "build", "a command", &comp->build);
 	spec_get_str(c, v[C_TEST], "test", "a command", &comp->test);
@@ -204,16 +204,16 @@ static void parse_component(struct spec_ctx *c, size_t i, yaml_node_t *n)
 	if (v[C_RESOURCES]) {
 		static const struct spec_field rf[] = { { "cpus", 0 }, { "memory", 0 } };
 		yaml_node_t *r[2];
-		size_t m2 = spec_key_push(c, "resources");
+		size_t m2 = yaml_doc_key_push(&c->key, "resources");
 		if (spec_fields(c, v[C_RESOURCES], rf, 2, r) == 0) {
 			spec_get_num(c, r[0], "cpus", 0, 1, 4096, &comp->cpus);
 			spec_get_size(c, r[1], "memory", &comp->memory_bytes);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
 	c->cur = SPEC_NONE;
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* Report a dependency cycle, if any, as "dependency cycle: a -> b -> a" where "a -> b" means b needs a,
@@ -238,7 +238,7 @@ static void check_cycles(struct spec_ctx *c)
 		size_t m = 0, k = len - 1; /* k distinct nodes; cycle[k] repeats cycle[0] */
 		struct buf msg = BUF_INIT;
 		const struct spec_component *to;
-		struct spec_pos pos;
+		struct diag_pos pos;
 		size_t mark;
 		for (size_t j = 1; j < k; j++)
 			if (cycle[j] < cycle[m])
@@ -252,11 +252,11 @@ static void check_cycles(struct spec_ctx *c)
 		for (size_t j = 0; j < to->needs.n; j++)
 			if (to->need_idx[j] == cycle[m])
 				pos = to->needs.pos[j];
-		mark = spec_key_push(c, "components");
-		spec_key_push(c, to->name);
-		spec_key_push(c, "needs");
+		mark = yaml_doc_key_push(&c->key, "components");
+		yaml_doc_key_push(&c->key, to->name);
+		yaml_doc_key_push(&c->key, "needs");
 		spec_err_at(c, pos, "%s", msg.ptr);
-		spec_key_pop(c, mark);
+		yaml_doc_key_pop(&c->key, mark);
 		buf_release(&msg);
 	}
 	free(nodes);
@@ -272,7 +272,7 @@ static void parse_components(struct spec_ctx *c, yaml_node_t *n)
 	const char **names;
 	char **vars;
 	size_t *first, count = 0, *map;
-	size_t mark = spec_key_push(c, "components");
+	size_t mark = yaml_doc_key_push(&c->key, "components");
 
 	if (spec_map(c, n, &p) < 0)
 		goto done;
@@ -299,7 +299,7 @@ static void parse_components(struct spec_ctx *c, yaml_node_t *n)
 		map[count] = i;
 		comp = &s->components[count++];
 		comp->name = xstrdup(p.names[i]);
-		comp->pos = spec_node_pos(p.keys[i]);
+		comp->pos = yaml_doc_pos(p.keys[i]);
 	}
 	s->n_components = count;
 	names = xcalloc(count, sizeof(*names));
@@ -327,11 +327,11 @@ static void parse_components(struct spec_ctx *c, yaml_node_t *n)
 	for (size_t i = 0; i < count; i++)
 		parse_component(c, i, p.vals[map[i]]);
 	free(map);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	check_cycles(c);
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- environments ---------- */
@@ -347,6 +347,9 @@ enum {
 	E_HEALTH,
 	E_FREEZE,
 	E_SUPERSEDE,
+	E_MIN_SOAK,
+	E_OVERRIDE,
+	E_CHAMPION,
 	E_N
 };
 static const struct spec_field env_fields[E_N] = {
@@ -360,6 +363,9 @@ static const struct spec_field env_fields[E_N] = {
 	[E_HEALTH] = { "health", 0 },
 	[E_FREEZE] = { "freeze", 0 },
 	[E_SUPERSEDE] = { "supersede", 0 },
+	[E_MIN_SOAK] = { "min_soak", 0 },
+	[E_OVERRIDE] = { "override_approvers", 0 },
+	[E_CHAMPION] = { "champion", 0 },
 };
 static const char *const promote_names[] = { "auto", "semi", "manual" };
 
@@ -402,7 +408,7 @@ static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_no
 {
 	static const struct spec_field df[] = { { "command", 0 }, { "webhook", 0 }, { "ssh", 0 }, { "dir", 0 } };
 	yaml_node_t *v[4];
-	size_t mark = spec_key_push(c, "deploy");
+	size_t mark = yaml_doc_key_push(&c->key, "deploy");
 	if (spec_fields(c, n, df, 4, v) < 0)
 		goto done;
 	if (!v[0] && !v[1] && !v[2])
@@ -410,26 +416,79 @@ static void parse_deploy(struct spec_ctx *c, struct spec_environment *e, yaml_no
 	spec_get_str(c, v[0], "command", "a command", &e->deploy_command);
 	if (spec_get_str(c, v[1], "webhook", "a URL", &e->deploy_webhook) == 0 &&
 	    spec_check_url(e->deploy_webhook) < 0) {
-		size_t m2 = spec_key_push(c, "webhook");
+		size_t m2 = yaml_doc_key_push(&c->key, "webhook");
 		spec_err(c, v[1], "invalid webhook \"%s\" (expected an http:// or https:// URL)", e->deploy_webhook);
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (spec_get_str(c, v[2], "ssh", "user@host[:port]", &e->deploy_ssh) == 0) {
 		const char *why;
-		size_t m2 = spec_key_push(c, "ssh");
+		size_t m2 = yaml_doc_key_push(&c->key, "ssh");
 		if (spec_check_ssh(e->deploy_ssh, &why) < 0)
 			spec_err(c, v[2], "invalid ssh target \"%s\" (%s)", e->deploy_ssh, why);
 		else if (!v[0])
 			spec_err(c, v[2], "ssh deploy needs a command to run on the host (deploy.command)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (spec_get_str(c, v[3], "dir", "a remote directory", &e->deploy_dir) == 0 && !v[2]) {
-		size_t m2 = spec_key_push(c, "dir");
+		size_t m2 = yaml_doc_key_push(&c->key, "dir");
 		spec_err(c, v[3], "dir is the remote directory of an ssh deploy (it needs deploy.ssh)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
+}
+
+/* champion: { metric, tolerance, eval_set, score, metrics, lower_is_better } */
+static void parse_champion(struct spec_ctx *c, struct spec_environment *e, yaml_node_t *n)
+{
+	enum { CH_METRIC, CH_TOLERANCE, CH_EVAL, CH_SCORE, CH_METRICS, CH_LOWER, CH_N };
+	static const struct spec_field f[CH_N] = {
+		[CH_METRIC] = { "metric", 1 },   [CH_TOLERANCE] = { "tolerance", 0 },
+		[CH_EVAL] = { "eval_set", 1 },   [CH_SCORE] = { "score", 1 },
+		[CH_METRICS] = { "metrics", 0 }, [CH_LOWER] = { "lower_is_better", 0 },
+	};
+	struct spec_champion *ch = &e->champion;
+	yaml_node_t *v[CH_N];
+	size_t mark = yaml_doc_key_push(&c->key, "champion");
+	if (spec_fields(c, n, f, CH_N, v) < 0)
+		goto done;
+	ch->present = 1;
+	ch->pos = yaml_doc_pos(n);
+	spec_get_str(c, v[CH_METRIC], "metric", "a metric name", &ch->metric);
+	if (v[CH_TOLERANCE]) {
+		size_t m2 = yaml_doc_key_push(&c->key, "tolerance");
+		const char *t = spec_scalar(c, v[CH_TOLERANCE], "a number or a percentage");
+		if (t && spec_parse_tolerance(t, &ch->tolerance, &ch->relative) < 0)
+			spec_err(c, v[CH_TOLERANCE],
+				 "invalid tolerance \"%s\" (expected a number >= 0 such as 0.01, or a percentage such "
+				 "as "
+				 "\"1%%\")",
+				 t);
+		yaml_doc_key_pop(&c->key, m2);
+	}
+	if (spec_get_str(c, v[CH_EVAL], "eval_set", "component/output", &ch->eval_set) == 0) {
+		const char *slash = strchr(ch->eval_set, '/');
+		if (!slash || slash == ch->eval_set || !slash[1] || strstr(ch->eval_set, "..")) {
+			size_t m2 = yaml_doc_key_push(&c->key, "eval_set");
+			spec_err(
+				c, v[CH_EVAL],
+				"invalid eval_set \"%s\" (expected component/output: an output of the candidate's run)",
+				ch->eval_set);
+			yaml_doc_key_pop(&c->key, m2);
+		}
+	}
+	spec_get_str(c, v[CH_SCORE], "score", "a command", &ch->score);
+	if (spec_get_str(c, v[CH_METRICS], "metrics", "a file name in $MLCI_OUT", &ch->metrics) == 0 &&
+	    (strchr(ch->metrics, '/') || !strcmp(ch->metrics, "..") || !strcmp(ch->metrics, "."))) {
+		size_t m2 = yaml_doc_key_push(&c->key, "metrics");
+		spec_err(c, v[CH_METRICS], "invalid metrics \"%s\" (expected a file name in $MLCI_OUT)", ch->metrics);
+		yaml_doc_key_pop(&c->key, m2);
+	}
+	spec_get_bool(c, v[CH_LOWER], "lower_is_better", &ch->lower_is_better);
+	if (ch->lower_is_better < 0)
+		ch->lower_is_better = 0;
+done:
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* 1 when an approver is an @group (whose size only policy.yaml knows). */
@@ -446,7 +505,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 	struct spec_environment *e = &c->s->environments[i];
 	yaml_node_t *v[E_N];
 	int promote = -1;
-	size_t mark = spec_key_push(c, e->name);
+	size_t mark = yaml_doc_key_push(&c->key, e->name);
 	c->cur = i;
 	if (spec_fields(c, n, env_fields, E_N, v) < 0)
 		goto done;
@@ -456,7 +515,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 	spec_get_int(c, v[E_APPROVALS], "approvals", 0, 100, &e->approvals);
 	if (spec_get_str(c, v[E_FROM], "from", "an environment name", &e->from) == 0) {
 		size_t idx = spec_index_find(&c->envs, e->from);
-		size_t m2 = spec_key_push(c, "from");
+		size_t m2 = yaml_doc_key_push(&c->key, "from");
 		if (idx == i) {
 			spec_err(c, v[E_FROM], "environment \"%s\" cannot promote from itself", e->from);
 		} else if (idx == SPEC_NONE) {
@@ -470,7 +529,7 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 			buf_release(&msg);
 			free(names);
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	spec_get_int(c, v[E_MIN_RUNS], "min_staging_runs", 0, 1000000, &e->min_staging_runs);
 	spec_get_list(c, v[E_APPROVERS], "approvers", 0, "a user name or @group", conv_approver, "approver",
@@ -480,47 +539,68 @@ static void parse_environment(struct spec_ctx *c, size_t i, yaml_node_t *n)
 	spec_get_str(c, v[E_HEALTH], "health", "a URL or command", &e->health);
 	spec_get_list(c, v[E_FREEZE], "freeze", 1, "a freeze window", conv_freeze, "freeze window", &e->freeze);
 	spec_get_bool(c, v[E_SUPERSEDE], "supersede", &e->supersede);
+	spec_get_duration(c, v[E_MIN_SOAK], "min_soak", &e->min_soak_ms);
+	spec_get_list(c, v[E_OVERRIDE], "override_approvers", 0, "a user name or @group", conv_approver, "approver",
+		      &e->override_approvers);
+	if (v[E_CHAMPION])
+		parse_champion(c, e, v[E_CHAMPION]);
 
 	/* the promotion rule must make sense as a whole */
 	if (promote == SPEC_PROMOTE_AUTO || promote == SPEC_PROMOTE_SEMI) {
-		if (!v[E_BRANCHES] || spec_is_null(v[E_BRANCHES]))
+		if (!v[E_BRANCHES] || yaml_doc_is_null(v[E_BRANCHES]))
 			spec_err(c, n, "a%s %s environment needs branches (the branch patterns whose runs it promotes)",
 				 promote == SPEC_PROMOTE_AUTO ? "n" : "", promote_names[promote]);
 	} else if (promote == SPEC_PROMOTE_MANUAL) {
-		if (v[E_BRANCHES] && !spec_is_null(v[E_BRANCHES])) {
-			size_t m2 = spec_key_push(c, "branches");
+		if (v[E_BRANCHES] && !yaml_doc_is_null(v[E_BRANCHES])) {
+			size_t m2 = yaml_doc_key_push(&c->key, "branches");
 			spec_err(c, v[E_BRANCHES],
 				 "branches do not apply to manual environments (they are promoted with \"mlci "
 				 "promote\")");
-			spec_key_pop(c, m2);
+			yaml_doc_key_pop(&c->key, m2);
 		}
-		if (!e->approvers.n && (!v[E_APPROVERS] || spec_is_null(v[E_APPROVERS])))
+		if (!e->approvers.n && (!v[E_APPROVERS] || yaml_doc_is_null(v[E_APPROVERS])))
 			spec_err(c, n, "a manual environment needs approvers (who may promote to it)");
 	}
 	if (promote == SPEC_PROMOTE_AUTO && v[E_APPROVALS] && e->approvals > 0) {
-		size_t m2 = spec_key_push(c, "approvals");
+		size_t m2 = yaml_doc_key_push(&c->key, "approvals");
 		spec_err(c, v[E_APPROVALS], "approvals do not apply to auto environments (they promote at once)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (promote == SPEC_PROMOTE_AUTO && v[E_APPROVERS]) {
-		size_t m2 = spec_key_push(c, "approvers");
+		size_t m2 = yaml_doc_key_push(&c->key, "approvers");
 		spec_err(c, v[E_APPROVERS], "approvers do not apply to auto environments (they promote at once)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (e->approvers.n && e->approvals > (int64_t)e->approvers.n && !has_group(&e->approvers)) {
-		size_t m2 = spec_key_push(c, "approvals");
+		size_t m2 = yaml_doc_key_push(&c->key, "approvals");
 		spec_err(c, v[E_APPROVALS], "approvals (%lld) is more than the number of approvers (%zu)",
 			 (long long)e->approvals, e->approvers.n);
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (v[E_MIN_RUNS] && !v[E_FROM]) {
-		size_t m2 = spec_key_push(c, "min_staging_runs");
+		size_t m2 = yaml_doc_key_push(&c->key, "min_staging_runs");
 		spec_err(c, v[E_MIN_RUNS], "min_staging_runs needs \"from\" (the environment whose runs are counted)");
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
+	}
+	if (v[E_MIN_SOAK] && !v[E_FROM]) {
+		size_t m2 = yaml_doc_key_push(&c->key, "min_soak");
+		spec_err(c, v[E_MIN_SOAK], "min_soak needs \"from\" (the environment the version soaks in)");
+		yaml_doc_key_pop(&c->key, m2);
+	}
+	if (v[E_CHAMPION] && promote != SPEC_PROMOTE_MANUAL && promote >= 0) {
+		size_t m2 = yaml_doc_key_push(&c->key, "champion");
+		spec_err(c, v[E_CHAMPION], "champion applies to manual environments (it is checked by mlci promote)");
+		yaml_doc_key_pop(&c->key, m2);
+	}
+	if (v[E_OVERRIDE] && promote != SPEC_PROMOTE_MANUAL && promote >= 0) {
+		size_t m2 = yaml_doc_key_push(&c->key, "override_approvers");
+		spec_err(c, v[E_OVERRIDE],
+			 "override_approvers apply to manual environments (they may pass over a gate of mlci promote)");
+		yaml_doc_key_pop(&c->key, m2);
 	}
 done:
 	c->cur = SPEC_NONE;
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* "from" links form chains; report each loop once, from the environment written first. */
@@ -553,11 +633,11 @@ static void check_from_cycles(struct spec_ctx *c)
 				for (size_t t = 0; t <= k; t++)
 					buf_addf(&msg, "%s%s", t ? " -> " : "",
 						 s->environments[walk[start + (m - start + t) % k]].name);
-				mark = spec_key_push(c, "environments");
-				spec_key_push(c, s->environments[walk[m]].name);
-				spec_key_push(c, "from");
+				mark = yaml_doc_key_push(&c->key, "environments");
+				yaml_doc_key_push(&c->key, s->environments[walk[m]].name);
+				yaml_doc_key_push(&c->key, "from");
 				spec_err_at(c, s->environments[walk[m]].pos, "%s", msg.ptr);
-				spec_key_pop(c, mark);
+				yaml_doc_key_pop(&c->key, mark);
 			}
 			buf_release(&msg);
 		}
@@ -574,7 +654,7 @@ static void parse_environments(struct spec_ctx *c, yaml_node_t *n)
 	struct spec_pairs p;
 	const char **names;
 	size_t count = 0, *map;
-	size_t mark = spec_key_push(c, "environments");
+	size_t mark = yaml_doc_key_push(&c->key, "environments");
 	if (spec_map(c, n, &p) < 0)
 		goto done;
 	if (p.n > SPEC_MAX_COMPONENTS) {
@@ -593,7 +673,7 @@ static void parse_environments(struct spec_ctx *c, yaml_node_t *n)
 				 p.names[i]);
 		map[count] = i;
 		s->environments[count].name = xstrdup(p.names[i]);
-		s->environments[count].pos = spec_node_pos(p.keys[i]);
+		s->environments[count].pos = yaml_doc_pos(p.keys[i]);
 		s->environments[count].supersede = -1;
 		count++;
 	}
@@ -606,11 +686,11 @@ static void parse_environments(struct spec_ctx *c, yaml_node_t *n)
 	for (size_t i = 0; i < count; i++)
 		parse_environment(c, i, p.vals[map[i]]);
 	free(map);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	check_from_cycles(c);
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- triggers ---------- */
@@ -619,23 +699,23 @@ static void parse_triggers(struct spec_ctx *c, yaml_node_t *n)
 {
 	static const struct spec_field tf[] = { { "schedule", 0 }, { "data", 0 } };
 	yaml_node_t *v[2];
-	size_t mark = spec_key_push(c, "triggers");
+	size_t mark = yaml_doc_key_push(&c->key, "triggers");
 	struct spec_triggers *t = &c->s->triggers;
 	if (spec_fields(c, n, tf, 2, v) < 0)
 		goto done;
 	if (spec_get_str(c, v[0], "schedule", "a cron expression", &t->schedule) == 0) {
 		struct buf why = BUF_INIT;
-		t->schedule_pos = spec_node_pos(v[0]);
+		t->schedule_pos = yaml_doc_pos(v[0]);
 		if (spec_check_cron(t->schedule, &why) < 0) {
-			size_t m2 = spec_key_push(c, "schedule");
+			size_t m2 = yaml_doc_key_push(&c->key, "schedule");
 			spec_err(c, v[0], "invalid schedule \"%s\" (%s)", t->schedule, why.ptr);
-			spec_key_pop(c, m2);
+			yaml_doc_key_pop(&c->key, m2);
 		}
 		buf_release(&why);
 	}
 	spec_get_list(c, v[1], "data", 0, "a path", spec_conv_repo_path, "path", &t->data);
 done:
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 /* ---------- the root ---------- */
@@ -667,10 +747,10 @@ static const struct spec_field top_fields[T_N] = {
 static void get_name(struct spec_ctx *c, yaml_node_t *n, const char *key, char **out)
 {
 	if (spec_get_str(c, n, key, "a name", out) == 0 && !spec_name_ok(*out, 0)) {
-		size_t mark = spec_key_push(c, key);
+		size_t mark = yaml_doc_key_push(&c->key, key);
 		spec_err(c, n, "invalid %s name \"%s\" (expected up to 128 letters, digits, \".\", \"-\" and \"_\")",
 			 key, *out);
-		spec_key_pop(c, mark);
+		yaml_doc_key_pop(&c->key, mark);
 	}
 }
 
@@ -709,7 +789,7 @@ static void parse_groups(struct spec_ctx *c, yaml_node_t *n)
 {
 	struct spec *s = c->s;
 	struct spec_pairs p;
-	size_t mark = spec_key_push(c, "groups");
+	size_t mark = yaml_doc_key_push(&c->key, "groups");
 	if (spec_map(c, n, &p) < 0)
 		goto done;
 	s->groups = xcalloc(p.n ? p.n : 1, sizeof(*s->groups));
@@ -726,15 +806,15 @@ static void parse_groups(struct spec_ctx *c, yaml_node_t *n)
 		spec_get_list(c, p.vals[i], p.names[i], 0, "a user name", conv_approver, "member", &g->members);
 		for (size_t k = 0; k < g->members.n; k++)
 			if (g->members.items[k][0] == '@') {
-				size_t m2 = spec_key_push(c, p.names[i]);
+				size_t m2 = yaml_doc_key_push(&c->key, p.names[i]);
 				spec_err_at(c, g->members.pos[k], "groups cannot contain groups (\"%s\")",
 					    g->members.items[k]);
-				spec_key_pop(c, m2);
+				yaml_doc_key_pop(&c->key, m2);
 			}
 	}
 done:
 	spec_pairs_release(&p);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 }
 
 enum { P_ENVIRONMENTS, P_GROUPS, P_FREEZE, P_STATE, P_N };
@@ -761,23 +841,26 @@ void spec_parse_policy_root(struct spec_ctx *c, yaml_node_t *root)
 	spec_get_str(c, v[P_STATE], "state", "a Git URL (the remote state repo)", &s->state_url);
 	if (v[P_ENVIRONMENTS])
 		parse_environments(c, v[P_ENVIRONMENTS]);
-	/* every @group named by approvers must be defined here */
+	/* every @group named by approvers and override_approvers must be defined here */
 	for (size_t i = 0; i < s->n_environments; i++) {
 		const struct spec_environment *e = &s->environments[i];
-		for (size_t k = 0; k < e->approvers.n; k++) {
-			const char *a = e->approvers.items[k];
-			int found = 0;
-			if (a[0] != '@')
-				continue;
-			for (size_t g = 0; g < s->n_groups; g++)
-				found |= !strcmp(s->groups[g].name, a + 1);
-			if (!found) {
-				size_t mark = spec_key_push(c, "environments");
-				spec_key_push(c, e->name);
-				spec_key_push(c, "approvers");
-				spec_err_at(c, e->approvers.pos[k], "unknown group \"%s\" (define it under groups:)",
-					    a + 1);
-				spec_key_pop(c, mark);
+		for (int which = 0; which < 2; which++) {
+			const struct spec_strlist *l = which ? &e->override_approvers : &e->approvers;
+			for (size_t k = 0; k < l->n; k++) {
+				const char *a = l->items[k];
+				int found = 0;
+				if (a[0] != '@')
+					continue;
+				for (size_t g = 0; g < s->n_groups; g++)
+					found |= !strcmp(s->groups[g].name, a + 1);
+				if (!found) {
+					size_t mark = yaml_doc_key_push(&c->key, "environments");
+					yaml_doc_key_push(&c->key, e->name);
+					yaml_doc_key_push(&c->key, which ? "override_approvers" : "approvers");
+					spec_err_at(c, l->pos[k], "unknown group \"%s\" (define it under groups:)",
+						    a + 1);
+					yaml_doc_key_pop(&c->key, mark);
+				}
 			}
 		}
 	}

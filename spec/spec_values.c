@@ -100,20 +100,6 @@ int spec_parse_number(const char *s, double *out)
 	return 0;
 }
 
-/* Strict whole number: [+-]? D+ within int64. */
-int spec_parse_int(const char *s, int64_t *out)
-{
-	const char *p = s;
-	int neg = 0;
-	int64_t v;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (digits(&p, &v) < 0 || *p)
-		return -1;
-	*out = neg ? -v : v;
-	return 0;
-}
-
 int spec_parse_duration(const char *s, int64_t *ms)
 {
 	const char *p = s;

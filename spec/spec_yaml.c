@@ -1,5 +1,6 @@
-/* spec_yaml.c - the spec parser's toolkit: diagnostics with key paths, typed getters over libyaml
- * document nodes, name lookup and "did you mean". It knows no section of mlci.yaml (spec_sections.c does). */
+/* spec_yaml.c - the spec parser's getters over the YAML toolkit (common/yaml_doc.h): diagnostics under
+ * the key path, typed values worded for mlci.yaml, name lookup and "did you mean". It knows no section of
+ * mlci.yaml (spec_sections.c does). */
 #include "spec/spec_int.h"
 
 #include <math.h>
@@ -13,207 +14,39 @@
 
 /* ---------- diagnostics ---------- */
 
-struct spec_pos spec_node_pos(const yaml_node_t *n)
-{
-	struct spec_pos p = { 1, 1 };
-	if (n) {
-		p.line = (unsigned)n->start_mark.line + 1;
-		p.col = (unsigned)n->start_mark.column + 1;
-	}
-	return p;
-}
-
-static void diag_vadd(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
-
-#define QUOTED_MAX 64 /* longer quoted values are cut with "..." */
-
-/* Copy text that may quote the user's values into "out" fit for a terminal: control characters
- * (C0, DEL, C1) escaped, every "quoted" run cut to QUOTED_MAX bytes at a character boundary, the
- * whole capped at "max" bytes. Quotes inside values may confuse the pairing; the output stays safe. */
-static void sanitize(struct buf *out, const char *s, size_t max)
-{
-	int quoted = 0, cut = 0;
-	size_t run = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (out->len >= max) {
-			buf_addstr(out, "...");
-			return;
-		}
-		if (*p == '"') {
-			quoted = !quoted;
-			run = 0;
-			cut = 0;
-			buf_addch(out, '"');
-			continue;
-		}
-		if (quoted) {
-			if ((*p & 0xc0) != 0x80)
-				run++; /* a character starts here */
-			if (run > QUOTED_MAX) {
-				if (!cut)
-					buf_addstr(out, "...");
-				cut = 1;
-				continue;
-			}
-		}
-		if (*p == '\n')
-			buf_addstr(out, "\\n");
-		else if (*p == '\t')
-			buf_addstr(out, "\\t");
-		else if (*p == '\r')
-			buf_addstr(out, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_addf(out, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			buf_addf(out, "\\u%04x", *++p);
-		else
-			buf_addch(out, (char)*p);
-	}
-}
-
-/* Append one diagnostic to "d". Past SPEC_MAX_DIAGS a single "too many errors" entry is added and
- * everything after it is dropped, so a hostile file cannot make the list (or the output) huge. */
-static void diag_vadd(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, va_list ap)
-{
-	struct buf msg = BUF_INIT;
-	struct spec_diag *dg;
-	if (d->n > SPEC_MAX_DIAGS)
-		return;
-	ALLOC_GROW(d->items, d->n + 1, d->alloc);
-	dg = &d->items[d->n++];
-	if (d->n == SPEC_MAX_DIAGS + 1) {
-		dg->pos = pos;
-		dg->key = xstrdup("");
-		dg->msg = xstrdup("too many errors; stopping here");
-		return;
-	}
-	buf_vaddf(&msg, fmt, ap);
-	dg->pos = pos;
-	{
-		struct buf clean = BUF_INIT;
-		sanitize(&clean, key ? key : "", 256);
-		dg->key = buf_detach(&clean, NULL);
-		sanitize(&clean, msg.ptr, 1024);
-		dg->msg = buf_detach(&clean, NULL);
-	}
-	buf_release(&msg);
-}
-
-void spec_diag_add(struct spec_diags *d, struct spec_pos pos, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	diag_vadd(d, pos, key, fmt, ap);
-	va_end(ap);
-}
-
 void spec_err(struct spec_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
 	c->nerr++;
 	va_start(ap, fmt);
-	diag_vadd(c->diags, spec_node_pos(n), c->key.ptr, fmt, ap);
+	diags_vadd(c->diags, yaml_doc_pos(n), c->key.ptr, fmt, ap);
 	va_end(ap);
 }
 
-void spec_err_at(struct spec_ctx *c, struct spec_pos pos, const char *fmt, ...)
+void spec_err_at(struct spec_ctx *c, struct diag_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 	c->nerr++;
 	va_start(ap, fmt);
-	diag_vadd(c->diags, pos, c->key.ptr, fmt, ap);
+	diags_vadd(c->diags, pos, c->key.ptr, fmt, ap);
 	va_end(ap);
-}
-
-static int pos_before(struct spec_pos a, struct spec_pos b)
-{
-	return a.line < b.line || (a.line == b.line && a.col < b.col);
-}
-
-/* Order the diags added since "from" by position, stably (insertion sort: at most SPEC_MAX_DIAGS).
- * The "too many errors" entry stays last. */
-void spec_diags_sort(struct spec_diags *d, size_t from)
-{
-	size_t end = d->n > SPEC_MAX_DIAGS ? SPEC_MAX_DIAGS : d->n;
-	for (size_t i = from + 1; i < end; i++) {
-		struct spec_diag t = d->items[i];
-		size_t j = i;
-		while (j > from && pos_before(t.pos, d->items[j - 1].pos)) {
-			d->items[j] = d->items[j - 1];
-			j--;
-		}
-		d->items[j] = t;
-	}
-}
-
-/* ---------- key path ---------- */
-
-size_t spec_key_push(struct spec_ctx *c, const char *name)
-{
-	size_t mark = c->key.len;
-	if (name && *name) {
-		if (c->key.len)
-			buf_addch(&c->key, '.');
-		buf_addstr(&c->key, name);
-	}
-	return mark;
-}
-
-size_t spec_key_push_index(struct spec_ctx *c, size_t i)
-{
-	size_t mark = c->key.len;
-	buf_addf(&c->key, "[%zu]", i);
-	return mark;
-}
-
-void spec_key_pop(struct spec_ctx *c, size_t mark)
-{
-	buf_setlen(&c->key, mark);
 }
 
 /* ---------- nodes ---------- */
 
-yaml_node_t *spec_node(struct spec_ctx *c, int id)
-{
-	return yaml_document_get_node(c->doc, id);
-}
-
-/* A plain scalar spelled as YAML's null: "", "~", "null". Quoted "" is an empty string, not null. */
-int spec_is_null(const yaml_node_t *n)
-{
-	const char *v;
-	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
-	v = (const char *)n->data.scalar.value;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
-}
-
 const char *spec_kind(const yaml_node_t *n)
 {
-	if (!n)
-		return "nothing";
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_SCALAR_NODE:
-		return spec_is_null(n) ? "null" : "a scalar";
-	default:
-		return "nothing";
-	}
+	return yaml_doc_is_null(n) ? "null" : yaml_doc_kind(n);
 }
 
 const char *spec_scalar(struct spec_ctx *c, const yaml_node_t *n, const char *what)
 {
-	const char *v;
-	if (!n || n->type != YAML_SCALAR_NODE || spec_is_null(n)) {
+	const char *v = yaml_doc_scalar(n);
+	if (!v || yaml_doc_is_null(n)) {
 		spec_err(c, n, "expected %s, got %s", what, spec_kind(n));
 		return NULL;
 	}
-	v = (const char *)n->data.scalar.value;
-	if (strlen(v) != n->data.scalar.length) {
+	if (strlen(v) != yaml_doc_scalar_len(n)) {
 		spec_err(c, n, "expected %s, got a value containing a NUL character", what);
 		return NULL;
 	}
@@ -234,25 +67,24 @@ int spec_map(struct spec_ctx *c, yaml_node_t *n, struct spec_pairs *out)
 {
 	size_t np, *first;
 	memset(out, 0, sizeof(*out));
-	if (spec_is_null(n))
+	if (yaml_doc_is_null(n))
 		return 0;
 	if (!n || n->type != YAML_MAPPING_NODE) {
 		spec_err(c, n, "expected a mapping, got %s", spec_kind(n));
 		return -1;
 	}
-	np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	np = yaml_doc_map_len(n);
 	out->n = np;
 	out->keys = xcalloc(np, sizeof(*out->keys));
 	out->vals = xcalloc(np, sizeof(*out->vals));
 	out->names = xcalloc(np, sizeof(*out->names));
 	for (size_t i = 0; i < np; i++) {
-		yaml_node_pair_t *pr = &n->data.mapping.pairs.start[i];
-		yaml_node_t *k = spec_node(c, pr->key);
+		yaml_node_t *k = yaml_doc_map_key(c->doc, n, i);
 		const char *name = spec_scalar(c, k, "a key");
 		if (!name)
 			continue;
 		out->keys[i] = k;
-		out->vals[i] = spec_node(c, pr->value);
+		out->vals[i] = yaml_doc_map_value(c->doc, n, i);
 		out->names[i] = name;
 	}
 	first = spec_find_dups(out->names, np);
@@ -260,7 +92,7 @@ int spec_map(struct spec_ctx *c, yaml_node_t *n, struct spec_pairs *out)
 		if (first[i] == SPEC_NONE)
 			continue;
 		spec_err(c, out->keys[i], "duplicate key \"%s\" (first defined at line %u)", out->names[i],
-			 spec_node_pos(out->keys[first[i]]).line);
+			 yaml_doc_pos(out->keys[first[i]]).line);
 		out->keys[i] = NULL;
 		out->names[i] = NULL;
 	}
@@ -313,7 +145,7 @@ int spec_get_str(struct spec_ctx *c, yaml_node_t *n, const char *name, const cha
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, what);
 	if (t && !*t) {
 		spec_err(c, n, "expected %s, got an empty string", what);
@@ -322,7 +154,7 @@ int spec_get_str(struct spec_ctx *c, yaml_node_t *n, const char *name, const cha
 		*out = xstrdup(t);
 		ret = 0;
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -333,20 +165,14 @@ int spec_get_bool(struct spec_ctx *c, yaml_node_t *n, const char *name, int *out
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "true or false");
 	if (t) {
-		if (!strcmp(t, "true") || !strcmp(t, "True") || !strcmp(t, "TRUE")) {
-			*out = 1;
-			ret = 0;
-		} else if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE")) {
-			*out = 0;
-			ret = 0;
-		} else {
+		ret = yaml_doc_bool(t, out);
+		if (ret < 0)
 			spec_err(c, n, "invalid boolean \"%s\" (expected true or false)", t);
-		}
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -358,10 +184,10 @@ int spec_get_int(struct spec_ctx *c, yaml_node_t *n, const char *name, int64_t m
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "a whole number");
 	if (t) {
-		if (spec_parse_int(t, &v) == 0 && v >= min && v <= max) {
+		if (yaml_doc_int(t, &v) == 0 && v >= min && v <= max) {
 			*out = v;
 			ret = 0;
 		} else if (max == INT64_MAX) {
@@ -371,7 +197,7 @@ int spec_get_int(struct spec_ctx *c, yaml_node_t *n, const char *name, int64_t m
 				 (long long)min, (long long)max);
 		}
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -384,7 +210,7 @@ int spec_get_num(struct spec_ctx *c, yaml_node_t *n, const char *name, double mi
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "a number");
 	if (t) {
 		if (spec_parse_number(t, &v) == 0 && (min_excl ? v > min : v >= min) && v <= max) {
@@ -399,7 +225,7 @@ int spec_get_num(struct spec_ctx *c, yaml_node_t *n, const char *name, double mi
 			spec_err(c, n, "invalid number \"%s\" (expected a number from %g to %g)", t, min, max);
 		}
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -411,7 +237,7 @@ int spec_get_duration(struct spec_ctx *c, yaml_node_t *n, const char *name, int6
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "a duration");
 	if (t) {
 		if (spec_parse_duration(t, &v) < 0)
@@ -426,7 +252,7 @@ int spec_get_duration(struct spec_ctx *c, yaml_node_t *n, const char *name, int6
 			ret = 0;
 		}
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -438,7 +264,7 @@ int spec_get_size(struct spec_ctx *c, yaml_node_t *n, const char *name, int64_t 
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	t = spec_scalar(c, n, "a size");
 	if (t) {
 		if (spec_parse_size(t, &v) < 0)
@@ -453,7 +279,7 @@ int spec_get_size(struct spec_ctx *c, yaml_node_t *n, const char *name, int64_t 
 			ret = 0;
 		}
 	}
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -471,7 +297,7 @@ int spec_get_enum(struct spec_ctx *c, yaml_node_t *n, const char *name, const ch
 	int ret = -1;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
+	mark = yaml_doc_key_push(&c->key, name);
 	add_choices(&what, vals, nvals);
 	t = spec_scalar(c, n, what.ptr);
 	if (t) {
@@ -491,7 +317,7 @@ int spec_get_enum(struct spec_ctx *c, yaml_node_t *n, const char *name, const ch
 		}
 	}
 	buf_release(&what);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 
@@ -548,9 +374,9 @@ static int list_dedup(struct spec_ctx *c, struct spec_strlist *l, const size_t *
 			continue;
 		}
 		{
-			size_t mark = spec_key_push_index(c, orig[i]);
+			size_t mark = yaml_doc_key_push_index(&c->key, orig[i]);
 			spec_err_at(c, l->pos[i], "duplicate %s \"%s\"", noun, l->items[i]);
-			spec_key_pop(c, mark);
+			yaml_doc_key_pop(&c->key, mark);
 		}
 		free(l->items[i]);
 		ret = -1;
@@ -568,9 +394,9 @@ int spec_get_list(struct spec_ctx *c, yaml_node_t *n, const char *name, int scal
 	int ret = 0;
 	if (!n)
 		return 1;
-	mark = spec_key_push(c, name);
-	if (spec_is_null(n)) {
-		spec_key_pop(c, mark);
+	mark = yaml_doc_key_push(&c->key, name);
+	if (yaml_doc_is_null(n)) {
+		yaml_doc_key_pop(&c->key, mark);
 		return 0;
 	}
 	if (n->type == YAML_SCALAR_NODE) {
@@ -586,43 +412,43 @@ int spec_get_list(struct spec_ctx *c, yaml_node_t *n, const char *name, int scal
 				out->items = xcalloc(1, sizeof(*out->items));
 				out->pos = xcalloc(1, sizeof(*out->pos));
 				out->items[0] = v;
-				out->pos[0] = spec_node_pos(n);
+				out->pos[0] = yaml_doc_pos(n);
 				out->n = 1;
 			} else {
 				ret = -1;
 			}
 		}
-		spec_key_pop(c, mark);
+		yaml_doc_key_pop(&c->key, mark);
 		return ret;
 	}
 	if (n->type != YAML_SEQUENCE_NODE) {
 		spec_err(c, n, "expected a sequence, got %s", spec_kind(n));
-		spec_key_pop(c, mark);
+		yaml_doc_key_pop(&c->key, mark);
 		return -1;
 	}
-	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	count = yaml_doc_seq_len(n);
 	out->items = xcalloc(count, sizeof(*out->items));
 	out->pos = xcalloc(count, sizeof(*out->pos));
 	orig = xcalloc(count, sizeof(*orig));
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *item = spec_node(c, n->data.sequence.items.start[i]);
-		size_t m2 = spec_key_push_index(c, i);
+		yaml_node_t *item = yaml_doc_seq_item(c->doc, n, i);
+		size_t m2 = yaml_doc_key_push_index(&c->key, i);
 		const char *t = spec_scalar(c, item, what);
 		char *v = t ? conv(c, item, t) : NULL;
 		if (v) {
 			out->items[out->n] = v;
-			out->pos[out->n] = spec_node_pos(item);
+			out->pos[out->n] = yaml_doc_pos(item);
 			orig[out->n] = i;
 			out->n++;
 		} else {
 			ret = -1;
 		}
-		spec_key_pop(c, m2);
+		yaml_doc_key_pop(&c->key, m2);
 	}
 	if (dup_noun && list_dedup(c, out, orig, dup_noun) < 0)
 		ret = -1;
 	free(orig);
-	spec_key_pop(c, mark);
+	yaml_doc_key_pop(&c->key, mark);
 	return ret;
 }
 

@@ -28,10 +28,10 @@ static void key_of(const char *yaml, size_t comp, const char *tree, const char *
 		   char key[SHA256_HEX_LEN + 1])
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct cache_ingredients in;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, yaml, strlen(yaml), "mlci.yaml", &d), 0);
 	memset(&in, 0, sizeof(in));
 	in.spec = &s;
@@ -46,7 +46,7 @@ static void key_of(const char *yaml, size_t comp, const char *tree, const char *
 	else
 		cache_source_key(&in, key);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void base_key(size_t comp, int run_key, char key[SHA256_HEX_LEN + 1])

@@ -1,4 +1,4 @@
-/* test_contract.c - unit tests of checks/contract.c: JSON paths, YAML -> JSON values, every matcher and its
+/* test_contract.c - unit tests of checks/contract*.c: JSON paths, YAML -> JSON values, every matcher and its
  * message, status classes, file:line:col diagnostics, the template's case files, and the parity key. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,7 +365,7 @@ static const char *const SPEC_HEAD = "pipeline: p\n"
 static void test_spec_parity_key(void **state)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct buf y = BUF_INIT, msg = BUF_INIT;
 	(void)state;
 	buf_addf(&y,
@@ -373,23 +373,23 @@ static void test_spec_parity_key(void **state)
 		 "predictions: evaluate/predictions.csv, tolerance: 0.001 } }\n",
 		 SPEC_HEAD);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "mlci.yaml", &d), 0);
 	assert_true(s.checks.service.parity_present);
 	assert_string_equal(s.checks.service.parity_data.output, "parity.csv");
 	assert_int_equal(s.checks.service.parity_predictions.comp, 0);
 	assert_true(s.checks.service.parity_tolerance == 0.001);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 
 	buf_reset(&y);
 	buf_addf(&y, "%s  service: { start: x, ready: /r, parity: { data: evaluate/parity.cvs, tolerance: -1 } }\n",
 		 SPEC_HEAD);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "mlci.yaml", &d), -1);
 	for (size_t i = 0; i < d.n; i++) {
-		spec_diag_format(&d, i, &msg);
+		diag_format(&d, i, &msg);
 		buf_addch(&msg, '\n');
 	}
 	assert_non_null(strstr(msg.ptr, "checks.service.parity: missing required key \"predictions\""));
@@ -397,7 +397,7 @@ static void test_spec_parity_key(void **state)
 					"\"parity.cvs\" (did you mean \"parity.csv\"?)"));
 	assert_non_null(strstr(msg.ptr, "checks.service.parity.tolerance:"));
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 
 	/* parity needs a protocol to send rows with */
 	buf_reset(&y);
@@ -407,14 +407,14 @@ static void test_spec_parity_key(void **state)
 		 "predictions: evaluate/predictions.csv } }\n",
 		 SPEC_HEAD);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "mlci.yaml", &d), -1);
 	assert_int_equal(d.n, 1);
-	spec_diag_format(&d, 0, &msg);
+	diag_format(&d, 0, &msg);
 	assert_string_equal(msg.ptr, "mlci.yaml:5:59: checks.service.parity: parity sends rows through the protocol's "
 				     "predict call: it needs protocol kserve-v2 or tfserving-v1, not none");
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 
 	/* the default tolerance */
 	buf_reset(&y);
@@ -423,11 +423,11 @@ static void test_spec_parity_key(void **state)
 		 "predictions: evaluate/predictions.csv } }\n",
 		 SPEC_HEAD);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "mlci.yaml", &d), 0);
 	assert_true(s.checks.service.parity_tolerance == 1e-6);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&y);
 	buf_release(&msg);
 }

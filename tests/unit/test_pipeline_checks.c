@@ -34,35 +34,35 @@ static char *write_file(const char *name, const char *text)
 
 static void parse_ok(struct spec *s, const char *yaml)
 {
-	struct spec_diags d;
+	struct diags d;
 	spec_init(s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	if (spec_parse_buffer(s, yaml, strlen(yaml), "mlci.yaml", &d) < 0) {
 		struct buf b = BUF_INIT;
-		spec_diag_format(&d, 0, &b);
+		diag_format(&d, 0, &b);
 		fail_msg("%s", b.ptr);
 	}
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static int parse_fails_with(const char *yaml, const char *want)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	int found = 0;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	if (spec_parse_buffer(&s, yaml, strlen(yaml), "mlci.yaml", &d) < 0)
 		for (size_t i = 0; i < d.n; i++) {
 			struct buf b = BUF_INIT;
-			spec_diag_format(&d, i, &b);
+			diag_format(&d, i, &b);
 			found |= strstr(b.ptr, want) != NULL;
 			if (!found)
 				print_message("diag: %s\n", b.ptr);
 			buf_release(&b);
 		}
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	return found;
 }
 

@@ -85,26 +85,30 @@ static void test_weekly_window(void **state)
 	assert_int_equal(freeze_parse("Friday 18:00 .. Mon 08:00", &w, &why), -1);
 }
 
-static const char *policy_yaml = "groups: { release: [alice, Bob] }\n"
-				 "freeze: [\"2030-01-01 .. 2030-01-02\"]\n"
-				 "environments:\n"
-				 "  test: { promote: auto, branches: [\"dev/*\"] }\n"
-				 "  staging: { promote: semi, branches: [main], approvals: 1, supersede: false }\n"
-				 "  production: { promote: manual, from: staging, min_staging_runs: 3,\n"
-				 "                approvers: [carol, \"@release\"], approvals: 2,\n"
-				 "                freeze: [\"Fri 18:00 .. Mon 08:00\"] }\n";
+static const char *policy_yaml =
+	"groups: { release: [alice, Bob] }\n"
+	"freeze: [\"2030-01-01 .. 2030-01-02\"]\n"
+	"environments:\n"
+	"  test: { promote: auto, branches: [\"dev/*\"] }\n"
+	"  staging: { promote: semi, branches: [main], approvals: 1, supersede: false }\n"
+	"  production: { promote: manual, from: staging, min_staging_runs: 3,\n"
+	"                approvers: [carol, \"@release\"], approvals: 2,\n"
+	"                freeze: [\"Fri 18:00 .. Mon 08:00\"], min_soak: 24h,\n"
+	"                override_approvers: [\"@release\"],\n"
+	"                champion: { metric: auc, tolerance: \"1%\", eval_set: ingest/holdout.csv,\n"
+	"                            score: \"python3 score.py\" } }\n";
 
 static void test_policy_parse(void **state)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct policy p;
 	const struct spec_environment *prod;
 	time_t until;
 	struct buf b = BUF_INIT;
 	(void)state;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_policy_buffer(&s, policy_yaml, strlen(policy_yaml), "policy.yaml", &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(s.n_groups, 1);
@@ -114,6 +118,17 @@ static void test_policy_parse(void **state)
 	prod = policy_env(&p, "production");
 	assert_non_null(prod);
 	assert_int_equal(prod->min_staging_runs, 3);
+	assert_int_equal(prod->min_soak_ms, 24LL * 3600 * 1000);
+	assert_true(policy_is_override_approver(&p, prod, "bob"));
+	assert_false(policy_is_override_approver(&p, prod, "carol"));
+	assert_false(policy_is_override_approver(&p, policy_env(&p, "staging"), "bob"));
+	assert_true(prod->champion.present);
+	assert_string_equal(prod->champion.metric, "auc");
+	assert_true(prod->champion.relative);
+	assert_true(prod->champion.tolerance > 0.0099 && prod->champion.tolerance < 0.0101);
+	assert_string_equal(prod->champion.eval_set, "ingest/holdout.csv");
+	assert_string_equal(prod->champion.score, "python3 score.py");
+	assert_null(prod->champion.metrics);
 	assert_true(policy_is_approver(&p, prod, "carol"));
 	assert_true(policy_is_approver(&p, prod, "bob"));
 	assert_true(policy_is_approver(&p, prod, "ALICE"));
@@ -130,25 +145,25 @@ static void test_policy_parse(void **state)
 	assert_int_equal(policy_supersede(policy_env(&p, "staging")), 0);
 	assert_int_equal(policy_supersede(prod), 1);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* The first diag of an invalid policy. */
 static void expect_policy_error(const char *yaml, const char *want)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	struct buf b = BUF_INIT;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_policy_buffer(&s, yaml, strlen(yaml), "policy.yaml", &d), -1);
 	assert_true(d.n > 0);
-	spec_diag_format(&d, 0, &b);
+	diag_format(&d, 0, &b);
 	if (!strstr(b.ptr, want))
 		fail_msg("expected '%s' in '%s'", want, b.ptr);
 	buf_release(&b);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_policy_errors(void **state)
@@ -162,6 +177,25 @@ static void test_policy_errors(void **state)
 	expect_policy_error("environments:\n  t: { promote: auto, branches: [x], supersede: maybe }\n", "supersede");
 	expect_policy_error("pipeline: x\nenvironments: {}\n", "unknown key \"pipeline\"");
 	expect_policy_error("groups: { g: [\"@h\"] }\nenvironments: {}\n", "groups cannot contain groups");
+	expect_policy_error("environments:\n  s: { promote: semi, branches: [main] }\n"
+			    "  p: { promote: manual, from: s, approvers: [a], min_soak: soon }\n",
+			    "environments.p.min_soak: invalid duration \"soon\"");
+	expect_policy_error("environments:\n  p: { promote: manual, approvers: [a], min_soak: 1h }\n",
+			    "min_soak needs \"from\"");
+	expect_policy_error(
+		"environments:\n  p: { promote: manual, approvers: [a], override_approvers: [\"@oncall\"] }\n",
+		"environments.p.override_approvers: unknown group \"oncall\"");
+	expect_policy_error("environments:\n  t: { promote: auto, branches: [x], override_approvers: [a] }\n",
+			    "override_approvers apply to manual environments");
+	expect_policy_error(
+		"environments:\n  p: { promote: manual, approvers: [a], champion: { metric: m, score: s } }\n",
+		"environments.p.champion: missing required key \"eval_set\"");
+	expect_policy_error("environments:\n  p: { promote: manual, approvers: [a],\n"
+			    "    champion: { metric: m, score: s, eval_set: a/b, tolerance: lots } }\n",
+			    "policy.yaml:3:64: environments.p.champion.tolerance: invalid tolerance \"lots\"");
+	expect_policy_error("environments:\n  p: { promote: manual, approvers: [a], champion: { metric: m, score: s, "
+			    "eval_set: nocomponent } }\n",
+			    "invalid eval_set \"nocomponent\" (expected component/output");
 }
 
 static void test_policy_load(void **state)

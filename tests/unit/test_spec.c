@@ -25,27 +25,27 @@ static const char *top_dir(void)
 }
 
 /* All diags of "d", one per line, for failure messages. */
-static char *all_diags(const struct spec_diags *d)
+static char *all_diags(const struct diags *d)
 {
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < d->n; i++) {
-		spec_diag_format(d, i, &b);
+		diag_format(d, i, &b);
 		buf_addch(&b, '\n');
 	}
 	return buf_detach(&b, NULL);
 }
 
-static int parse_str(struct spec *s, struct spec_diags *d, const char *yaml)
+static int parse_str(struct spec *s, struct diags *d, const char *yaml)
 {
 	spec_init(s);
-	spec_diags_init(d);
+	diags_init(d);
 	return spec_parse_buffer(s, yaml, strlen(yaml), "mlci.yaml", d);
 }
 
 /* Parse "yaml" and fail the test (printing every diag) unless it is valid. */
 static void parse_ok(struct spec *s, const char *yaml)
 {
-	struct spec_diags d;
+	struct diags d;
 	int r = parse_str(s, &d, yaml);
 	if (r != 0 || d.n) {
 		char *all = all_diags(&d);
@@ -54,13 +54,13 @@ static void parse_ok(struct spec *s, const char *yaml)
 	}
 	assert_int_equal(r, 0);
 	assert_int_equal(d.n, 0);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
-static char *diag_str(const struct spec_diags *d, size_t i)
+static char *diag_str(const struct diags *d, size_t i)
 {
 	struct buf b = BUF_INIT;
-	spec_diag_format(d, i, &b);
+	diag_format(d, i, &b);
 	return buf_detach(&b, NULL);
 }
 
@@ -69,10 +69,10 @@ static char *diag_str(const struct spec_diags *d, size_t i)
 static void parse_file_ok(const char *path)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	int r;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	r = spec_parse_file(&s, path, NULL, &d);
 	if (r != 0) {
 		char *all = all_diags(&d);
@@ -84,7 +84,7 @@ static void parse_file_ok(const char *path)
 	assert_non_null(s.pipeline);
 	assert_true(s.n_components > 0);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_valid_fixtures(void **state)
@@ -116,12 +116,12 @@ static void test_template_spec(void **state)
 	char *root = path_join(top_dir(), "templates/default");
 	char *p = path_join(root, "mlci.yaml");
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	assert_int_equal(access(p, R_OK), 0);
 	parse_file_ok(p);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), 0);
 	if (spec_check_paths(&s, root, &d) != 0) {
 		char *all = all_diags(&d);
@@ -130,7 +130,7 @@ static void test_template_spec(void **state)
 		fail();
 	}
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	free(p);
 	free(root);
 }
@@ -149,13 +149,13 @@ static void test_doc_examples(void **state)
 		for (p = text.ptr; (p = strstr(p, "```yaml\n")) != NULL;) {
 			const char *start = p + 8, *end = strstr(start, "\n```");
 			struct spec s;
-			struct spec_diags d;
+			struct diags d;
 			assert_non_null(end);
 			p = end + 4;
 			if (strncmp(start, "pipeline:", 9))
 				continue;
 			spec_init(&s);
-			spec_diags_init(&d);
+			diags_init(&d);
 			if (spec_parse_buffer(&s, start, (size_t)(end - start) + 1, docs[k], &d) != 0) {
 				char *all = all_diags(&d);
 				print_error("example in %s:\n%s", docs[k], all);
@@ -163,7 +163,7 @@ static void test_doc_examples(void **state)
 				fail();
 			}
 			spec_release(&s);
-			spec_diags_release(&d);
+			diags_release(&d);
 			n_examples++;
 		}
 		buf_release(&text);
@@ -176,11 +176,11 @@ static void test_design_example_fields(void **state)
 {
 	char *p = path_join(top_dir(), "tests/fixtures/specs/valid/design.yaml");
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	const struct spec_component *c;
 	(void)state;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), 0);
 	free(p);
 	assert_string_equal(s.pipeline, "breast-cancer");
@@ -282,7 +282,7 @@ static void test_design_example_fields(void **state)
 	assert_string_equal(s.triggers.schedule, "0 3 * * *");
 	assert_int_equal(s.triggers.data.n, 1);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_defaults_and_scalar_lists(void **state)
@@ -763,7 +763,7 @@ static void test_bad_case(void **state)
 {
 	const struct bad_case *bc = *state;
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	char *first, *all;
 	int r = parse_str(&s, &d, bc->yaml);
 	all = all_diags(&d);
@@ -781,7 +781,7 @@ static void test_bad_case(void **state)
 	free(first);
 	free(all);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* ---------- more than one problem ---------- */
@@ -813,7 +813,7 @@ static void test_all_errors_reported(void **state)
 		"day-of-month month day-of-week, e.g. \"0 3 * * *\")",
 	};
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	assert_int_equal(parse_str(&s, &d, yaml), -1);
 	assert_int_equal(d.n, sizeof(want) / sizeof(want[0]));
@@ -823,7 +823,7 @@ static void test_all_errors_reported(void **state)
 		free(got);
 	}
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* The example of docs/spec.md ("Errors"): the output there is this test's expectation. */
@@ -845,10 +845,10 @@ static void test_docs_example(void **state)
 	};
 	char *p = path_join(top_dir(), "tests/fixtures/specs/invalid/docs-example.yaml");
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_file(&s, p, "mlci.yaml", &d), -1);
 	free(p);
 	assert_int_equal(d.n, sizeof(want) / sizeof(want[0]));
@@ -858,7 +858,7 @@ static void test_docs_example(void **state)
 		free(got);
 	}
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* A hostile file with thousands of errors yields a bounded list ending in "too many errors". */
@@ -866,19 +866,19 @@ static void test_diag_cap(void **state)
 {
 	struct buf y = BUF_INIT;
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	buf_addstr(&y, "pipeline: p\ncomponents:\n");
 	for (int i = 0; i < 500; i++)
 		buf_addf(&y, "  c%d: {run: x, timeout: bad}\n", i);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, y.ptr, y.len, "big.yaml", &d), -1);
 	assert_int_equal(d.n, 201);
 	assert_string_equal(d.items[200].msg, "too many errors; stopping here");
 	assert_int_equal(d.items[0].pos.line, 3);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&y);
 }
 
@@ -886,7 +886,7 @@ static void test_too_many_components(void **state)
 {
 	struct buf y = BUF_INIT;
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	char *first;
 	(void)state;
 	buf_addstr(&y, "pipeline: p\ncomponents:\n");
@@ -898,7 +898,7 @@ static void test_too_many_components(void **state)
 	assert_string_equal(first, "mlci.yaml:3:3: components: too many components (1001; the limit is 1000)");
 	free(first);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&y);
 }
 
@@ -907,7 +907,7 @@ static void test_long_chain(void **state)
 {
 	struct buf y = BUF_INIT;
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	buf_addstr(&y, "pipeline: p\ncomponents:\n");
 	for (int i = 0; i < 300; i++)
@@ -923,7 +923,7 @@ static void test_long_chain(void **state)
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.items[0].msg, "dependency cycle: c0 -> c299 -> c298"));
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	buf_release(&y);
 }
 
@@ -932,12 +932,12 @@ static void test_too_large(void **state)
 	size_t n = 1024 * 1024 + 1;
 	char *big = xmalloc(n);
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	char *first;
 	(void)state;
 	memset(big, '#', n);
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_buffer(&s, big, n, "mlci.yaml", &d), -1);
 	assert_int_equal(d.n, 1);
 	first = diag_str(&d, 0);
@@ -945,17 +945,17 @@ static void test_too_large(void **state)
 	free(first);
 	free(big);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_missing_file(void **state)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	char *first;
 	(void)state;
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_parse_file(&s, "/nonexistent/mlci.yaml", "mlci.yaml", &d), -1);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.items[0].pos.line, 0);
@@ -963,36 +963,36 @@ static void test_missing_file(void **state)
 	assert_string_equal(first, "mlci.yaml: could not read \"/nonexistent/mlci.yaml\": No such file or directory");
 	free(first);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 static void test_diag_format(void **state)
 {
-	struct spec_diags d;
+	struct diags d;
 	struct buf b = BUF_INIT;
 	(void)state;
-	spec_diags_init(&d);
+	diags_init(&d);
 	d.file = xstrdup("x/mlci.yaml");
 	d.items = xcalloc(2, sizeof(*d.items));
 	d.n = d.alloc = 2;
-	d.items[0].pos = (struct spec_pos){ 14, 5 };
+	d.items[0].pos = (struct diag_pos){ 14, 5 };
 	d.items[0].key = xstrdup("components.train.needs[0]");
 	d.items[0].msg = xstrdup("unknown component \"ingst\" (did you mean \"ingest\"?)");
-	d.items[1].pos = (struct spec_pos){ 1, 1 };
+	d.items[1].pos = (struct diag_pos){ 1, 1 };
 	d.items[1].key = xstrdup("");
 	d.items[1].msg = xstrdup("empty spec");
-	spec_diag_format(&d, 0, &b);
+	diag_format(&d, 0, &b);
 	assert_string_equal(
 		b.ptr,
 		"x/mlci.yaml:14:5: components.train.needs[0]: unknown component \"ingst\" (did you mean \"ingest\"?)");
 	buf_reset(&b);
-	spec_diag_format(&d, 1, &b);
+	diag_format(&d, 1, &b);
 	assert_string_equal(b.ptr, "x/mlci.yaml:1:1: empty spec");
 	buf_reset(&b);
-	spec_diag_format(&d, 2, &b); /* out of range: nothing */
+	diag_format(&d, 2, &b); /* out of range: nothing */
 	assert_string_equal(b.ptr, "");
 	buf_release(&b);
-	spec_diags_release(&d);
+	diags_release(&d);
 }
 
 /* ---------- value grammars ---------- */
@@ -1172,7 +1172,7 @@ static void test_check_paths(void **state)
 	char tmpl[] = "/tmp/mlci-spec-XXXXXX";
 	char *root = mkdtemp(tmpl), *link;
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	static const char *yaml = "pipeline: p\n"
 				  "components:\n"
 				  "  ok: {run: x, path: src, inputs: [data/a.csv, data], outputs: [d.csv]}\n"
@@ -1208,7 +1208,7 @@ static void test_check_paths(void **state)
 	free(link);
 
 	spec_init(&s);
-	spec_diags_init(&d);
+	diags_init(&d);
 	if (spec_parse_buffer(&s, yaml, strlen(yaml), "mlci.yaml", &d) != 0) {
 		char *all = all_diags(&d);
 		print_error("%s", all);
@@ -1228,15 +1228,15 @@ static void test_check_paths(void **state)
 		free(got);
 	}
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 
 	/* everything present: no diags */
 	parse_ok(&s, "pipeline: p\ncomponents:\n  a: {run: x, path: src/, inputs: [data/a.csv, data/inner]}\n");
-	spec_diags_init(&d);
+	diags_init(&d);
 	assert_int_equal(spec_check_paths(&s, root, &d), 0);
 	assert_int_equal(d.n, 0);
 	spec_release(&s);
-	spec_diags_release(&d);
+	diags_release(&d);
 	rm_rf(root);
 }
 

@@ -56,26 +56,26 @@ static void test_default_template_is_embedded(void **state)
 static void test_template_spec_is_valid(void **state)
 {
 	struct spec s;
-	struct spec_diags d;
+	struct diags d;
 	(void)state;
 	for (const struct template_file *f = template_files; f->path; f++) {
 		const char *slash = strchr(f->path, '/');
 		if (!slash || strcmp(slash, "/mlci.yaml"))
 			continue;
 		spec_init(&s);
-		spec_diags_init(&d);
+		diags_init(&d);
 		int r = spec_parse_buffer(&s, (const char *)f->data, f->len, f->path, &d);
 		if (r) {
 			struct buf b = BUF_INIT;
 			for (size_t i = 0; i < d.n; i++) {
-				spec_diag_format(&d, i, &b);
+				diag_format(&d, i, &b);
 				buf_addch(&b, '\n');
 			}
 			fail_msg("%s", b.ptr);
 		}
 		assert_int_equal(d.n, 0);
 		spec_release(&s);
-		spec_diags_release(&d);
+		diags_release(&d);
 	}
 }
 
