@@ -39,11 +39,11 @@ static void fmt_time(long long t, char *out, size_t n)
 	freeze_format_time((time_t)t, out, n);
 }
 
-/* "2h05m", "3d4h", "45s" */
+/* "2h05m", "24h00m", "3d4h" (from 48 hours on), "45s" */
 static void fmt_span(int64_t ms, char *out, size_t n)
 {
 	long long s = ms / 1000;
-	if (s >= 86400)
+	if (s >= 2 * 86400)
 		snprintf(out, n, "%lldd%lldh", s / 86400, (s % 86400) / 3600);
 	else if (s >= 3600)
 		snprintf(out, n, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
@@ -341,6 +341,9 @@ static void gate_approver(struct cd_cmd *c, struct verdicts *gates)
 	policy_describe_approvers(c->pol, c->env, &b);
 	if (policy_is_approver(c->pol, c->env, c->q->actor))
 		cd_gate(gates, "approver", VERDICT_PASS, NULL, "%s is an approver of %s", c->q->actor, c->q->env);
+	else if (c->q->override_gate && policy_is_override_approver(c->pol, c->env, c->q->actor))
+		cd_gate(gates, "approver", VERDICT_PASS, NULL, "%s is an override approver of %s (break glass)",
+			c->q->actor, c->q->env);
 	else
 		cd_gate(gates, "approver", VERDICT_FAIL, NULL,
 			"%s is not an approver of %s (rule manual; approvers: %s; policy from %s)", c->q->actor,
