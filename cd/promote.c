@@ -90,21 +90,11 @@ static void candidate_row(struct store_promotion *p, const struct run_record *re
 	p->waiting_for = waiting;
 }
 
-int promote_after_run(struct cd_session *s, const struct run_record *rec, const char *actor,
-		      struct promote_outcome *out, struct err *e)
+/* The environment the run's branch promotes to, from the trusted policy: 1 with *env_out, 0 when nothing
+ * applies (out says why), -1 on error. */
+static int environment_of(struct cd_session *s, const struct run_record *rec, const struct policy **pol,
+			  const struct spec_environment **env_out, struct promote_outcome *out, struct err *e)
 {
-	const struct spec_environment *env;
-	const struct policy *pol;
-	struct store *st;
-	struct strvec approvers = STRVEC_INIT;
-	struct buf why = BUF_INIT, waiting = BUF_INIT, msg = BUF_INIT, same = BUF_INIT;
-	struct store_promotion row;
-	struct env_state state;
-	struct cd_change c;
-	int ret = 0, h;
-
-	memset(out, 0, sizeof(*out));
-	env_state_init(&state);
 	if (rec->status != RUN_PASSED) {
 		promote_say(out, PROMOTE_NONE, "the run did not pass: nothing is promoted");
 		return 0;
@@ -113,81 +103,81 @@ int promote_after_run(struct cd_session *s, const struct run_record *rec, const 
 		promote_say(out, PROMOTE_NONE, "the run has no branch: nothing is promoted");
 		return 0;
 	}
-	if (cd_session_policy(s, &pol, e) < 0)
+	if (cd_session_policy(s, pol, e) < 0)
 		return -1;
-	if (!pol->spec) {
+	if (!(*pol)->spec) {
 		promote_say(out, PROMOTE_NONE, "no promotion policy (no policy.yaml, no valid mlci.yaml on main)");
 		return 0;
 	}
-	env = spec_environment_for_branch(pol->spec, rec->branch);
-	if (!env) {
+	*env_out = spec_environment_for_branch((*pol)->spec, rec->branch);
+	if (!*env_out) {
 		promote_say(out, PROMOTE_NONE, "branch %s matches no environment", rec->branch);
 		return 0;
 	}
-	if (cd_session_store(s, &st, e) < 0)
-		return -1;
-	if (cd_reconcile(s, NULL, e) < 0)
-		return err_prefix(e, "reconciling the registry with the state repo");
-	out->environment = xstrdup(env->name);
-	if (env->promote == SPEC_PROMOTE_MANUAL) {
-		promote_say(out, PROMOTE_NONE, "%s is promoted by hand (mlci promote)", env->name);
+	out->environment = xstrdup((*env_out)->name);
+	if ((*env_out)->promote == SPEC_PROMOTE_MANUAL) {
+		promote_say(out, PROMOTE_NONE, "%s is promoted by hand (mlci promote)", (*env_out)->name);
 		return 0;
 	}
+	return 1;
+}
+
+/* What the candidate waits for (approvals, pin, freeze) into "waiting"; 1 when its digest was rejected
+ * (out says so), 0 otherwise, -1 on error. */
+static int gates_of(struct store *st, const struct policy *pol, const struct run_record *rec,
+		    const struct spec_environment *env, struct strvec *approvers, struct buf *waiting,
+		    struct promote_outcome *out, struct err *e)
+{
+	struct buf why = BUF_INIT;
+	int r;
 	if (env->promote == SPEC_PROMOTE_SEMI) {
 		if (cd_candidate_approvals(st, env, rec->pipeline, rec->model, rec->model_version,
 					   rec->model_digest[0] ? rec->model_digest : NULL, rec->message,
-					   rec->author_name, rec->author_email, &approvers, e) < 0) {
-			ret = -1;
-			goto done;
-		}
-		if ((int64_t)approvers.n < env->approvals)
-			buf_addf(&waiting,
+					   rec->author_name, rec->author_email, approvers, e) < 0)
+			return -1;
+		if ((int64_t)approvers->n < env->approvals)
+			buf_addf(waiting,
 				 "approvals %zu/%lld (Reviewed-by: or Approved-by: trailers, or mlci approve; not the "
 				 "author)",
-				 approvers.n, (long long)env->approvals);
+				 approvers->n, (long long)env->approvals);
 	}
-	if ((h = held(st, pol, rec, env, &waiting, e)) < 0) {
-		ret = -1;
-		goto done;
-	}
-	{
-		int r = cd_rejected(st, rec->pipeline, env->name, rec->model_digest, &why, e);
-		if (r < 0) {
-			ret = -1;
-			goto done;
-		}
-		if (r) {
-			promote_say(out, PROMOTE_NONE, "%s: not promoted, %s@%lld (artifact %.12s) was %s", env->name,
-				    rec->model ? rec->model : "-", (long long)rec->model_version, rec->model_digest,
-				    why.ptr);
-			goto done;
-		}
-	}
-	if (waiting.len) {
-		candidate_row(&row, rec, env, "pending", waiting.ptr);
-		ret = store_promotion_add(st, &row, NULL, e);
-		promote_say(out, PROMOTE_PENDING, "%s: pending, waiting for %s", env->name, waiting.ptr);
-		goto done;
-	}
-	if (env->promote == SPEC_PROMOTE_AUTO)
-		buf_addf(&why, "auto: branch %s", rec->branch);
-	else
-		buf_addf(&why, "semi: branch %s, %zu approval%s", rec->branch, approvers.n,
-			 approvers.n == 1 ? "" : "s");
+	if (held(st, pol, rec, env, waiting, e) < 0)
+		return -1;
+	r = cd_rejected(st, rec->pipeline, env->name, rec->model_digest, &why, e);
+	if (r > 0)
+		promote_say(out, PROMOTE_NONE, "%s: not promoted, %s@%lld (artifact %.12s) was %s", env->name,
+			    rec->model ? rec->model : "-", (long long)rec->model_version, rec->model_digest, why.ptr);
+	buf_release(&why);
+	return r;
+}
 
+/* Every gate passed: the record's state with its evidence through the one transaction. */
+static int promote_run(struct cd_session *s, const struct run_record *rec, const struct spec_environment *env,
+		       const struct strvec *approvers, const char *actor, struct promote_outcome *out, struct err *e)
+{
+	struct buf why = BUF_INIT, msg = BUF_INIT, same = BUF_INIT;
+	struct store_promotion row;
+	struct env_state state;
+	struct cd_change c;
+	int semi = env->promote == SPEC_PROMOTE_SEMI, ret;
+
+	if (semi)
+		buf_addf(&why, "semi: branch %s, %zu approval%s", rec->branch, approvers->n,
+			 approvers->n == 1 ? "" : "s");
+	else
+		buf_addf(&why, "auto: branch %s", rec->branch);
 	cd_state_from_record(&state, rec, env->name);
-	cd_state_stamp(&state, env->name, rule_name(env->promote), actor,
-		       env->promote == SPEC_PROMOTE_SEMI ? &approvers : NULL, NULL);
+	cd_state_stamp(&state, env->name, rule_name(env->promote), actor, semi ? approvers : NULL, NULL);
 	cd_evidence_from_run(&state.gates, rec);
-	if (env->promote == SPEC_PROMOTE_SEMI)
-		cd_evidence_approvals(&state.gates, env, &approvers);
+	if (semi)
+		cd_evidence_approvals(&state.gates, env, approvers);
 	buf_addf(&msg, "promote %s to %s", rec->pipeline, env->name);
 	if (rec->model_version)
 		buf_addf(&msg, ": %s@%lld", rec->model, (long long)rec->model_version);
 	buf_addf(&msg, "\n\nRule: %s (%s)\nRun: %s\nCommit: %s\n", rule_name(env->promote), why.ptr, rec->id,
 		 rec->commit);
-	for (size_t i = 0; env->promote == SPEC_PROMOTE_SEMI && i < approvers.n; i++)
-		buf_addf(&msg, "Approved-by: %s\n", approvers.v[i]);
+	for (size_t i = 0; semi && i < approvers->n; i++)
+		buf_addf(&msg, "Approved-by: %s\n", approvers->v[i]);
 	cd_evidence_message(&state.gates, &msg);
 	buf_addf(&same, "%s already runs commit %.12s%s: nothing to promote", env->name, rec->commit,
 		 rec->model_version ? " with this model version" : "");
@@ -205,12 +195,43 @@ int promote_after_run(struct cd_session *s, const struct run_record *rec, const 
 	if (!ret && out->action == PROMOTE_DONE)
 		promote_say(out, PROMOTE_DONE, "promoted to %s (state %.12s, %s)%s", env->name, out->state_commit,
 			    why.ptr, env->deploy_command || env->deploy_webhook || env->deploy_ssh ? ", deployed" : "");
-done:
 	env_state_release(&state);
-	strvec_clear(&approvers);
 	buf_release(&why);
-	buf_release(&waiting);
 	buf_release(&msg);
 	buf_release(&same);
+	return ret;
+}
+
+int promote_after_run(struct cd_session *s, const struct run_record *rec, const char *actor,
+		      struct promote_outcome *out, struct err *e)
+{
+	const struct spec_environment *env = NULL;
+	const struct policy *pol = NULL;
+	struct store *st;
+	struct strvec approvers = STRVEC_INIT;
+	struct buf waiting = BUF_INIT;
+	struct store_promotion row;
+	int ret, r;
+
+	memset(out, 0, sizeof(*out));
+	r = environment_of(s, rec, &pol, &env, out, e);
+	if (r <= 0)
+		return r;
+	if (cd_session_store(s, &st, e) < 0)
+		return -1;
+	if (cd_reconcile(s, NULL, e) < 0)
+		return err_prefix(e, "reconciling the registry with the state repo");
+	r = gates_of(st, pol, rec, env, &approvers, &waiting, out, e);
+	if (r != 0) {
+		ret = r < 0 ? -1 : 0; /* rejected: said in "out" */
+	} else if (waiting.len) {
+		candidate_row(&row, rec, env, "pending", waiting.ptr);
+		ret = store_promotion_add(st, &row, NULL, e);
+		promote_say(out, PROMOTE_PENDING, "%s: pending, waiting for %s", env->name, waiting.ptr);
+	} else {
+		ret = promote_run(s, rec, env, &approvers, actor, out, e);
+	}
+	strvec_clear(&approvers);
+	buf_release(&waiting);
 	return ret;
 }
