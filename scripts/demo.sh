@@ -2,7 +2,8 @@
 # demo.sh - `make demo`: write the example pipeline with mlci init, then carry a commit on a dev branch
 # through mlci run (CI, DAG, store, registry) and auto-promotion to test, re-run it from the cache,
 # merge it with a Reviewed-by trailer and promote it to staging, then show status, registry, lineage;
-# then production by hand: refused until min_staging_runs, accepted for a release manager, rolled back.
+# then production by hand: refused until min_staging_runs, checked with --dry-run, accepted for a
+# release manager, rolled back.
 set -eu
 MLCI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DEMO=${MLCI_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/mlci-demo.XXXXXX")}
@@ -58,22 +59,25 @@ groups: { release: [alice, bob] }
 environments:
   test:       { promote: auto,   branches: ["dev/*", "feature/*"], deploy: { command: "sh scripts/deploy.sh test" } }
   staging:    { promote: semi,   branches: [main], approvals: 1, deploy: { command: "sh scripts/deploy.sh staging" } }
-  production: { promote: manual, from: staging, min_staging_runs: 3, approvers: ["@release"],
+  production: { promote: manual, from: staging, min_staging_runs: 2, approvers: ["@release"],
                 deploy: { command: "sh scripts/deploy.sh production" } }
 YAML
 cat "$MLCI_HOME/policy.yaml"
 echo "(production deploys with a local command here, not over ssh: no sshd in this demo)"
 
-step "alice (a release manager) asks for production: refused, staging has 1 passed run of 3"
+step "alice (a release manager) asks for production: refused, no run of this version in staging since it got there"
 MLCI_ACTOR=alice "$MLCI" promote breast-cancer --to production || echo "(exit $?)"
 
 step "mallory is not a release manager: refused whatever the runs"
 MLCI_ACTOR=mallory "$MLCI" promote breast-cancer --to production || echo "(exit $?)"
 
-step "two more runs on main (the nightly schedule would do this): 3 passed staging runs"
-"$MLCI" -q run >/dev/null
-"$MLCI" -q run >/dev/null
+step "two more runs on main that execute every step (a nightly re-training would): 2 staging runs that count"
+"$MLCI" -q run --no-cache >/dev/null
+"$MLCI" -q run --no-cache >/dev/null
 "$MLCI" runs --branch main
+
+step "alice checks first: mlci promote --dry-run evaluates every gate and writes nothing"
+MLCI_ACTOR=alice "$MLCI" promote breast-cancer --to production --dry-run
 
 step "alice promotes to production: accepted"
 MLCI_ACTOR=alice "$MLCI" promote breast-cancer --to production --reason "release 2026.11"
@@ -90,8 +94,8 @@ git switch -q main
 git -c user.name=mia -c user.email=mia@example.com merge -q --no-ff dev/faster-lr \
 	-m "Merge dev/faster-lr" -m "Reviewed-by: Rita Reviewer <rita@example.com>"
 "$MLCI" -q run >/dev/null
-"$MLCI" -q run >/dev/null
-"$MLCI" -q run >/dev/null
+"$MLCI" -q run --no-cache >/dev/null
+"$MLCI" -q run --no-cache >/dev/null
 MLCI_ACTOR=bob "$MLCI" promote breast-cancer --to production --reason "release 2026.12"
 
 step "mlci rollback production: the previous version back, as a new state commit, and a pin"
