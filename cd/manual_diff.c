@@ -78,7 +78,8 @@ int manual_diff(struct cd_cmd *c, const struct env_state *cur, int have_cur, con
 	snprintf(b, sizeof(b), "%.12s", cand->commit ? cand->commit : "-");
 	diff_row(res, "commit", a, b);
 	diff_row(res, "run", have_cur ? cur->run : NULL, cand->run);
-	diff_row(res, "since", have_cur ? cur->promoted_at : NULL, NULL);
+	if (have_cur && cur->promoted_at)
+		diff_row(res, "since", cur->promoted_at, NULL);
 	if (have_cur && cur->run && store_metrics_each(c->st, cur->run, on_metric, &m, e) < 0)
 		goto done;
 	m.side = 1;

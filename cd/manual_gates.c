@@ -53,11 +53,11 @@ static void fmt_span(int64_t ms, char *out, size_t n)
 int manual_walk_entry(void *payload, const char *commit, long long time, const struct env_state *st)
 {
 	struct manual_entry *en = payload;
-	(void)commit;
 	if (!st || st->model_version != en->cand->model_version || !st->model_artifact ||
 	    strcmp(st->model_artifact, en->cand->model_artifact ? en->cand->model_artifact : ""))
 		return 1; /* an older state runs something else: the candidate entered after it */
 	en->time = time;
+	snprintf(en->commit, sizeof(en->commit), "%s", commit);
 	free(en->run);
 	en->run = st->run ? xstrdup(st->run) : NULL;
 	return 0;
@@ -86,10 +86,10 @@ static int on_branches(const struct spec_environment *from, const char *branch)
 static int count_run(void *payload, const struct store_output_run *r)
 {
 	struct count *c = payload;
-	if ((c->entry_run && !strcmp(r->run, c->entry_run)) || r->started_ms < c->since_ms)
-		c->before++; /* before (or the run that made) its promotion to "from" proves nothing there */
-	else if (!on_branches(c->from, r->branch))
+	if (!on_branches(c->from, r->branch))
 		c->elsewhere++;
+	else if ((c->entry_run && !strcmp(r->run, c->entry_run)) || r->started_ms < c->since_ms)
+		c->before++; /* before (or the run that made) its promotion to "from" proves nothing there */
 	else if (!r->executed_steps)
 		c->cached++; /* served entirely from the cache: nothing new was proven */
 	else {
@@ -110,7 +110,13 @@ void manual_gate_min_runs(struct cd_cmd *c, const struct env_state *cand, const 
 
 	memset(&cnt, 0, sizeof(cnt));
 	cnt.from = from;
+	/* the entering transition's time has milliseconds; the state commit's only seconds */
 	cnt.since_ms = (int64_t)en->time * 1000;
+	if (store_transition_time(c->st, en->commit, c->env->from, &cnt.since_ms, e) < 0) {
+		*err = 1;
+		cJSON_Delete(d);
+		return;
+	}
 	cnt.entry_run = en->run;
 	cnt.runs = cJSON_AddArrayToObject(d, "counted_runs");
 	if (from && store_runs_with_output(c->st, c->pipeline, cand->model_artifact, count_run, &cnt, e) < 0) {

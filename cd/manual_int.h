@@ -11,7 +11,8 @@
 struct manual_entry {
 	const struct env_state *cand;
 	long long time;
-	char *run; /* owned */
+	char commit[41]; /* that state commit */
+	char *run;       /* owned */
 	int done;
 };
 int manual_walk_entry(void *payload, const char *commit, long long time, const struct env_state *st);

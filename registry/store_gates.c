@@ -297,6 +297,24 @@ int store_model_artifact(struct store *st, const char *model, int64_t version, c
 	return rc == SQLITE_DONE ? 0 : store_sql_err(st, e, "could not read %s@%lld", model, (long long)version);
 }
 
+int store_transition_time(struct store *st, const char *state_commit, const char *env, int64_t *ms, struct err *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (store_prepare(st, &s,
+			  "SELECT min(time_ms) FROM stage_transitions WHERE state_commit = ?1 AND environment = ?2 AND "
+			  "to_stage = ?2",
+			  "could not read stage transitions", e) < 0)
+		return -1;
+	store_bind_text(s, 1, state_commit);
+	store_bind_text(s, 2, env);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*ms = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sql_err(st, e, "could not read stage transitions");
+}
+
 int store_transition_exists(struct store *st, const char *state_commit, struct err *e)
 {
 	sqlite3_stmt *s;

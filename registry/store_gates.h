@@ -53,6 +53,9 @@ int store_run_source(struct store *st, const char *run, char **repo, char **comm
 int store_model_artifact(struct store *st, const char *model, int64_t version, char **artifact, char **run,
 			 struct err *e);
 
+/* The time (ms) of the transition into "env" recorded for "state_commit" into *ms; left as it is when
+ * there is none. */
+int store_transition_time(struct store *st, const char *state_commit, const char *env, int64_t *ms, struct err *e);
 /* 1 when a stage transition names "state_commit". */
 int store_transition_exists(struct store *st, const char *state_commit, struct err *e);
 
