@@ -121,7 +121,6 @@ void check_stage_service(struct run *r)
 {
 	const struct spec_check_service *svc = &r->spec.checks.service;
 	struct service_ctx sc;
-	struct step_env f;
 	struct strvec env = STRVEC_INIT, secrets = STRVEC_INIT;
 	struct buf logp = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -147,21 +146,7 @@ void check_stage_service(struct run *r)
 	if (service_reuse(r, key))
 		return;
 	first = r->checks.n;
-	/* the run's common environment, every component's outputs as $MLCI_IN_<NAME>, no $MLCI_OUT */
-	memset(&f, 0, sizeof(f));
-	f.spec = &r->spec;
-	f.run_id = r->id;
-	f.commit = r->commit.id;
-	f.branch = r->commit.branch;
-	f.workspace = r->workspace;
-	f.component = "service";
-	f.phase = "check";
-	f.outputs_root = r->out_dir;
-	f.all_inputs = 1;
-	buf_addf(&logp, "%s/tmp", r->run_dir);
-	f.tmpdir = logp.ptr;
-	step_env_build(&f, &env);
-	buf_reset(&logp);
+	service_env_of(r, &env);
 	step_env_secrets(&r->spec, &secrets);
 	buf_addf(&logp, "%s/check-service.log", r->log_dir);
 	if (svc->contract)

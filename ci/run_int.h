@@ -27,5 +27,8 @@ void step_finish(struct run *r, struct run_step *s);
 /* The environment of a step of component "comp" in "phase" of run "r" (see ci/step_env.h), with
  * MLCI_OUT = "out_dir" when not NULL. */
 void step_env_of(const struct run *r, size_t comp, enum step_phase phase, const char *out_dir, struct strvec *env);
+/* The environment of the prediction service a run starts: the run's facts, every component's outputs
+ * as $MLCI_IN_<NAME>, no $MLCI_OUT. */
+void service_env_of(const struct run *r, struct strvec *env);
 
 #endif

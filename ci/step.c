@@ -16,18 +16,26 @@
 #include "common/path.h"
 #include "common/banned.h"
 
+/* The facts every process of run r shares: the run, its commit, branch and workspace, and
+ * <run_dir>/tmp as TMPDIR (*tmp is the caller's to free once the environment is built). */
+static void run_env_facts(const struct run *r, struct step_env *f, char **tmp)
+{
+	*tmp = path_join(r->run_dir, "tmp");
+	memset(f, 0, sizeof(*f));
+	f->spec = &r->spec;
+	f->run_id = r->id;
+	f->commit = r->commit.id;
+	f->branch = r->commit.branch;
+	f->workspace = r->workspace;
+	f->tmpdir = *tmp;
+}
+
 void step_env_of(const struct run *r, size_t comp, enum step_phase phase, const char *out_dir, struct strvec *env)
 {
 	const struct spec_component *c = &r->spec.components[comp];
-	char *tmp = path_join(r->run_dir, "tmp");
 	struct step_env f;
-	memset(&f, 0, sizeof(f));
-	f.spec = &r->spec;
-	f.run_id = r->id;
-	f.commit = r->commit.id;
-	f.branch = r->commit.branch;
-	f.workspace = r->workspace;
-	f.tmpdir = tmp;
+	char *tmp;
+	run_env_facts(r, &f, &tmp);
 	f.component = c->name;
 	f.phase = step_phase_name(phase);
 	f.out_dir = out_dir;
@@ -36,6 +44,19 @@ void step_env_of(const struct run *r, size_t comp, enum step_phase phase, const 
 		f.inputs = c->need_idx;
 		f.n_inputs = c->needs.n;
 	}
+	step_env_build(&f, env);
+	free(tmp);
+}
+
+void service_env_of(const struct run *r, struct strvec *env)
+{
+	struct step_env f;
+	char *tmp;
+	run_env_facts(r, &f, &tmp);
+	f.component = "service";
+	f.phase = "check";
+	f.outputs_root = r->out_dir;
+	f.all_inputs = 1;
 	step_env_build(&f, env);
 	free(tmp);
 }

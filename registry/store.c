@@ -69,6 +69,32 @@ void store_bind_ms(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+const char *store_col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+const char *store_col_str(sqlite3_stmt *s, int i)
+{
+	const char *t = store_col(s, i);
+	return t ? t : "";
+}
+
+char *store_col_dup(sqlite3_stmt *s, int i)
+{
+	const char *t = store_col(s, i);
+	return t ? xstrdup(t) : NULL;
+}
+
+int store_exec_done(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(st, e, "%s", what);
+	return 0;
+}
+
 /* Run a statement without results (no values: those go through store_prepare and binding). */
 static int exec_sql(struct store *st, const char *sql, const char *what, struct err *e)
 {

@@ -40,12 +40,6 @@ out:
 	return rc;
 }
 
-static const char *col(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? (const char *)t : "";
-}
-
 int store_checks_each(struct store *st, const char *run, int (*fn)(void *payload, const struct store_check_row *r),
 		      void *payload, struct err *e)
 {
@@ -59,14 +53,9 @@ int store_checks_each(struct store *st, const char *run, int (*fn)(void *payload
 		return -1;
 	store_bind_text(s, 1, run);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_check_row r = { col(s, 0),
-					     col(s, 1),
-					     col(s, 2),
-					     col(s, 3),
-					     col(s, 4),
-					     col(s, 5),
-					     sqlite3_column_int64(s, 6),
-					     sqlite3_column_int64(s, 7) };
+		struct store_check_row r = { store_col_str(s, 0),        store_col_str(s, 1),       store_col_str(s, 2),
+					     store_col_str(s, 3),        store_col_str(s, 4),       store_col_str(s, 5),
+					     sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 7) };
 		int ret = fn(payload, &r);
 		if (ret) {
 			sqlite3_finalize(s);
@@ -101,7 +90,7 @@ int store_checks_find_reusable(struct store *st, const char *name, const char *k
 	store_bind_text(s, 3, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		snprintf(run_out, n, "%s", col(s, 0));
+		snprintf(run_out, n, "%s", store_col_str(s, 0));
 		sqlite3_finalize(s);
 		return 1;
 	}

@@ -15,30 +15,9 @@
 #include "registry/store_int.h"
 #include "common/banned.h"
 
-static const char *col(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-static char *coldup(sqlite3_stmt *s, int i)
-{
-	const char *v = col(s, i);
-	return v ? xstrdup(v) : NULL;
-}
-
 static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
-}
-
-/* Run a prepared statement that returns no row; finalizes it. */
-static int exec_done(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_err(st, e, "%s", what);
-	return 0;
 }
 
 void store_pin_release(struct store_pin *p)
@@ -67,19 +46,19 @@ int store_pin_set(struct store *st, const struct store_pin *p, struct err *e)
 	store_bind_text(s, 6, p->reason);
 	store_bind_text(s, 7, p->state_commit[0] ? p->state_commit : NULL);
 	store_bind_ms(s, 8, p->time_ms ? p->time_ms : clock_wall_ms());
-	return exec_done(st, s, "could not pin the environment", e);
+	return store_exec_done(st, s, "could not pin the environment", e);
 }
 
 static void pin_from_row(sqlite3_stmt *s, struct store_pin *p)
 {
 	memset(p, 0, sizeof(*p));
-	copy(p->pipeline, sizeof(p->pipeline), col(s, 0));
-	copy(p->environment, sizeof(p->environment), col(s, 1));
-	p->model = coldup(s, 2);
+	copy(p->pipeline, sizeof(p->pipeline), store_col(s, 0));
+	copy(p->environment, sizeof(p->environment), store_col(s, 1));
+	p->model = store_col_dup(s, 2);
 	p->version = sqlite3_column_int64(s, 3);
-	copy(p->actor, sizeof(p->actor), col(s, 4));
-	p->reason = coldup(s, 5);
-	copy(p->state_commit, sizeof(p->state_commit), col(s, 6));
+	copy(p->actor, sizeof(p->actor), store_col(s, 4));
+	p->reason = store_col_dup(s, 5);
+	copy(p->state_commit, sizeof(p->state_commit), store_col(s, 6));
 	p->time_ms = sqlite3_column_int64(s, 7);
 }
 
@@ -113,7 +92,7 @@ int store_pin_remove(struct store *st, const char *pipeline, const char *env, in
 		return -1;
 	store_bind_text(s, 1, pipeline);
 	store_bind_text(s, 2, env);
-	if (exec_done(st, s, "could not unpin", e) < 0)
+	if (store_exec_done(st, s, "could not unpin", e) < 0)
 		return -1;
 	*removed = sqlite3_changes(store_db(st));
 	return 0;
@@ -165,7 +144,7 @@ int store_env_lock_try(struct store *st, const char *pipeline, const char *env, 
 	store_bind_text(s, 2, env);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *h = col(s, 1);
+		const char *h = store_col(s, 1);
 		pid_t pid = (pid_t)sqlite3_column_int64(s, 2);
 		int dead = h && !strcmp(h, host) && pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
 		if (!dead) {
@@ -174,7 +153,7 @@ int store_env_lock_try(struct store *st, const char *pipeline, const char *env, 
 			struct tm tm;
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			strvec_pushf(holder_out, "%s (pid %lld on host %s, since %s)", col(s, 0),
+			strvec_pushf(holder_out, "%s (pid %lld on host %s, since %s)", store_col(s, 0),
 				     (long long)sqlite3_column_int64(s, 2), h ? h : "?", when);
 			sqlite3_finalize(s);
 			store_tx_rollback(st, &tx);
@@ -223,7 +202,7 @@ int store_env_lock_release(struct store *st, const char *pipeline, const char *e
 	store_bind_text(s, 1, pipeline);
 	store_bind_text(s, 2, env);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)getpid());
-	return exec_done(st, s, "could not unlock the environment", e);
+	return store_exec_done(st, s, "could not unlock the environment", e);
 }
 
 int store_runs_with_output(struct store *st, const char *pipeline, const char *artifact,
@@ -244,8 +223,8 @@ int store_runs_with_output(struct store *st, const char *pipeline, const char *a
 	store_bind_text(s, 2, artifact);
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_output_run r;
-		r.run = col(s, 0);
-		r.branch = col(s, 1);
+		r.run = store_col(s, 0);
+		r.branch = store_col(s, 1);
 		r.started_ms = sqlite3_column_int64(s, 2);
 		r.executed_steps = sqlite3_column_int64(s, 3);
 		ret = fn(payload, &r);
@@ -266,9 +245,9 @@ int store_run_source(struct store *st, const char *run, char **repo, char **comm
 	store_bind_text(s, 1, run);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*repo = coldup(s, 0);
-		*commit_id = coldup(s, 1);
-		*branch = coldup(s, 2);
+		*repo = store_col_dup(s, 0);
+		*commit_id = store_col_dup(s, 1);
+		*branch = store_col_dup(s, 2);
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
@@ -288,8 +267,8 @@ int store_model_artifact(struct store *st, const char *model, int64_t version, c
 	sqlite3_bind_int64(s, 2, version);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*artifact = coldup(s, 0);
-		*run = coldup(s, 1);
+		*artifact = store_col_dup(s, 0);
+		*run = store_col_dup(s, 1);
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
@@ -346,7 +325,7 @@ int store_promotion_set(struct store *st, int64_t id, const char *status, const 
 	store_bind_text(s, 4, state_commit);
 	store_bind_ms(s, 5, clock_wall_ms());
 	store_bind_text(s, 6, evidence);
-	return exec_done(st, s, "could not update a promotion", e);
+	return store_exec_done(st, s, "could not update a promotion", e);
 }
 
 int store_pipeline_repo(struct store *st, const char *pipeline, char **repo, struct err *e)
@@ -359,7 +338,7 @@ int store_pipeline_repo(struct store *st, const char *pipeline, char **repo, str
 	store_bind_text(s, 1, pipeline);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*repo = coldup(s, 0);
+		*repo = store_col_dup(s, 0);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -379,7 +358,7 @@ int store_run_outputs_each(struct store *st, const char *run,
 		return -1;
 	store_bind_text(s, 1, run);
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		ret = fn(payload, col(s, 0), col(s, 1), col(s, 2));
+		ret = fn(payload, store_col(s, 0), store_col(s, 1), store_col(s, 2));
 	if (!ret && rc != SQLITE_DONE)
 		ret = store_sql_err(st, e, "could not read outputs");
 	sqlite3_finalize(s);

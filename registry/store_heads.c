@@ -52,11 +52,6 @@ int store_head_finish(struct store *st, const char *repo, const char *branch, co
 	return ret;
 }
 
-static const char *col(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
 int store_heads_each(struct store *st, const char *repo, int (*fn)(void *payload, const struct store_head *h),
 		     void *payload, struct err *e)
 {
@@ -70,11 +65,11 @@ int store_heads_each(struct store *st, const char *repo, int (*fn)(void *payload
 	store_bind_text(s, 1, repo);
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_head h;
-		h.repo = col(s, 0);
-		h.branch = col(s, 1);
-		h.commit_id = col(s, 2);
-		h.run = col(s, 3);
-		h.status = col(s, 4);
+		h.repo = store_col(s, 0);
+		h.branch = store_col(s, 1);
+		h.commit_id = store_col(s, 2);
+		h.run = store_col(s, 3);
+		h.status = store_col(s, 4);
 		h.updated_ms = sqlite3_column_int64(s, 5);
 		ret = fn(payload, &h);
 	}
@@ -100,7 +95,7 @@ int store_head_find_run(struct store *st, const char *run_repo, const char *comm
 	sqlite3_bind_int64(s, 4, since_ms);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *id = col(s, 0);
+		const char *id = store_col(s, 0);
 		size_t l = id ? strlen(id) : 0;
 		if (l >= n)
 			l = n - 1;

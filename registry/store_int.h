@@ -1,4 +1,4 @@
-/* store_int.h - helpers shared by the files of the metadata store (store.c, store_records.c):
+/* store_int.h - helpers shared by the files of the metadata store (store.c and registry/store_*.c):
  * transactions that nest, binding, SQLite error messages. Nothing outside registry/store*.c uses it. */
 #ifndef MLCI_STORE_INT_H
 #define MLCI_STORE_INT_H
@@ -27,5 +27,12 @@ int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, const cha
 /* Bind text (NULL binds NULL) and times (0 binds NULL). Values are bound, never pasted into SQL. */
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 void store_bind_ms(sqlite3_stmt *s, int i, int64_t v);
+/* Column i as text: NULL for SQL NULL (store_col), "" for SQL NULL (store_col_str), or a copy the
+ * caller frees (store_col_dup, NULL for SQL NULL). The first two point into the statement's row. */
+const char *store_col(sqlite3_stmt *s, int i);
+const char *store_col_str(sqlite3_stmt *s, int i);
+char *store_col_dup(sqlite3_stmt *s, int i);
+/* Step a prepared statement that returns no row and finalize it; the error names "what". */
+int store_exec_done(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 
 #endif

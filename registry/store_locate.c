@@ -8,13 +8,8 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "registry/store_int.h"
 #include "common/banned.h"
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
 
 void store_run_ref_release(struct store_run_ref *r)
 {
@@ -49,12 +44,12 @@ int store_run_locate(struct store *st, const char *id_or_prefix, struct store_ru
 	sqlite3_bind_text(q, 1, id_or_prefix, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (n++ == 0) {
-			out->id = col_dup(q, 0);
-			out->repo = col_dup(q, 1);
-			out->commit_id = col_dup(q, 2);
-			out->branch = col_dup(q, 3);
-			out->status = col_dup(q, 4);
-			out->pipeline = col_dup(q, 5);
+			out->id = store_col_dup(q, 0);
+			out->repo = store_col_dup(q, 1);
+			out->commit_id = store_col_dup(q, 2);
+			out->branch = store_col_dup(q, 3);
+			out->status = store_col_dup(q, 4);
+			out->pipeline = store_col_dup(q, 5);
 		}
 		buf_addf(&names, "%s%s", names.len ? ", " : "", (const char *)sqlite3_column_text(q, 0));
 	}

@@ -68,11 +68,6 @@ fail:
 	return -1;
 }
 
-static const char *col(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
 int store_promotions_each(struct store *st, const char *environment, const char *status,
 			  int (*fn)(void *payload, const struct store_promotion *p), void *payload, struct err *e)
 {
@@ -91,19 +86,19 @@ int store_promotions_each(struct store *st, const char *environment, const char 
 		struct store_promotion p;
 		memset(&p, 0, sizeof(p));
 		p.id = sqlite3_column_int64(s, 0);
-		p.pipeline = col(s, 1);
-		p.environment = col(s, 2);
-		p.model = col(s, 3);
+		p.pipeline = store_col(s, 1);
+		p.environment = store_col(s, 2);
+		p.model = store_col(s, 3);
 		p.version = sqlite3_column_int64(s, 4);
-		p.run = col(s, 5);
-		p.commit_id = col(s, 6);
-		p.branch = col(s, 7);
-		p.status = col(s, 8);
-		p.waiting_for = col(s, 9);
-		p.state_commit = col(s, 10);
+		p.run = store_col(s, 5);
+		p.commit_id = store_col(s, 6);
+		p.branch = store_col(s, 7);
+		p.status = store_col(s, 8);
+		p.waiting_for = store_col(s, 9);
+		p.state_commit = store_col(s, 10);
 		p.created_ms = sqlite3_column_int64(s, 11);
 		p.updated_ms = sqlite3_column_int64(s, 12);
-		p.evidence = col(s, 13);
+		p.evidence = store_col(s, 13);
 		ret = fn(payload, &p);
 	}
 	if (!ret && rc != SQLITE_DONE)

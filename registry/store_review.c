@@ -11,21 +11,6 @@
 #include "registry/store_int.h"
 #include "common/banned.h"
 
-static const char *col(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-/* Run a prepared statement that returns no row; finalizes it. */
-static int exec_done(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_err(st, e, "%s", what);
-	return 0;
-}
-
 int store_approval_add(struct store *st, const char *pipeline, const char *env, const char *model, int64_t version,
 		       const char *artifact, const char *approver, const char *evidence, struct err *e)
 {
@@ -43,7 +28,7 @@ int store_approval_add(struct store *st, const char *pipeline, const char *env, 
 	store_bind_text(s, 6, approver);
 	store_bind_ms(s, 7, clock_wall_ms());
 	store_bind_text(s, 8, evidence);
-	if (exec_done(st, s, "could not record the approval", e) < 0)
+	if (store_exec_done(st, s, "could not record the approval", e) < 0)
 		return -1;
 	return sqlite3_changes(store_db(st)) > 0;
 }
@@ -64,8 +49,8 @@ int store_approvals_list(struct store *st, const char *pipeline, const char *env
 	sqlite3_bind_int64(s, 4, version);
 	store_bind_text(s, 5, artifact);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (!strvec_contains(out, col(s, 0)))
-			strvec_push(out, col(s, 0));
+		if (!strvec_contains(out, store_col(s, 0)))
+			strvec_push(out, store_col(s, 0));
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_sql_err(st, e, "could not list approvals");
 }
@@ -97,7 +82,7 @@ int store_rejection_add(struct store *st, const char *pipeline, const char *env,
 	store_bind_text(s, 6, approver);
 	store_bind_text(s, 7, reason);
 	store_bind_ms(s, 8, clock_wall_ms());
-	return exec_done(st, s, "could not record the rejection", e);
+	return store_exec_done(st, s, "could not record the rejection", e);
 }
 
 int store_rejection_get(struct store *st, const char *pipeline, const char *env, const char *artifact,
@@ -116,8 +101,8 @@ int store_rejection_get(struct store *st, const char *pipeline, const char *env,
 	store_bind_text(s, 3, artifact);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		out->approver = xstrdup(col(s, 0) ? col(s, 0) : "");
-		out->reason = xstrdup(col(s, 1) ? col(s, 1) : "");
+		out->approver = xstrdup(store_col(s, 0) ? store_col(s, 0) : "");
+		out->reason = xstrdup(store_col(s, 1) ? store_col(s, 1) : "");
 		out->version = sqlite3_column_int64(s, 2);
 		out->time_ms = sqlite3_column_int64(s, 3);
 	}
@@ -138,7 +123,7 @@ int store_state_mark_get(struct store *st, const char *state, char out[41], stru
 	store_bind_text(s, 1, state);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		snprintf(out, 41, "%s", col(s, 0) ? col(s, 0) : "");
+		snprintf(out, 41, "%s", store_col(s, 0) ? store_col(s, 0) : "");
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -155,5 +140,5 @@ int store_state_mark_set(struct store *st, const char *state, const char *commit
 	store_bind_text(s, 1, state);
 	store_bind_text(s, 2, commit);
 	store_bind_ms(s, 3, clock_wall_ms());
-	return exec_done(st, s, "could not write the state mark", e);
+	return store_exec_done(st, s, "could not write the state mark", e);
 }

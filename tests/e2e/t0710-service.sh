@@ -144,12 +144,12 @@ test_expect_success 'a server that never becomes ready fails within the timeout 
 	exec python3 "$BROKEN" --serve serving/serve.py --mode never-ready "\$@"
 	SH
 	spec_with "sh ../never.sh" &&
-	sed -i "s|ready_timeout: 5s|ready_timeout: 2s|" repo/t.yaml &&
+	sed -i "s|ready_timeout: 5s|ready_timeout: 4s|" repo/t.yaml &&
 	start=$(date +%s) &&
 	(cd repo && test_must_fail 1 mlci check service --spec t.yaml --outputs ../out --log ../svc.log >../out.txt) &&
 	end=$(date +%s) &&
 	test $((end - start)) -lt 12 &&
-	test_grep "^service.start *fail *not ready after 2.0 s: GET /v2/health/ready: answered 503" out.txt &&
+	test_grep "^service.start *fail *not ready after 4.0 s: GET /v2/health/ready: answered 503" out.txt &&
 	test_grep "^service.load *skipped *the service did not start" out.txt &&
 	pgid=$(cat pgid) && test -n "$pgid" &&
 	# no live process of the group (an orphan killed a moment ago may still be a zombie for init to reap)
