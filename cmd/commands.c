@@ -58,7 +58,8 @@ const struct cmd cmd_table[] = {
 	{ "history", cmd_history, CMD_JSON, "list every promotion and rollback of one environment",
 	  "mlci history ENV [--pipeline P]",
 	  "Every commit of the state repo that changed ENV's desired state, newest first: the state commit,\n"
-	  "time, model version, source commit, run, the rule that promoted it and who did. States are kept per\n"
+	  "time, model version, source commit, run, the rule that promoted it and who did; under the table,\n"
+	  "the gates and evidence each manual promotion decided on, and any override. States are kept per\n"
 	  "pipeline: --pipeline P is needed when several pipelines have ENV (exit 2 otherwise).",
 	  cmd_history_opts, 1, 1 },
 	{ "init", cmd_init, CMD_JSON, "write a working example pipeline repo (git init + first commit)",
@@ -113,7 +114,8 @@ const struct cmd cmd_table[] = {
 	  "mlci registry list | show MODEL[@VERSION]",
 	  "'list': every model with its latest version, number of versions, latest run and creation time.\n"
 	  "'show MODEL': all versions, newest first, with run, commit, artifact, previous version and metrics.\n"
-	  "'show MODEL@VERSION': that version in detail with its stage transitions (promotions, rollbacks).",
+	  "'show MODEL@VERSION': that version in detail: the environments it is in and was in, and every\n"
+	  "stage transition (promoted, replaced, rolled back) with its rule, actor and reason.",
 	  cmd_registry_opts, 1, 2 },
 	{ "reject", cmd_reject, CMD_JSON, "reject a candidate model version for an environment",
 	  "mlci reject PIPELINE --env ENV --version V --reason TEXT",
@@ -163,9 +165,9 @@ const struct cmd cmd_table[] = {
 	{ "status", cmd_status, CMD_JSON, "show what each environment runs and what waits to be promoted",
 	  "mlci status [--pipeline P] [--at TIME]",
 	  "Per pipeline and environment, the desired state at the tip of the state repo ($MLCI_HOME/state.git,\n"
-	  "fetched first when it is remote): model version, commit, branch, run, since when and by whom; then the "
-	  "pending promotion candidates with\n"
-	  "what they wait for (e.g. approvals 0/1).",
+	  "fetched first when it is remote): model version, commit, branch, run, since when and by whom; then\n"
+	  "the pending promotion candidates with what they wait for (e.g. approvals 0/1), the environments\n"
+	  "pinned by a rollback, and the versions still soaking before a min_soak gate lets them on.",
 	  cmd_status_opts, 0, 0 },
 	{ "unpin", cmd_unpin, CMD_JSON, "lift the pin a rollback put on an environment",
 	  "mlci unpin ENV [--pipeline P]",
