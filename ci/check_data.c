@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "checks/drift.h"
 #include "checks/infra.h"
@@ -156,7 +157,47 @@ done:
 	return rc;
 }
 
-static void data_drift(struct run *r, const struct stats *cur, const char *display)
+/* The statistics of the dataset at "path", computed at most once per run: 0 ready in "cur", -1 not
+ * computable (a failing data.stats verdict says why). "*ready" is 0 before, 1 computed, -1 failed. */
+static int current_stats(struct run *r, const char *path, struct stats *cur, int *ready)
+{
+	const struct spec_check_data *d = &r->spec.checks.data;
+	int64_t t0 = clock_wall_ms();
+	struct err e = ERR_INIT;
+	if (*ready)
+		return *ready > 0 ? 0 : -1;
+	if (stats_from_data_file(cur, path, NULL, 0, &e) < 0) {
+		verdicts_add(&r->checks, "data.stats", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s: %s",
+			     d->dataset.text, err_msg(&e));
+		err_release(&e);
+		*ready = -1;
+		return -1;
+	}
+	*ready = 1;
+	return 0;
+}
+
+/* 1 when the statistics of dataset artifact "digest" are already stored (an earlier run of the same
+ * data saved them), so this run need not compute and save them again. */
+static int stats_stored(struct run *r, const char *digest)
+{
+	struct err e = ERR_INIT;
+	char sd[65];
+	char *p;
+	int ok = 0;
+	if (!r->store || !digest || store_dataset_stats_get(r->store, digest, sd, &e) != 1) {
+		err_release(&e);
+		return 0;
+	}
+	p = artifact_path(r->home, sd);
+	ok = p && access(p, R_OK) == 0;
+	free(p);
+	return ok;
+}
+
+/* Drift of the dataset at "path" against the reference; its statistics ("cur", see current_stats) are
+ * computed only when there is a reference to compare them with. */
+static void data_drift(struct run *r, const char *path, struct stats *cur, int *ready, const char *display)
 {
 	const struct spec_check_data *d = &r->spec.checks.data;
 	int64_t t0 = clock_wall_ms();
@@ -187,6 +228,8 @@ static void data_drift(struct run *r, const struct stats *cur, const char *displ
 			     "no baseline: skipped (%s)", why.ptr);
 		goto done;
 	}
+	if (current_stats(r, path, cur, ready) < 0)
+		goto done;
 	drift_opts_init(&o);
 	if (!strcmp(mname, "jensen_shannon"))
 		mname = "js";
@@ -253,23 +296,16 @@ void check_stage_data(struct run *r)
 	char *path = checks_ref_path(r, &d->dataset);
 	const char *digest = checks_ref_digest(r, &d->dataset);
 	struct stats cur;
-	struct err e = ERR_INIT;
-	int64_t t0 = clock_wall_ms();
+	int ready = 0;
 
 	if (d->schema)
 		data_schema(r, path, d->dataset.text);
 	memset(&cur, 0, sizeof(cur));
-	if (stats_from_data_file(&cur, path, NULL, 0, &e) < 0) {
-		verdicts_add(&r->checks, "data.stats", "data", VERDICT_FAIL, NULL, t0, clock_wall_ms() - t0, "%s: %s",
-			     d->dataset.text, err_msg(&e));
-		goto done;
-	}
-	if (r->store && digest)
+	/* the statistics are saved once per dataset digest: a re-run of the same data has them already */
+	if (!stats_stored(r, digest) && current_stats(r, path, &cur, &ready) == 0 && r->store && digest)
 		save_stats(r, &cur, digest);
-	if (d->drift_present)
-		data_drift(r, &cur, d->dataset.text);
+	if (d->drift_present && ready >= 0)
+		data_drift(r, path, &cur, &ready, d->dataset.text);
 	stats_release(&cur);
-done:
-	err_release(&e);
 	free(path);
 }

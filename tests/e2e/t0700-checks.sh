@@ -186,6 +186,16 @@ test_expect_success 'drift vs production (its stored dataset statistics) and a r
 	test_grep "$(js "d[\"id\"]" <p1.json)" state
 '
 
+test_expect_success 'a re-run of the same dataset does not compute its statistics again, yet drifts against them' '
+	cp "$DATA" repo/data/current.csv && conf && commit_all repo "the production data again" &&
+	run_chk p1b && test "$(cat p1b.rc)" = 0 &&
+	test ! -e "$MLCI_HOME/runs/$(js "d[\"id\"]" <p1b.json)/tmp/dataset-stats.json" &&
+	test "$(verdict p1b.json data.drift status)" = pass &&
+	verdict p1b.json data.drift summary >sum && test_grep "^0/[0-9]* features drifted vs production" sum &&
+	head -n 500 "$DATA" >repo/data/current.csv && commit_all repo "fewer rows" &&
+	run_chk p1c && test -s "$MLCI_HOME/runs/$(js "d[\"id\"]" <p1c.json)/tmp/dataset-stats.json"
+'
+
 test_expect_success 'a version baseline (MODEL@VERSION) within tolerance passes; an unregistered named version fails' '
 	cp "$DATA" repo/data/current.csv && conf accuracy=0.945 &&
 	write_spec "  model: { metrics: evaluate/metrics.json, baseline: chk-model@1, tolerance: { accuracy: 1%, log_loss: 0.0 } }" &&
