@@ -89,7 +89,7 @@ while read -r mode p c q l; do
 		spec_with 'python3 $BROKEN --serve serving/serve.py --mode $mode' &&
 		(cd repo && test_must_fail 1 mlci -o json check service --spec t.yaml --outputs ../out --log ../svc.log >../out.json) &&
 		expect_statuses out.json pass $p $c $q $l &&
-		! pgrep -f 'broken_server.py --serve' >/dev/null
+		! pgrep -f '$BROKEN --serve serving/serve.py --mode $mode --model $OUT' >/dev/null
 	"
 done <<EOF_MODES
 wrong-shape fail pass pass pass
