@@ -123,8 +123,10 @@ static int get_int(const cJSON *o, const char *k, int64_t *out, struct err *e)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-		return wrong(e, k, "a number");
+	/* 2^63 is exact as a double: a whole number in [-2^63, 2^63) converts without overflow */
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
+	    v->valuedouble >= 9223372036854775808.0 || v->valuedouble < -9223372036854775808.0)
+		return wrong(e, k, "a whole number");
 	*out = (int64_t)v->valuedouble;
 	return 0;
 }

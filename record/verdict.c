@@ -10,6 +10,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/banned.h"
 
 static const char *const status_names[] = { "pass", "warn", "fail", "skipped" };
@@ -116,10 +117,10 @@ static const char *member_str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A time in ms; 0 when absent or beyond what an int64 holds. */
 static int64_t member_ms(const cJSON *o, const char *k)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	return json_int64(o, k, 0);
 }
 
 int verdicts_from_json(struct verdicts *v, const cJSON *arr)

@@ -380,8 +380,23 @@ static void test_env_state_json(void **state)
 	env_state_release(&b);
 	/* a known member of the wrong type names it */
 	assert_int_equal(env_state_parse(&b, "{\"model\": {\"version\": \"three\"}}", 31, "s", &e), -1);
-	assert_non_null(strstr(err_msg(&e), "\"version\" is not a number"));
+	assert_non_null(strstr(err_msg(&e), "\"version\" is not a whole number"));
 	err_release(&e);
+	/* numbers an int64 cannot hold, or that are not whole, are refused rather than converted (the
+	 * fuzzer's first find: 1.1e105 overflowed the conversion) */
+	{
+		static const char *const bad[] = { "{\"model\": {\"version\": 1.1e105}}",
+						   "{\"model\": {\"version\": 2.5}}", "{\"rolled_back_from\": -1e19}" };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(env_state_parse(&b, bad[i], strlen(bad[i]), "s", &e), -1);
+			assert_non_null(strstr(err_msg(&e), "is not a whole number"));
+			err_release(&e);
+			env_state_release(&b);
+		}
+		assert_int_equal(env_state_parse(&b, "{\"model\": {\"version\": 7}}", 27, "s", &e), 0);
+		assert_int_equal(b.model_version, 7);
+		env_state_release(&b);
+	}
 	assert_int_equal(env_state_parse(&b, "[1]", 3, "s", &e), -1);
 	err_release(&e);
 }
